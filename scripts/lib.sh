@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for guestmap's scripts.  Source it; do not run it.
+#
+# Everything downloaded or built lives under $GUESTMAP_CACHE, outside the
+# repository, so a fresh clone reuses it and "git clean" never loses it.
+
+GM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GUESTMAP_CACHE=${GUESTMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/guestmap}
+
+# Versions verified on Debian 12 (bookworm) in November 2026.  Older
+# versions stay in the archive, so pinning keeps a rebuild reproducible.
+GM_LINUX_SOURCE_PKG=linux-source-6.12
+GM_LINUX_SOURCE_VER=6.12.117-1~deb12u1
+GM_RUSTC_VER=1.96.0+dfsg1-1~deb12u2
+GM_LLVM_VER=1:19.1.7-3~deb12u1
+GM_BINDGEN_VER=0.73.2
+GM_VIRTME_NG_VER=1.42
+
+GM_TOOLS=$GUESTMAP_CACHE/tools
+GM_VENV=$GUESTMAP_CACHE/venv
+GM_VNG=$GM_VENV/bin/vng
+
+# The kernel is built by GCC; Rust comes from Debian's rustc-web, whose
+# rust-src the kernel needs (rustup's toolchain here ships none), and
+# whose clippy-driver can read the metadata rustc-web writes.
+GM_KMAKE_VARS=(
+	RUSTC=/usr/bin/rustc
+	RUSTDOC=/usr/bin/rustdoc
+	RUSTFMT=/usr/bin/rustfmt
+	CLIPPY_DRIVER=/usr/bin/clippy-driver
+	BINDGEN="$GM_TOOLS/bin/bindgen"
+)
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+
+gm_log() { printf '[guestmap] %s\n' "$*" >&2; }
+gm_die() { printf '[guestmap] error: %s\n' "$*" >&2; exit 1; }
+
+gm_nproc() { nproc 2>/dev/null || echo 2; }
+
+# The key of the cached kernel: anything that changes the built tree.
+gm_kernel_key() {
+	{
+		echo "$GM_LINUX_SOURCE_PKG $GM_LINUX_SOURCE_VER"
+		cat "$GM_ROOT/selftests/config" "$GM_ROOT/scripts/kernel.sh"
+		gcc --version | head -n1
+		/usr/bin/rustc --version
+		"$GM_TOOLS/bin/bindgen" --version
+		dpkg-query -W -f '${Version}\n' libclang-19-dev
+	} | sha256sum | cut -c1-16
+}
+
+# The kernel tree to build against: $KDIR if the user gave one, else the
+# cached tree for the current key.
+gm_kdir() {
+	if [ -n "${KDIR:-}" ]; then
+		echo "$KDIR"
+	else
+		echo "$GUESTMAP_CACHE/kernel/$(gm_kernel_key)/linux"
+	fi
+}
