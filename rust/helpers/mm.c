@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+
+#include "helpers.h"
+
+struct mm_struct *gm_current_mm(void)
+{
+	return current->mm;
+}
+
+void gm_mmgrab(struct mm_struct *mm)
+{
+	mmgrab(mm);
+}
+
+void gm_mmdrop(struct mm_struct *mm)
+{
+	mmdrop(mm);
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Misc character devices.
+//!
+//! C header: [`include/linux/miscdevice.h`](srctree/include/linux/miscdevice.h)
+//!
+//! Shaped like upstream's later `kernel::miscdevice`, minus what guestmap
+//! does not use.  `struct miscdevice` is not in 6.12's bindings, so the C
+//! part (`rust/helpers/misc.c`) allocates and registers it; the file
+//! operations are built here, one table per [`MiscDevice`] type.
+
+use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
+use kernel::{
+    bindings,
+    error::{to_result, Result},
+    ffi::{c_char, c_int, c_long, c_uint, c_ulong},
+    str::CStr,
+    types::ForeignOwnable,
+};
+
+/// Opaque `struct miscdevice`, known to Rust only by address.
+#[repr(C)]
+struct RawMiscDevice {
+    _private: [u8; 0],
+}
+
+extern "C" {
+    fn gm_misc_register(
+        name: *const c_char,
+        fops: *const bindings::file_operations,
+        out: *mut *mut RawMiscDevice,
+    ) -> c_int;
+    fn gm_misc_deregister(misc: *mut RawMiscDevice);
+}
+
+/// The per-open state of a misc device, and the operations on it.
+pub(crate) trait MiscDevice: Sized {
+    /// How the state is owned while the file is open.
+    type Ptr: ForeignOwnable + Send + Sync;
+
+    /// Called for each `open()` of the device; the result lives as long as
+    /// the open file.
+    fn open() -> Result<Self::Ptr>;
+
+    /// Called when the last reference to the open file goes away.  This may
+    /// run in another task than `open()`, or in a kernel thread.
+    fn release(device: Self::Ptr) {
+        drop(device);
+    }
+
+    /// Called for each `ioctl()`; the `Ok` value is what the syscall returns.
+    fn ioctl(
+        device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
+        cmd: u32,
+        arg: usize,
+    ) -> Result<isize>;
+}
+
+/// A registered misc device; dropping it deregisters the device.
+///
+/// The module cannot be unloaded (and so this cannot be dropped) while a
+/// file of the device is open: the C part sets `fops->owner`.
+///
+/// # Invariants
+///
+/// `misc` is a device registered by `gm_misc_register` and not yet
+/// deregistered.
+pub(crate) struct Registration<T: MiscDevice> {
+    misc: NonNull<RawMiscDevice>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: `misc_deregister` may be called from any thread.
+unsafe impl<T: MiscDevice> Send for Registration<T> {}
+// SAFETY: `&Registration` offers no operation at all.
+unsafe impl<T: MiscDevice> Sync for Registration<T> {}
+
+impl<T: MiscDevice> Registration<T> {
+    /// Registers `/dev/<name>` with a dynamic minor.
+    pub(crate) fn register(name: &'static CStr) -> Result<Self> {
+        let mut misc = core::ptr::null_mut();
+        // SAFETY: `name` and the vtable are `'static`, as the registration
+        // needs; `misc` is a valid place for the result.
+        to_result(unsafe { gm_misc_register(name.as_char_ptr(), VTable::<T>::build(), &mut misc) })?;
+        // INVARIANT: the call succeeded, so `misc` is registered.
+        Ok(Self {
+            // SAFETY: on success `gm_misc_register` stores a valid pointer.
+            misc: unsafe { NonNull::new_unchecked(misc) },
+            _t: PhantomData,
+        })
+    }
+}
+
+impl<T: MiscDevice> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariants `misc` is registered, and this is
+        // the only place that deregisters it.
+        unsafe { gm_misc_deregister(self.misc.as_ptr()) };
+    }
+}
+
+struct VTable<T>(PhantomData<T>);
+
+impl<T: MiscDevice> VTable<T> {
+    /// # Safety
+    ///
+    /// Called by the VFS, through `misc_open()`, for a file being opened.
+    unsafe extern "C" fn open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+        let ptr = match T::open() {
+            Ok(ptr) => ptr,
+            Err(err) => return err.to_errno(),
+        };
+        // `misc_open()` left the `struct miscdevice` there; from now on the
+        // private data is ours, read back by the operations below.
+        //
+        // SAFETY: `open` owns the private data of the file it opens.
+        unsafe { (*file).private_data = ptr.into_foreign().cast_mut() };
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the VFS for a file `open` set up, once, after every other
+    /// operation on it has returned.
+    unsafe extern "C" fn release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+        // SAFETY: `release` owns the private data, which `open` filled with
+        // `into_foreign`, and no borrow of it is left.
+        let ptr = unsafe { T::Ptr::from_foreign((*file).private_data) };
+        T::release(ptr);
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the VFS for a file `open` set up and not yet released.
+    unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
+        // SAFETY: between `open` and `release` the private data holds what
+        // `into_foreign` returned, and `release` waits for this call to end.
+        let device = unsafe { T::Ptr::borrow((*file).private_data) };
+        match T::ioctl(device, cmd, arg as usize) {
+            Ok(ret) => ret as c_long,
+            Err(err) => err.to_errno() as c_long,
+        }
+    }
+
+    const FOPS: bindings::file_operations = bindings::file_operations {
+        open: Some(Self::open),
+        release: Some(Self::release),
+        unlocked_ioctl: Some(Self::ioctl),
+        llseek: Some(bindings::noop_llseek),
+        // SAFETY: all-zero is a valid `file_operations`: every other
+        // operation is absent (a null function pointer is `None`).
+        ..unsafe { MaybeUninit::<bindings::file_operations>::zeroed().assume_init() }
+    };
+
+    const fn build() -> &'static bindings::file_operations {
+        &Self::FOPS
+    }
+}

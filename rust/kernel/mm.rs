@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Address spaces (`struct mm_struct`).
+//!
+//! C header: [`include/linux/sched/mm.h`](srctree/include/linux/sched/mm.h)
+
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    types::{ARef, AlwaysRefCounted, Opaque},
+};
+
+// `mm_struct` is only passed by pointer, never by value, so its layout
+// (empty `sched_statistics` and all, in some configs) does not matter.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn gm_current_mm() -> *mut bindings::mm_struct;
+    fn gm_mmgrab(mm: *mut bindings::mm_struct);
+    fn gm_mmdrop(mm: *mut bindings::mm_struct);
+}
+
+/// A process's address space.
+///
+/// `ARef<Mm>` holds an `mmgrab` reference: it keeps the `mm_struct` itself
+/// alive, so it can be compared with other address spaces, but not the
+/// address space's contents (that is `mmget`'s `mm_users`).
+///
+/// # Invariants
+///
+/// Values of this type are always refcounted with `mmgrab`.
+#[repr(transparent)]
+pub(crate) struct Mm(Opaque<bindings::mm_struct>);
+
+// SAFETY: `mmdrop` may be called on any thread, whichever thread took the
+// reference.
+unsafe impl Send for Mm {}
+// SAFETY: the methods of `Mm` only compare addresses, which any number of
+// threads may do at once.
+unsafe impl Sync for Mm {}
+
+// SAFETY: by the type invariants, `Mm` is always refcounted with
+// `mmgrab`/`mmdrop`.
+unsafe impl AlwaysRefCounted for Mm {
+    fn inc_ref(&self) {
+        // SAFETY: `self` is a live `mm_struct`, so one more grab is fine.
+        unsafe { gm_mmgrab(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller gives up a reference it owns.
+        unsafe { gm_mmdrop(obj.cast().as_ptr()) };
+    }
+}
+
+impl Mm {
+    /// The calling task's address space, or `None` in a kernel thread.
+    pub(crate) fn current() -> Option<ARef<Mm>> {
+        // SAFETY: reading `current->mm` of one's own task is always safe.
+        let mm = unsafe { gm_current_mm() };
+        if mm.is_null() {
+            return None;
+        }
+        // SAFETY: `current->mm` stays valid while the task runs, and no
+        // task runs this code after exit_mm(); the `ARef` takes its own
+        // reference before the borrow ends.
+        let mm = unsafe { &*mm.cast::<Mm>() };
+        Some(ARef::from(mm))
+    }
+
+    /// Whether the calling task runs in this address space.
+    pub(crate) fn is_current(&self) -> bool {
+        // SAFETY: reading `current->mm` of one's own task is always safe.
+        let current = unsafe { gm_current_mm() };
+        core::ptr::eq(current, self.0.get())
+    }
+
+    /// The address, for tracing; never dereferenced by callers.
+    pub(crate) fn as_ptr(&self) -> *const core::ffi::c_void {
+        self.0.get().cast()
+    }
+}

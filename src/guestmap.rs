@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! guestmap: map a process's memory the way a hypervisor maps guest memory.
+//!
+//! Each `open()` of `/dev/guestmap` creates a [`context::Context`] bound to
+//! the opener's address space, as a KVM VM fd is.  The ioctl ABI is
+//! `include/uapi/linux/guestmap.h`; see `Documentation/design.rst`.
+//!
+//! `src/` holds the module's logic in safe Rust; every `unsafe` block lives
+//! in the abstraction layer under `rust/`, mounted here as [`ext`] and
+//! [`uapi`].
+
+use kernel::{c_str, prelude::*};
+
+#[path = "../rust/kernel/mod.rs"]
+mod ext;
+#[path = "../rust/uapi/mod.rs"]
+mod uapi;
+
+#[forbid(unsafe_code)]
+mod abi;
+#[forbid(unsafe_code)]
+mod context;
+
+use ext::miscdevice::Registration;
+
+module! {
+    type: GuestMap,
+    name: "guestmap",
+    author: "The guestmap developers",
+    description: "Guest-memory mapping with contextual MMU-notifier users",
+    license: "GPL",
+}
+
+struct GuestMap {
+    _dev: Registration<context::Context>,
+}
+
+impl kernel::Module for GuestMap {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let dev = Registration::register(c_str!("guestmap"))?;
+        pr_info!("/dev/guestmap ready, API version {}\n", abi::API_VERSION);
+        Ok(Self { _dev: dev })
+    }
+}
