@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# guestmap.  On a fresh machine two commands do everything (README.md):
+#
+#   make run     install what is missing, build the kernel and the module,
+#                boot the test VM, load guestmap.ko and show it working
+#   make check   every test, as TAP, ending in "N passed, N failed"
+#
+# Also:
+#   make [modules]      build guestmap.ko (against the cached test kernel)
+#   make modules_install  install it (INSTALL_MOD_PATH= as for the kernel)
+#   make clean
+#   make kernel         build or reuse the cached test kernel
+#   make deps           install the build and test dependencies
+#   make selftests      build the kselftests
+#   make anchor-hmm     the kernel's own hmm-tests on test_hmm.ko, in the VM
+#
+# KDIR=<tree> builds against your own Rust-enabled, built 6.12 tree instead
+# of the cached one (the kbuild file is Kbuild).
+
+ifdef KDIR
+export KDIR
+endif
+
+S := $(CURDIR)/scripts
+
+all modules:
+	@$(S)/kmake.sh modules
+
+modules_install:
+	@$(S)/kmake.sh modules_install
+
+deps:
+	@$(S)/deps.sh
+
+kernel: deps
+	@$(S)/kernel.sh
+
+selftests: kernel
+	@$(MAKE) -C selftests KDIR="$$($(S)/kernel.sh)"
+
+run:
+	@$(S)/run.sh
+
+check:
+	@$(S)/check.sh
+
+anchor-hmm: kernel
+	@$(S)/anchor-hmm.sh
+
+# Cleaning must not build a kernel just to ask Kbuild what to delete.
+clean:
+	@kdir=$$(. $(S)/lib.sh && gm_kdir); \
+	if [ -f "$$kdir/Makefile" ]; then $(MAKE) -C "$$kdir" M=$(CURDIR) clean; \
+	else rm -f guestmap.ko *.o src/*.o rust/helpers/*.o .*.cmd */.*.cmd */*/.*.cmd \
+		*.mod *.mod.c modules.order Module.symvers; fi
+	@rm -f rust/uapi/uapi_generated.rs
+	@$(MAKE) -s -C selftests clean KDIR=none
+	@rm -rf rust/host/target
+
+.PHONY: all modules modules_install deps kernel selftests run check anchor-hmm clean

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: every test guestmap has, as one TAP stream ending in the line
+# "N passed, N failed".
+#
+#   1. the module builds with W=1 and CLIPPY=1 without a warning
+#      (CONFIG_WERROR turns every warning into an error)
+#   2. rustfmt and checkpatch.pl --no-tree are clean
+#   3. the host unit tests (cargo test in rust/host)
+#   4. the kselftests, in the test VM, whose kernel log must stay clean
+#
+# Details of each step go to $GUESTMAP_CACHE/check/, printed on failure.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+log=$GUESTMAP_CACHE/check
+rm -rf "$log"
+mkdir -p "$log"
+n=0 passed=0 failed=0 skipped=0
+
+# tap STATUS DESCRIPTION [DIRECTIVE]: one test result.
+tap() {
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $n - $2${3:+ # $3}"
+		case "${3:-}" in SKIP*) skipped=$((skipped + 1)) ;; *) passed=$((passed + 1)) ;; esac
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# step NAME DESCRIPTION COMMAND...: a test that is one command.
+step() {
+	local name=$1 desc=$2
+	shift 2
+	if "$@" >"$log/$name.log" 2>&1; then
+		tap ok "$desc"
+	else
+		tap "not ok" "$desc"
+		sed 's/^/# /' "$log/$name.log" | tail -n 60
+	fi
+}
+
+# from_tap PREFIX FILE: take over the top-level results of a TAP stream.
+from_tap() {
+	local prefix=$1 line desc
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*" # SKIP"*)
+			desc=${line#ok * }
+			tap ok "$prefix${desc%% # SKIP*}" "SKIP${desc#* # SKIP}"
+			;;
+		"ok "*) desc=${line#ok * }; tap ok "$prefix$desc" ;;
+		"not ok "*) desc=${line#not ok * }; tap "not ok" "$prefix$desc" ;;
+		esac
+	done <"$2"
+}
+
+finish() {
+	echo "1..$n"
+	[ $skipped = 0 ] || echo "# $skipped skipped"
+	echo "$passed passed, $failed failed"
+	[ $failed = 0 ]
+	exit
+}
+
+echo "TAP version 13"
+start=$(date +%s)
+
+# Set-up failures end the run: nothing after them could mean anything.
+if ! "$GM_ROOT/scripts/deps.sh" >"$log/deps.log" 2>&1; then
+	tap "not ok" "install dependencies"
+	tail -n 40 "$log/deps.log" | sed 's/^/# /'
+	finish
+fi
+if ! kdir=$("$GM_ROOT/scripts/kernel.sh" 2>"$log/kernel.log"); then
+	tap "not ok" "build the test kernel"
+	tail -n 40 "$log/kernel.log" | sed 's/^/# /'
+	finish
+fi
+echo "# kernel: $kdir"
+
+# 1. Build.  Force the Rust object to rebuild so its lints always run.
+rm -f "$GM_ROOT/src/guestmap.o"
+step build "module builds warning-free (W=1 CLIPPY=1)" \
+	"$GM_ROOT/scripts/kmake.sh" W=1 CLIPPY=1 modules
+step selftests "selftests build" make -C "$GM_ROOT/selftests" KDIR="$kdir"
+
+# 2. Style.
+mapfile -t rs_files < <(cd "$GM_ROOT" && git ls-files '*.rs')
+step rustfmt "rustfmt --check" \
+	/usr/bin/rustfmt --check --config-path "$GM_ROOT/.rustfmt.toml" \
+	"${rs_files[@]/#/$GM_ROOT/}"
+mapfile -t c_files < <(cd "$GM_ROOT" && git ls-files '*.c' '*.h')
+step checkpatch "checkpatch.pl --no-tree (C and headers)" \
+	"$kdir/scripts/checkpatch.pl" --no-tree --terse --show-types -f \
+	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
+	"${c_files[@]/#/$GM_ROOT/}"
+
+# 3. Host unit tests, one TAP line per "test x ... ok|FAILED".
+host_ok=1
+(cd "$GM_ROOT/rust/host" && BINDGEN="$GM_TOOLS/bin/bindgen" \
+	cargo test --quiet -- --format=pretty 2>&1) >"$log/host.log" || host_ok=0
+sed -nE 's/^test (.*) \.\.\. ok$/ok 0 \1/p; s/^test (.*) \.\.\. FAILED$/not ok 0 \1/p' \
+	"$log/host.log" >"$log/host.tap"
+from_tap "host: " "$log/host.tap"
+if [ $host_ok = 0 ] && ! grep -q '^not ok' "$log/host.tap"; then
+	tap "not ok" "host: cargo test"
+	tail -n 40 "$log/host.log" | sed 's/^/# /'
+fi
+
+# 4. kselftests in the VM.  vm-run fails on a dirty guest kernel log even
+# when every test passed: that is a result of its own.
+"$GM_ROOT/scripts/vm-run" --module -- selftests/guestmap_test \
+	>"$log/vm.tap" 2>"$log/vm.log"
+vm_status=$?
+from_tap "vm: " "$log/vm.tap"
+if grep -q 'kernel log NOT clean\|VM timed out\|VM ended early' "$log/vm.log"; then
+	tap "not ok" "vm: guest kernel log clean, VM finished"
+	sed 's/^/# /' "$log/vm.log"
+else
+	tap ok "vm: guest kernel log clean, VM finished"
+fi
+if [ $vm_status != 0 ] && ! grep -q '^not ok' "$log/vm.tap"; then
+	tap "not ok" "vm: selftests exit status ($vm_status)"
+	tail -n 40 "$log/vm.tap" | sed 's/^/# /'
+fi
+grep -h 'VM finished in' "$log/vm.log" | sed 's/^/# /'
+
+echo "# make check took $(($(date +%s) - start)) s"
+finish
