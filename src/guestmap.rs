@@ -37,8 +37,8 @@ struct GuestMap {
 }
 
 impl kernel::Module for GuestMap {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let dev = Registration::register(c_str!("guestmap"))?;
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let dev = Registration::register(c_str!("guestmap"), module)?;
         pr_info!("/dev/guestmap ready, API version {}\n", abi::API_VERSION);
         Ok(Self { _dev: dev })
     }

@@ -8,11 +8,9 @@
 #ifndef _GUESTMAP_HELPERS_H
 #define _GUESTMAP_HELPERS_H
 
-#include <linux/types.h>
-
-struct file_operations;
-struct miscdevice;
-struct mm_struct;
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm_types.h>
 
 /* misc.c */
 int gm_misc_register(const char *name, const struct file_operations *fops,

@@ -1,57 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * struct miscdevice is not in 6.12's Rust bindings, so the device itself is
- * allocated and registered here.  The file operations come from Rust
- * (rust/kernel/miscdevice.rs); this file adds what only C knows.
+ * allocated and registered here.  The file operations, owner included, come
+ * from Rust (rust/kernel/miscdevice.rs).
  */
-#include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/slab.h>
 
 #include "helpers.h"
 
-struct gm_miscdev {
-	struct miscdevice misc;
-	struct file_operations fops;
-};
-
 int gm_misc_register(const char *name, const struct file_operations *fops,
 		     struct miscdevice **out)
 {
-	struct gm_miscdev *dev;
+	struct miscdevice *misc;
 	int ret;
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
-	if (!dev)
+	misc = kzalloc(sizeof(*misc), GFP_KERNEL);
+	if (!misc)
 		return -ENOMEM;
 
-	dev->fops = *fops;
-	/*
-	 * An open file pins this module through fops->owner, so rmmod fails
-	 * with EWOULDBLOCK instead of pulling the code from under the fd.
-	 */
-	dev->fops.owner = THIS_MODULE;
-	/* Every guestmap ioctl struct has one layout for 32- and 64-bit. */
-	if (dev->fops.unlocked_ioctl)
-		dev->fops.compat_ioctl = compat_ptr_ioctl;
+	misc->minor = MISC_DYNAMIC_MINOR;
+	misc->name = name;
+	misc->fops = fops;
 
-	dev->misc.minor = MISC_DYNAMIC_MINOR;
-	dev->misc.name = name;
-	dev->misc.fops = &dev->fops;
-
-	ret = misc_register(&dev->misc);
+	ret = misc_register(misc);
 	if (ret) {
-		kfree(dev);
+		kfree(misc);
 		return ret;
 	}
-	*out = &dev->misc;
+	*out = misc;
 	return 0;
 }
 
 void gm_misc_deregister(struct miscdevice *misc)
 {
-	struct gm_miscdev *dev = container_of(misc, struct gm_miscdev, misc);
-
 	misc_deregister(misc);
-	kfree(dev);
+	kfree(misc);
 }

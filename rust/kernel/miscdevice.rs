@@ -7,15 +7,17 @@
 //! Shaped like upstream's later `kernel::miscdevice`, minus what guestmap
 //! does not use.  `struct miscdevice` is not in 6.12's bindings, so the C
 //! part (`rust/helpers/misc.c`) allocates and registers it; the file
-//! operations are built here, one table per [`MiscDevice`] type.
+//! operations are built here, from one template per [`MiscDevice`] type.
 
 use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
 use kernel::{
+    alloc::{flags::GFP_KERNEL, KBox},
     bindings,
     error::{to_result, Result},
     ffi::{c_char, c_int, c_long, c_uint, c_ulong},
     str::CStr,
     types::ForeignOwnable,
+    ThisModule,
 };
 
 /// Opaque `struct miscdevice`, known to Rust only by address.
@@ -58,15 +60,14 @@ pub(crate) trait MiscDevice: Sized {
 
 /// A registered misc device; dropping it deregisters the device.
 ///
-/// The module cannot be unloaded (and so this cannot be dropped) while a
-/// file of the device is open: the C part sets `fops->owner`.
-///
 /// # Invariants
 ///
-/// `misc` is a device registered by `gm_misc_register` and not yet
-/// deregistered.
+/// `misc` is a device registered by `gm_misc_register` with `fops`, and not
+/// yet deregistered.
 pub(crate) struct Registration<T: MiscDevice> {
     misc: NonNull<RawMiscDevice>,
+    // Dropped after `drop()` has deregistered the device.
+    _fops: KBox<bindings::file_operations>,
     _t: PhantomData<T>,
 }
 
@@ -76,16 +77,29 @@ unsafe impl<T: MiscDevice> Send for Registration<T> {}
 unsafe impl<T: MiscDevice> Sync for Registration<T> {}
 
 impl<T: MiscDevice> Registration<T> {
-    /// Registers `/dev/<name>` with a dynamic minor.
-    pub(crate) fn register(name: &'static CStr) -> Result<Self> {
+    /// Registers `/dev/<name>` with a dynamic minor, for `module`.
+    ///
+    /// Each open file holds a reference to `module` (`fops->owner`), so
+    /// rmmod fails with `EWOULDBLOCK` rather than unloading code that open
+    /// files still use; and so this cannot be dropped while one is open.
+    pub(crate) fn register(name: &'static CStr, module: &'static ThisModule) -> Result<Self> {
+        let fops = KBox::new(
+            bindings::file_operations {
+                owner: module.as_ptr(),
+                ..VTable::<T>::FOPS
+            },
+            GFP_KERNEL,
+        )?;
         let mut misc = core::ptr::null_mut();
-        // SAFETY: `name` and the vtable are `'static`, as the registration
-        // needs; `misc` is a valid place for the result.
-        to_result(unsafe { gm_misc_register(name.as_char_ptr(), VTable::<T>::build(), &mut misc) })?;
+        // SAFETY: `name` is `'static` and `fops` lives until after
+        // deregistration (field order), as the registration needs; `misc`
+        // is a valid place for the result.
+        to_result(unsafe { gm_misc_register(name.as_char_ptr(), &*fops, &mut misc) })?;
         // INVARIANT: the call succeeded, so `misc` is registered.
         Ok(Self {
             // SAFETY: on success `gm_misc_register` stores a valid pointer.
             misc: unsafe { NonNull::new_unchecked(misc) },
+            _fops: fops,
             _t: PhantomData,
         })
     }
@@ -137,7 +151,7 @@ impl<T: MiscDevice> VTable<T> {
         // SAFETY: between `open` and `release` the private data holds what
         // `into_foreign` returned, and `release` waits for this call to end.
         let device = unsafe { T::Ptr::borrow((*file).private_data) };
-        match T::ioctl(device, cmd, arg as usize) {
+        match T::ioctl(device, cmd, arg) {
             Ok(ret) => ret as c_long,
             Err(err) => err.to_errno() as c_long,
         }
@@ -147,13 +161,12 @@ impl<T: MiscDevice> VTable<T> {
         open: Some(Self::open),
         release: Some(Self::release),
         unlocked_ioctl: Some(Self::ioctl),
+        // Every guestmap ioctl struct has one layout for 32- and 64-bit.
+        #[cfg(CONFIG_COMPAT)]
+        compat_ioctl: Some(bindings::compat_ptr_ioctl),
         llseek: Some(bindings::noop_llseek),
         // SAFETY: all-zero is a valid `file_operations`: every other
         // operation is absent (a null function pointer is `None`).
         ..unsafe { MaybeUninit::<bindings::file_operations>::zeroed().assume_init() }
     };
-
-    const fn build() -> &'static bindings::file_operations {
-        &Self::FOPS
-    }
 }
