@@ -28,7 +28,8 @@ int main(void)
 	int fd, status;
 	pid_t pid;
 
-	if (stat("/dev/guestmap", &st) || (fd = open("/dev/guestmap", O_RDWR)) < 0) {
+	fd = open("/dev/guestmap", O_RDWR);
+	if (fd < 0 || fstat(fd, &st)) {
 		perror("/dev/guestmap");
 		return 1;
 	}

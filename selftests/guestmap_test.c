@@ -131,7 +131,7 @@ TEST(unknown_ioctl_is_enotty)
 	size_t i;
 
 	ASSERT_LE(0, fd);
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		errno = 0;
 		EXPECT_EQ(-1, ioctl(fd, cmds[i], &v));
 		EXPECT_EQ(ENOTTY, errno) TH_LOG("cmd %#lx", cmds[i]);

@@ -37,10 +37,7 @@ fn api_version_struct_has_the_documented_layout() {
 
 #[test]
 fn decodes_get_api_version() {
-    assert_eq!(
-        Command::decode(0x8010_B900),
-        Some(Command::GetApiVersion)
-    );
+    assert_eq!(Command::decode(0x8010_B900), Some(Command::GetApiVersion));
 }
 
 #[test]
