@@ -3,6 +3,10 @@
 # The anchor for the mirror: the kernel's own lib/test_hmm.ko driven by its
 # own tools/testing/selftests/mm/hmm-tests.c, both from the test kernel's
 # source, in the same kind of VM run as guestmap's tests.
+#
+# THP=always|madvise|never sets transparent hugepages first (default: the
+# kernel's, always).  With THP=always, 6.12 fails the three
+# hmm_device_private.exclusive* tests (Documentation/testing.rst).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,4 +23,7 @@ if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		-o "$bin" "$src" -lrt -lpthread -lm
 fi
 
-"$GM_ROOT/scripts/vm-run" "$@" -- "modprobe test_hmm && '$bin'" | tee "$out/hmm-tests.tap"
+setup="echo 16 >/proc/sys/vm/nr_hugepages"
+[ -z "${THP:-}" ] || setup+=" && echo $THP >/sys/kernel/mm/transparent_hugepage/enabled"
+"$GM_ROOT/scripts/vm-run" "$@" -- "$setup && modprobe test_hmm && '$bin'" |
+	tee "$out/hmm-tests.tap"
