@@ -88,6 +88,8 @@ TEST(device_node_is_a_misc_char_device)
 	ASSERT_TRUE(S_ISCHR(st.st_mode));
 	/* MISC_MAJOR, include/uapi/linux/major.h */
 	ASSERT_EQ(10, major(st.st_rdev));
+	/* devtmpfs's default: the module asks for no wider access. */
+	EXPECT_EQ(0600, st.st_mode & 07777);
 }
 
 TEST(open_close)
