@@ -98,7 +98,6 @@ step rustfmt "rustfmt --check" \
 mapfile -t c_files < <(cd "$GM_ROOT" && git ls-files '*.c' '*.h')
 step checkpatch "checkpatch.pl --no-tree (C and headers)" \
 	"$kdir/scripts/checkpatch.pl" --no-tree --terse --show-types -f \
-	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
 	"${c_files[@]/#/$GM_ROOT/}"
 
 # 3. Host unit tests, one TAP line per "test x ... ok|FAILED".

@@ -51,6 +51,10 @@ pub(crate) trait MiscDevice: Sized {
     }
 
     /// Called for each `ioctl()`; the `Ok` value is what the syscall returns.
+    ///
+    /// 32-bit callers on a 64-bit kernel reach this too, through
+    /// `compat_ptr_ioctl()`, which only converts the pointer argument: every
+    /// argument struct must have one layout for 32- and 64-bit.
     fn ioctl(
         device: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
         cmd: u32,
@@ -161,7 +165,7 @@ impl<T: MiscDevice> VTable<T> {
         open: Some(Self::open),
         release: Some(Self::release),
         unlocked_ioctl: Some(Self::ioctl),
-        // Every guestmap ioctl struct has one layout for 32- and 64-bit.
+        // See `MiscDevice::ioctl` for what this asks of argument structs.
         #[cfg(CONFIG_COMPAT)]
         compat_ioctl: Some(bindings::compat_ptr_ioctl),
         llseek: Some(bindings::noop_llseek),
