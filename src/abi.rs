@@ -15,6 +15,18 @@ pub(crate) const API_VERSION: u32 = uapi::GUESTMAP_API_VERSION;
 pub(crate) enum Command {
     /// `GUESTMAP_GET_API_VERSION`.
     GetApiVersion,
+    /// `GUESTMAP_SET_MEMSLOT`.
+    SetMemslot,
+    /// `GUESTMAP_MIRROR_FAULT`.
+    MirrorFault,
+    /// `GUESTMAP_GET_STATS`.
+    GetStats,
+    /// `GUESTMAP_QUERY`.
+    Query,
+    /// `GUESTMAP_READ_GUEST`.
+    ReadGuest,
+    /// `GUESTMAP_WRITE_GUEST`.
+    WriteGuest,
 }
 
 impl Command {
@@ -27,6 +39,12 @@ impl Command {
     pub(crate) fn decode(cmd: u32) -> Option<Self> {
         match cmd {
             uapi::GUESTMAP_GET_API_VERSION => Some(Self::GetApiVersion),
+            uapi::GUESTMAP_SET_MEMSLOT => Some(Self::SetMemslot),
+            uapi::GUESTMAP_MIRROR_FAULT => Some(Self::MirrorFault),
+            uapi::GUESTMAP_GET_STATS => Some(Self::GetStats),
+            uapi::GUESTMAP_QUERY => Some(Self::Query),
+            uapi::GUESTMAP_READ_GUEST => Some(Self::ReadGuest),
+            uapi::GUESTMAP_WRITE_GUEST => Some(Self::WriteGuest),
             _ => None,
         }
     }
@@ -37,7 +55,6 @@ pub(crate) fn api_version(page_size: u32) -> uapi::guestmap_api_version {
     uapi::guestmap_api_version {
         version: API_VERSION,
         page_size,
-        // Version 1 defines no optional capability.
-        caps: 0,
+        caps: uapi::GUESTMAP_CAP_MIRROR as u64,
     }
 }

@@ -1,25 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The per-open context, bound to the opener's address space.
+//! The per-open context, bound to the opener's address space: the ioctl
+//! boundary, where arguments are copied in and errors become errnos.
 
 use crate::{
     abi::{self, Command},
-    ext::{miscdevice::MiscDevice, mm::Mm, trace},
+    ext::{cred, debugfs, miscdevice::MiscDevice, mm, mm::Mm, task, trace},
+    mirror::Mirror,
+    slots::{self, SlotError},
+    uapi,
+    vm::{self, Vm, VmError},
 };
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
+    fmt, new_mutex,
     page::PAGE_SIZE,
     prelude::*,
-    sync::{Arc, ArcBorrow},
-    types::ARef,
+    str::CString,
+    sync::{Arc, ArcBorrow, Mutex},
+    types::{ARef, AsBytes, FromBytes},
     uaccess::UserSlice,
 };
 
+/// Numbers the debugfs files of contexts.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
 /// The state behind one open file of `/dev/guestmap`.
+#[pin_data]
 pub(crate) struct Context {
     /// The address space of the task that opened the device.  Guest memory
-    /// will be described by user addresses, which mean something only in
-    /// this address space, so only tasks running in it may use the context.
+    /// is described by user addresses, which mean something only in this
+    /// address space, so only tasks running in it may use the context.
     mm: ARef<Mm>,
+    /// The mirror, shared with the memslots' notifiers.
+    mirror: Arc<Mirror>,
+    /// Memslots and fault state.  Faults sleep (they walk the CPU page
+    /// tables), so they are serialised by a mutex, never by the mirror's
+    /// spinlock; invalidations never take this.
+    #[pin]
+    vm: Mutex<Vm>,
+    /// `/sys/kernel/debug/guestmap/ctx-<tgid>-<n>`.
+    _stats_file: debugfs::File<Mirror>,
+}
+
+fn read_arg<T: FromBytes>(arg: usize) -> Result<T> {
+    UserSlice::new(arg, core::mem::size_of::<T>())
+        .reader()
+        .read()
+}
+
+fn write_arg<T: AsBytes>(arg: usize, val: &T) -> Result {
+    UserSlice::new(arg, core::mem::size_of::<T>())
+        .writer()
+        .write(val)
+}
+
+/// The errno of a broken memslot rule, with a line saying which.
+fn slot_errno(e: SlotError) -> Error {
+    pr_debug!("GUESTMAP_SET_MEMSLOT refused: {:?}\n", e);
+    if e.is_conflict() {
+        EEXIST
+    } else {
+        EINVAL
+    }
 }
 
 impl Context {
@@ -31,13 +74,49 @@ impl Context {
         }
         match Command::decode(cmd).ok_or(ENOTTY)? {
             Command::GetApiVersion => {
-                let version = abi::api_version(PAGE_SIZE as u32);
-                UserSlice::new(arg, core::mem::size_of_val(&version))
-                    .writer()
-                    .write(&version)?;
-                Ok(0)
+                write_arg(arg, &abi::api_version(PAGE_SIZE as u32))?;
+            }
+            Command::SetMemslot => {
+                let req: uapi::guestmap_memslot = read_arg(arg)?;
+                let mut vm = self.vm.lock();
+                match vm.set_memslot(&self.mm, &self.mirror, &req, mm::task_size()) {
+                    Ok(()) => {}
+                    Err(VmError::Slot(e)) => return Err(slot_errno(e)),
+                    Err(VmError::Kernel(e)) => return Err(e),
+                }
+            }
+            Command::MirrorFault => {
+                let req: uapi::guestmap_fault = read_arg(arg)?;
+                if req.flags & !uapi::GUESTMAP_FAULT_WRITE != 0 || req.pad != 0 {
+                    return Err(EINVAL);
+                }
+                let gfns = slots::aligned_gfns(req.gpa, req.size).ok_or(EINVAL)?;
+                let write = req.flags & uapi::GUESTMAP_FAULT_WRITE != 0;
+                self.vm.lock().fault(&self.mirror, gfns, write)?;
+            }
+            Command::GetStats => {
+                let stats = self.mirror.lock().stats();
+                write_arg(arg, &stats)?;
+            }
+            Command::Query => {
+                let req: uapi::guestmap_query = read_arg(arg)?;
+                if req.npages > u64::from(uapi::GUESTMAP_QUERY_MAX) {
+                    return Err(EINVAL);
+                }
+                let len = req.npages << crate::pte::PAGE_SHIFT;
+                let gfns = slots::aligned_gfns(req.gpa, len).ok_or(EINVAL)?;
+                // PFNs locate kernel memory: as in /proc/pid/pagemap, only
+                // for CAP_SYS_ADMIN.
+                let show_pfn = cred::capable_sys_admin();
+                vm::query(&self.mirror, gfns, req.entries, show_pfn)?;
+            }
+            Command::ReadGuest | Command::WriteGuest => {
+                let req: uapi::guestmap_rw = read_arg(arg)?;
+                let write = Command::decode(cmd) == Some(Command::WriteGuest);
+                self.vm.lock().access(&self.mirror, &req, write)?;
             }
         }
+        Ok(0)
     }
 }
 
@@ -47,13 +126,32 @@ impl MiscDevice for Context {
     fn open() -> Result<Arc<Context>> {
         // A kernel thread has no address space to bind to.
         let mm = Mm::current().ok_or(EINVAL)?;
-        let ctx = Arc::new(Context { mm }, GFP_KERNEL)?;
+        let mirror = Arc::pin_init(Mirror::new()?, GFP_KERNEL)?;
+        let name = CString::try_from_fmt(fmt!(
+            "ctx-{}-{}",
+            task::current_tgid(),
+            NEXT_ID.fetch_add(1, Ordering::Relaxed)
+        ))?;
+        let stats_file = debugfs::File::new(&name, mirror.clone());
+        let vm = Vm::new()?;
+        let ctx = Arc::pin_init(
+            try_pin_init!(Context {
+                mm,
+                mirror,
+                vm <- new_mutex!(vm, "guestmap_vm"),
+                _stats_file: stats_file,
+            }? Error),
+            GFP_KERNEL,
+        )?;
         trace::ctx_create(&*ctx, &ctx.mm);
         Ok(ctx)
     }
 
     fn release(ctx: Arc<Context>) {
         trace::ctx_destroy(&*ctx);
+        // The memslots hold references on the mirror; remove them (and
+        // their notifiers) now, while the file goes away.
+        ctx.vm.lock().clear(&ctx.mirror);
     }
 
     fn ioctl(ctx: ArcBorrow<'_, Context>, cmd: u32, arg: usize) -> Result<isize> {

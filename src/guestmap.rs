@@ -21,6 +21,21 @@ mod uapi;
 mod abi;
 #[forbid(unsafe_code)]
 mod context;
+#[forbid(unsafe_code)]
+mod memslot;
+// The one place outside rust/ with unsafe blocks: reading a frame through
+// the mirror is safe because of the mirror's own coherence protocol, so
+// the argument lives with the mirror (see State::access).
+#[deny(unsafe_code)]
+mod mirror;
+#[forbid(unsafe_code)]
+mod policy;
+#[forbid(unsafe_code)]
+mod pte;
+#[forbid(unsafe_code)]
+mod slots;
+#[forbid(unsafe_code)]
+mod vm;
 
 use ext::miscdevice::Registration;
 
@@ -33,13 +48,20 @@ module! {
 }
 
 struct GuestMap {
+    // Fields drop in order: the device goes before the debugfs directory
+    // its contexts' files live in.
     _dev: Registration<context::Context>,
+    _debugfs: ext::debugfs::Root,
 }
 
 impl kernel::Module for GuestMap {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let debugfs = ext::debugfs::Root::new();
         let dev = Registration::register(c_str!("guestmap"), module)?;
         pr_info!("/dev/guestmap ready, API version {}\n", abi::API_VERSION);
-        Ok(Self { _dev: dev })
+        Ok(Self {
+            _dev: dev,
+            _debugfs: debugfs,
+        })
     }
 }

@@ -11,6 +11,8 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
+#include <linux/seq_file.h>
 
 /* misc.c */
 int gm_misc_register(const char *name, const struct file_operations *fops,
@@ -21,11 +23,56 @@ void gm_misc_deregister(struct miscdevice *misc);
 struct mm_struct *gm_current_mm(void);
 void gm_mmgrab(struct mm_struct *mm);
 void gm_mmdrop(struct mm_struct *mm);
+unsigned long gm_task_size(void);
+pid_t gm_current_tgid(void);
+
+/* mirror.c */
+
+/*
+ * What gm_mirror_walk() reports per page: the pfn in the low bits and
+ * these flags (rust/kernel/mmu_notifier.rs has the same values).
+ */
+#define GM_PFN_VALID	BIT_ULL(63)
+#define GM_PFN_WRITE	BIT_ULL(62)
+/* From a VM_PFNMAP or VM_IO mapping: not a page hmm vouched for. */
+#define GM_PFN_SPECIAL	BIT_ULL(61)
+#define GM_PFN_ZERO	BIT_ULL(60)
+#define GM_PFN_FLAGS	(0xfULL << 60)
+
+unsigned long gm_interval_read_begin(struct mmu_interval_notifier *mni);
+bool gm_interval_read_retry(struct mmu_interval_notifier *mni,
+			    unsigned long seq);
+void gm_interval_set_seq(struct mmu_interval_notifier *mni,
+			 unsigned long seq);
+bool gm_range_blockable(const struct mmu_notifier_range *range);
+bool gm_range_still_readable(const struct mmu_notifier_range *range);
+int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
+		   unsigned long end, bool write, void *owner,
+		   unsigned long seq, u64 *out);
+void gm_pfn_read(unsigned long pfn, unsigned int off, void *buf,
+		 unsigned int len);
+void gm_pfn_write(unsigned long pfn, unsigned int off, const void *buf,
+		  unsigned int len);
+void *gm_memremap_pfn(unsigned long pfn);
+void gm_memunmap(void *addr);
+
+/* debugfs.c */
+void gm_debugfs_init(void);
+void gm_debugfs_exit(void);
+struct dentry *gm_debugfs_create(const char *name, void *data,
+				 int (*show)(struct seq_file *m, void *data));
+void gm_debugfs_remove(struct dentry *dentry);
+void gm_seq_print(struct seq_file *m, const void *fmt_args);
 
 /* trace.c */
 void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd);
 void gm_trace_ioctl_exit(const void *ctx, unsigned int cmd, long ret);
 void gm_trace_ctx_create(const void *ctx, const void *mm);
 void gm_trace_ctx_destroy(const void *ctx);
+void gm_trace_invalidate(const void *mirror, unsigned int event,
+			 unsigned long start, unsigned long end,
+			 unsigned int action);
+void gm_trace_fault(const void *mirror, unsigned long gfn,
+		    unsigned long npages, bool write, int ret);
 
 #endif /* _GUESTMAP_HELPERS_H */

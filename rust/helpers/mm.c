@@ -18,3 +18,13 @@ void gm_mmdrop(struct mm_struct *mm)
 {
 	mmdrop(mm);
 }
+
+unsigned long gm_task_size(void)
+{
+	return TASK_SIZE;
+}
+
+pid_t gm_current_tgid(void)
+{
+	return task_tgid_nr(current);
+}

@@ -29,3 +29,16 @@ void gm_trace_ctx_destroy(const void *ctx)
 {
 	trace_guestmap_ctx_destroy(ctx);
 }
+
+void gm_trace_invalidate(const void *mirror, unsigned int event,
+			 unsigned long start, unsigned long end,
+			 unsigned int action)
+{
+	trace_guestmap_invalidate(mirror, event, start, end, action);
+}
+
+void gm_trace_fault(const void *mirror, unsigned long gfn,
+		    unsigned long npages, bool write, int ret)
+{
+	trace_guestmap_fault(mirror, gfn, npages, write, ret);
+}

@@ -72,9 +72,58 @@ fn rejects_other_types_and_numbers() {
 }
 
 #[test]
-fn api_version_reports_version_1_page_size_and_no_caps() {
+fn api_version_reports_version_1_page_size_and_the_mirror_cap() {
     let v = api_version(4096);
     assert_eq!(API_VERSION, 1);
-    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 0));
+    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 1));
     assert_eq!(api_version(16384).page_size, 16384);
+}
+
+#[test]
+fn mirror_commands_have_their_numbers_and_layouts() {
+    use uapi::*;
+    // Every field naturally aligned, no padding, sizes as summed by hand.
+    assert_eq!(size_of::<guestmap_memslot>(), 4 + 4 + 8 + 8 + 8);
+    assert_eq!(offset_of!(guestmap_memslot, guest_phys_addr), 8);
+    assert_eq!(offset_of!(guestmap_memslot, userspace_addr), 24);
+    assert_eq!(size_of::<guestmap_fault>(), 8 + 8 + 4 + 4);
+    assert_eq!(size_of::<guestmap_stats>(), 8 * (8 + 9));
+    assert_eq!(offset_of!(guestmap_stats, entries_present), 8 * 16);
+    assert_eq!(size_of::<guestmap_query>(), 24);
+    assert_eq!(size_of::<guestmap_rw>(), 24);
+    let cases = [
+        (
+            GUESTMAP_SET_MEMSLOT,
+            ioc(IOC_WRITE, 0xB9, 1, 32),
+            Command::SetMemslot,
+        ),
+        (
+            GUESTMAP_MIRROR_FAULT,
+            ioc(IOC_WRITE, 0xB9, 2, 24),
+            Command::MirrorFault,
+        ),
+        (
+            GUESTMAP_GET_STATS,
+            ioc(IOC_READ, 0xB9, 3, 136),
+            Command::GetStats,
+        ),
+        (GUESTMAP_QUERY, ioc(IOC_WRITE, 0xB9, 4, 24), Command::Query),
+        (
+            GUESTMAP_READ_GUEST,
+            ioc(IOC_WRITE, 0xB9, 5, 24),
+            Command::ReadGuest,
+        ),
+        (
+            GUESTMAP_WRITE_GUEST,
+            ioc(IOC_WRITE, 0xB9, 6, 24),
+            Command::WriteGuest,
+        ),
+    ];
+    for (num, want, cmd) in cases {
+        assert_eq!(num, want, "{cmd:?}");
+        assert_eq!(Command::decode(num), Some(cmd));
+        // The same nr read instead of written, or with another size.
+        assert_eq!(Command::decode(num ^ (3 << 30)), None);
+        assert_eq!(Command::decode(num + (8 << 16)), None);
+    }
 }

@@ -21,5 +21,21 @@ mod uapi {
 #[path = "../../src/abi.rs"]
 mod abi;
 
+#[allow(dead_code)]
+#[path = "../../src/policy.rs"]
+mod policy;
+#[allow(dead_code)]
+#[path = "../../src/pte.rs"]
+mod pte;
+#[allow(dead_code)]
+#[path = "../../src/slots.rs"]
+mod slots;
+
 #[cfg(test)]
 mod abi_tests;
+#[cfg(test)]
+mod policy_tests;
+#[cfg(test)]
+mod pte_tests;
+#[cfg(test)]
+mod slots_tests;

@@ -17,6 +17,13 @@ extern "C" {
     fn gm_current_mm() -> *mut bindings::mm_struct;
     fn gm_mmgrab(mm: *mut bindings::mm_struct);
     fn gm_mmdrop(mm: *mut bindings::mm_struct);
+    fn gm_task_size() -> kernel::ffi::c_ulong;
+}
+
+/// The end of the calling task's user address space (`TASK_SIZE`).
+pub(crate) fn task_size() -> u64 {
+    // SAFETY: reads the calling task's own address-space limit.
+    unsafe { gm_task_size() as u64 }
 }
 
 /// A process's address space.

@@ -10,6 +10,11 @@
 //! The C shims these wrappers call live in `rust/helpers/`, declared in
 //! `rust/helpers/helpers.h`.
 
+pub(crate) mod cred;
+pub(crate) mod debugfs;
 pub(crate) mod miscdevice;
 pub(crate) mod mm;
+pub(crate) mod mmu_notifier;
+pub(crate) mod pfn;
+pub(crate) mod task;
 pub(crate) mod trace;

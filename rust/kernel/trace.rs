@@ -7,13 +7,27 @@
 
 use super::mm::Mm;
 use core::ffi::c_void;
-use kernel::ffi::{c_long, c_uint};
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
 
 extern "C" {
     fn gm_trace_ioctl_enter(ctx: *const c_void, cmd: c_uint);
     fn gm_trace_ioctl_exit(ctx: *const c_void, cmd: c_uint, ret: c_long);
     fn gm_trace_ctx_create(ctx: *const c_void, mm: *const c_void);
     fn gm_trace_ctx_destroy(ctx: *const c_void);
+    fn gm_trace_invalidate(
+        mirror: *const c_void,
+        event: c_uint,
+        start: c_ulong,
+        end: c_ulong,
+        action: c_uint,
+    );
+    fn gm_trace_fault(
+        mirror: *const c_void,
+        gfn: c_ulong,
+        npages: c_ulong,
+        write: bool,
+        ret: c_int,
+    );
 }
 
 /// `guestmap:guestmap_ioctl_enter`.
@@ -38,4 +52,33 @@ pub(crate) fn ctx_create<T>(ctx: &T, mm: &Mm) {
 pub(crate) fn ctx_destroy<T>(ctx: &T) {
     // SAFETY: as for `ioctl_enter`.
     unsafe { gm_trace_ctx_destroy(core::ptr::from_ref(ctx).cast()) };
+}
+
+/// `guestmap:guestmap_invalidate`: an invalidation reached a memslot.
+pub(crate) fn invalidate<T>(mirror: &T, event: u32, start: u64, end: u64, action: u32) {
+    // SAFETY: as for `ioctl_enter`.
+    unsafe {
+        gm_trace_invalidate(
+            core::ptr::from_ref(mirror).cast(),
+            event,
+            start as c_ulong,
+            end as c_ulong,
+            action,
+        )
+    };
+}
+
+/// `guestmap:guestmap_fault`: a fault of `npages` from `gfn` finished with
+/// `ret` (0 or a negative errno).
+pub(crate) fn fault<T>(mirror: &T, gfn: u64, npages: u64, write: bool, ret: i32) {
+    // SAFETY: as for `ioctl_enter`.
+    unsafe {
+        gm_trace_fault(
+            core::ptr::from_ref(mirror).cast(),
+            gfn as c_ulong,
+            npages as c_ulong,
+            write,
+            ret,
+        )
+    };
 }

@@ -36,4 +36,11 @@ macro_rules! impl_user_bytes {
     )*};
 }
 
-impl_user_bytes!(guestmap_api_version = 4 + 4 + 8);
+impl_user_bytes!(
+    guestmap_api_version = 4 + 4 + 8,
+    guestmap_memslot = 4 + 4 + 8 + 8 + 8,
+    guestmap_fault = 8 + 8 + 4 + 4,
+    guestmap_stats = 8 * (GUESTMAP_NR_EVENTS as usize + 9),
+    guestmap_query = 8 * 3,
+    guestmap_rw = 8 * 3,
+);

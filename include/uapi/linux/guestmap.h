@@ -28,8 +28,7 @@
  * @version:	GUESTMAP_API_VERSION of the running module.
  * @page_size:	the host page size: the unit of every guest physical
  *		address, size and alignment in this ABI.
- * @caps:	GUESTMAP_CAP_* bits of optional features the module offers.
- *		No capability is defined in version 1: the field is zero.
+ * @caps:	GUESTMAP_CAP_* bits of the optional features the module offers.
  */
 struct guestmap_api_version {
 	__u32 version;
@@ -39,5 +38,176 @@ struct guestmap_api_version {
 
 #define GUESTMAP_GET_API_VERSION \
 	_IOR(GUESTMAP_IO, 0x00, struct guestmap_api_version)
+
+/* Memslots, the mirror and guest access (GUESTMAP_SET_MEMSLOT onwards). */
+#define GUESTMAP_CAP_MIRROR	(1ULL << 0)
+
+/*
+ * Guest physical addresses are 48 bits wide, as with 4-level paging: the
+ * mirror's page table has four levels of 512 entries.
+ */
+#define GUESTMAP_GPA_BITS	48
+#define GUESTMAP_MAX_MEMSLOTS	32
+
+/* The slot maps memory the guest may read but never write. */
+#define GUESTMAP_MEM_READONLY	(1U << 0)
+
+/**
+ * struct guestmap_memslot - one region of guest physical memory
+ * @slot:		slot id, below GUESTMAP_MAX_MEMSLOTS.
+ * @flags:		GUESTMAP_MEM_* bits.
+ * @guest_phys_addr:	first guest physical address of the slot.
+ * @memory_size:	bytes; 0 deletes slot @slot.
+ * @userspace_addr:	where the slot's memory is in the caller's address
+ *			space.
+ *
+ * Like KVM_SET_USER_MEMORY_REGION.  Addresses and size must be page
+ * aligned (EINVAL), the guest range must fit in GUESTMAP_GPA_BITS and the
+ * user range in the user address space (EINVAL), and the guest range must
+ * not overlap another slot's (EEXIST).  A slot id already in use must be
+ * deleted before it is set again (EEXIST); deleting a slot that does not
+ * exist is EINVAL.  The user range need not be mapped yet: the slot
+ * follows whatever is mapped there, as the mirror is kept coherent with
+ * the address space.
+ */
+struct guestmap_memslot {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+};
+
+#define GUESTMAP_SET_MEMSLOT \
+	_IOW(GUESTMAP_IO, 0x01, struct guestmap_memslot)
+
+/* Fault for write: the mirror entries become writable. */
+#define GUESTMAP_FAULT_WRITE	(1U << 0)
+
+/**
+ * struct guestmap_fault - populate the mirror, like a device's page fault
+ * @gpa:	first guest physical address, page aligned.
+ * @size:	bytes, page aligned, not 0; the range must lie in one slot.
+ * @flags:	GUESTMAP_FAULT_* bits.
+ * @pad:	must be zero.
+ *
+ * Faults the range in on the CPU side as needed (hmm_range_fault(), or
+ * follow_pfnmap_start() for VM_PFNMAP and VM_IO mappings) and installs it
+ * in the mirror.  ENOENT: no slot maps @gpa, or the range leaves the slot.
+ * EPERM: write to a READONLY slot.  EFAULT: nothing mapped at the user
+ * address, or a write fault on memory the process cannot write.
+ */
+struct guestmap_fault {
+	__u64 gpa;
+	__u64 size;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define GUESTMAP_MIRROR_FAULT \
+	_IOW(GUESTMAP_IO, 0x02, struct guestmap_fault)
+
+/*
+ * Invalidation events, numbered as the kernel's enum mmu_notifier_event:
+ * the index into guestmap_stats.invalidations.
+ */
+#define GUESTMAP_EVENT_UNMAP		0
+#define GUESTMAP_EVENT_CLEAR		1
+#define GUESTMAP_EVENT_PROTECTION_VMA	2
+#define GUESTMAP_EVENT_PROTECTION_PAGE	3
+#define GUESTMAP_EVENT_SOFT_DIRTY	4
+#define GUESTMAP_EVENT_RELEASE		5
+#define GUESTMAP_EVENT_MIGRATE		6
+#define GUESTMAP_EVENT_EXCLUSIVE	7
+#define GUESTMAP_NR_EVENTS		8
+
+/**
+ * struct guestmap_stats - what the mirror has done, since open()
+ * @invalidations:	invalidate callbacks per GUESTMAP_EVENT_*, counted
+ *			once per memslot the range touched.
+ * @nonblocking:	of those, how many could not sleep (OOM reaper).
+ * @faults:		fault requests: MIRROR_FAULT calls, and misses of
+ *			READ_GUEST and WRITE_GUEST.
+ * @pages_faulted:	mirror entries installed or upgraded by faults.
+ * @retries:		fault attempts redone because an invalidation raced.
+ * @entries_zapped:	mirror entries removed by invalidations and by
+ *			memslot deletion.
+ * @entries_wrprotected: writable entries made read-only in place.
+ * @tables_allocated:	mirror table pages allocated ...
+ * @tables_freed:	... and freed; the root table is not counted.
+ * @entries_present:	mirror entries present now.
+ */
+struct guestmap_stats {
+	__u64 invalidations[GUESTMAP_NR_EVENTS];
+	__u64 nonblocking;
+	__u64 faults;
+	__u64 pages_faulted;
+	__u64 retries;
+	__u64 entries_zapped;
+	__u64 entries_wrprotected;
+	__u64 tables_allocated;
+	__u64 tables_freed;
+	__u64 entries_present;
+};
+
+#define GUESTMAP_GET_STATS \
+	_IOR(GUESTMAP_IO, 0x03, struct guestmap_stats)
+
+/* Per-page state reported by GUESTMAP_QUERY. */
+#define GUESTMAP_PAGE_PRESENT		(1ULL << 0)
+#define GUESTMAP_PAGE_WRITABLE		(1ULL << 1)
+#define GUESTMAP_PAGE_CLASS_SHIFT	2
+#define GUESTMAP_PAGE_CLASS_MASK	(3ULL << GUESTMAP_PAGE_CLASS_SHIFT)
+/* An ordinary page, with a struct page the kernel refcounts. */
+#define GUESTMAP_CLASS_PAGE		1
+/* The shared zero page. */
+#define GUESTMAP_CLASS_ZERO		2
+/* From a VM_PFNMAP or VM_IO mapping: a bare pfn, maybe no struct page. */
+#define GUESTMAP_CLASS_PFNMAP		3
+/* Bits 12 and up: the pfn, for CAP_SYS_ADMIN only; zero for others. */
+#define GUESTMAP_PAGE_PFN_SHIFT		12
+
+/**
+ * struct guestmap_query - read the mirror's entries
+ * @gpa:	first guest physical address, page aligned.
+ * @npages:	number of pages, at most GUESTMAP_QUERY_MAX.
+ * @entries:	user pointer to @npages __u64 that receive the state of
+ *		each page: GUESTMAP_PAGE_* bits, 0 if not mirrored.
+ *
+ * Reads only; never faults.  The answer may be stale by the time it
+ * reaches user space, as with any read of a live page table.
+ */
+struct guestmap_query {
+	__u64 gpa;
+	__u64 npages;
+	__u64 entries;
+};
+
+#define GUESTMAP_QUERY_MAX	4096
+#define GUESTMAP_QUERY \
+	_IOW(GUESTMAP_IO, 0x04, struct guestmap_query)
+
+/**
+ * struct guestmap_rw - access guest memory through the mirror
+ * @gpa:	first guest physical address; any alignment.
+ * @len:	bytes, at most GUESTMAP_RW_MAX; the range must lie in one
+ *		slot.
+ * @buf:	user buffer to fill (READ) or to copy from (WRITE).
+ *
+ * A page missing from the mirror, or read-only for a write, is faulted in
+ * first, as a guest access through a real MMU would be.  Errors as for
+ * GUESTMAP_MIRROR_FAULT.
+ */
+struct guestmap_rw {
+	__u64 gpa;
+	__u64 len;
+	__u64 buf;
+};
+
+#define GUESTMAP_RW_MAX		(1U << 20)
+#define GUESTMAP_READ_GUEST \
+	_IOW(GUESTMAP_IO, 0x05, struct guestmap_rw)
+#define GUESTMAP_WRITE_GUEST \
+	_IOW(GUESTMAP_IO, 0x06, struct guestmap_rw)
 
 #endif /* _UAPI_LINUX_GUESTMAP_H */

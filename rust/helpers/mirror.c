@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The C side of the mirror: the interval-notifier inlines, the CPU-side
+ * walk that hmm_range_fault() and follow_pfnmap_start() do under the mmap
+ * lock, and access to a mirrored pfn's bytes.  The protocol around them
+ * (sequence counts, the mirror lock, what to install) is in Rust:
+ * rust/kernel/mmu_notifier.rs and src/mirror.rs.
+ */
+#include <linux/hmm.h>
+#include <linux/highmem.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/pgtable.h>
+#include <linux/sched/mm.h>
+
+#include "helpers.h"
+
+unsigned long gm_interval_read_begin(struct mmu_interval_notifier *mni)
+{
+	return mmu_interval_read_begin(mni);
+}
+
+bool gm_interval_read_retry(struct mmu_interval_notifier *mni,
+			    unsigned long seq)
+{
+	return mmu_interval_read_retry(mni, seq);
+}
+
+void gm_interval_set_seq(struct mmu_interval_notifier *mni,
+			 unsigned long seq)
+{
+	mmu_interval_set_seq(mni, seq);
+}
+
+bool gm_range_blockable(const struct mmu_notifier_range *range)
+{
+	return mmu_notifier_range_blockable(range);
+}
+
+/*
+ * mprotect(PROT_NONE) and mprotect(PROT_READ) both send
+ * MMU_NOTIFY_PROTECTION_VMA.  Every sender of that event (mprotect, NUMA
+ * hinting, userfaultfd write-protect) holds the mmap lock and has already
+ * set the new vm_flags, so the vma says which it is.
+ */
+bool gm_range_still_readable(const struct mmu_notifier_range *range)
+{
+	struct vm_area_struct *vma;
+
+	if (range->event != MMU_NOTIFY_PROTECTION_VMA)
+		return false;
+	vma = vma_lookup(range->mm, range->start);
+	return vma && (vma->vm_flags & VM_READ);
+}
+
+/* VM_PFNMAP and VM_IO pages, one by one; see gm_mirror_walk(). */
+static int gm_walk_pfnmap(struct vm_area_struct *vma, unsigned long start,
+			  unsigned long end, bool write, u64 *out)
+{
+	unsigned long addr;
+	int tries;
+
+	for (addr = start; addr < end; addr += PAGE_SIZE, out++) {
+		for (tries = 0;; tries++) {
+			struct follow_pfnmap_args args = {
+				.vma = vma, .address = addr,
+			};
+			bool unlocked = false;
+			int ret;
+
+			if (!follow_pfnmap_start(&args)) {
+				bool ok = args.writable || !write;
+
+				if (ok)
+					*out = args.pfn | GM_PFN_VALID |
+					       GM_PFN_SPECIAL |
+					       (args.writable ? GM_PFN_WRITE : 0);
+				follow_pfnmap_end(&args);
+				if (ok)
+					break;
+			}
+			/* As hva_to_pfn_remapped(): let the vma fault it. */
+			if (tries)
+				return -EFAULT;
+			ret = fixup_user_fault(vma->vm_mm, addr,
+					       write ? FAULT_FLAG_WRITE : 0,
+					       &unlocked);
+			if (ret)
+				return ret;
+			/* The lock was dropped: the vma may be gone. */
+			if (unlocked)
+				return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
+		       unsigned long end, bool write, void *owner,
+		       unsigned long seq, u64 *out)
+{
+	struct hmm_range range = {
+		.notifier = mni,
+		.notifier_seq = seq,
+		.start = start,
+		.end = end,
+		.hmm_pfns = (unsigned long *)out,
+		.default_flags = HMM_PFN_REQ_FAULT |
+				 (write ? HMM_PFN_REQ_WRITE : 0),
+		.dev_private_owner = owner,
+	};
+	unsigned long i, n = (end - start) >> PAGE_SHIFT;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
+	ret = hmm_range_fault(&range);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		unsigned long h = range.hmm_pfns[i];
+		unsigned long pfn = h & ~HMM_PFN_FLAGS;
+
+		if (!(h & HMM_PFN_VALID) || (h & HMM_PFN_ERROR))
+			return -EFAULT;
+		out[i] = pfn | GM_PFN_VALID |
+			 (h & HMM_PFN_WRITE ? GM_PFN_WRITE : 0) |
+			 (is_zero_pfn(pfn) ? GM_PFN_ZERO : 0);
+	}
+	return 0;
+}
+
+int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
+		   unsigned long end, bool write, void *owner,
+		   unsigned long seq, u64 *out)
+{
+	struct mm_struct *mm = mni->mm;
+	unsigned long addr = start;
+	int ret = 0;
+
+	/* The address space may be exiting; then there is nothing to mirror. */
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	if (mmap_read_lock_killable(mm)) {
+		mmput(mm);
+		return -EINTR;
+	}
+	while (addr < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		unsigned long next;
+		u64 *o = out + ((addr - start) >> PAGE_SHIFT);
+
+		if (!vma) {
+			ret = -EFAULT;
+			break;
+		}
+		next = min(end, vma->vm_end);
+		if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+			ret = gm_walk_pfnmap(vma, addr, next, write, o);
+		else
+			ret = gm_walk_hmm(mni, addr, next, write, owner, seq, o);
+		if (ret)
+			break;
+		addr = next;
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return ret;
+}
+
+/*
+ * Copies to and from a mirrored page.  The caller holds the mirror lock
+ * with the pfn's entry present, so the page cannot be freed under us: the
+ * invalidation that must come first waits for the lock.  GM_PFN_SPECIAL
+ * pfns never come here; they go through memremap().
+ */
+void gm_pfn_read(unsigned long pfn, unsigned int off, void *buf,
+		 unsigned int len)
+{
+	void *p = kmap_local_pfn(pfn);
+
+	memcpy(buf, p + off, len);
+	kunmap_local(p);
+}
+
+void gm_pfn_write(unsigned long pfn, unsigned int off, const void *buf,
+		  unsigned int len)
+{
+	void *p = kmap_local_pfn(pfn);
+
+	memcpy(p + off, buf, len);
+	kunmap_local(p);
+}
+
+void *gm_memremap_pfn(unsigned long pfn)
+{
+	return memremap(PFN_PHYS(pfn), PAGE_SIZE, MEMREMAP_WB);
+}
+
+void gm_memunmap(void *addr)
+{
+	memunmap(addr);
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of `src/slots.rs`: the errno classes of KVM_SET_USER_MEMORY_REGION
+//! (Documentation/virt/kvm/api.rst), applied to guestmap's memslots.
+
+use crate::{
+    pte::{GfnRange, SlotMap},
+    slots::{aligned_gfns, byte_gfns, check, Change, SlotDesc, SlotError, MAX_SLOTS},
+    uapi::{guestmap_memslot, GUESTMAP_MEM_READONLY},
+};
+
+const USER_LIMIT: u64 = 0x7FFF_FFFF_F000; // x86-64 TASK_SIZE with 4-level paging
+
+fn req(slot: u32, gpa: u64, size: u64, hva: u64) -> guestmap_memslot {
+    guestmap_memslot {
+        slot,
+        flags: 0,
+        guest_phys_addr: gpa,
+        memory_size: size,
+        userspace_addr: hva,
+    }
+}
+
+fn slot(id: u32, gpa: u64, size: u64) -> SlotDesc {
+    SlotDesc {
+        id,
+        readonly: false,
+        map: SlotMap {
+            gfn: gpa >> 12,
+            npages: size >> 12,
+            hva: 0x1000_0000 + gpa,
+        },
+    }
+}
+
+#[test]
+fn a_good_slot_is_created() {
+    let mut r = req(3, 0x10_0000, 0x20_0000, 0x7F00_0000_0000);
+    r.flags = GUESTMAP_MEM_READONLY;
+    let c = check(&r, &[], USER_LIMIT).unwrap();
+    let want = SlotDesc {
+        id: 3,
+        readonly: true,
+        map: SlotMap {
+            gfn: 0x100,
+            npages: 0x200,
+            hva: 0x7F00_0000_0000,
+        },
+    };
+    assert_eq!(c, Change::Create(want));
+    assert_eq!(
+        want.gfns(),
+        GfnRange {
+            start: 0x100,
+            end: 0x300
+        }
+    );
+}
+
+#[test]
+fn bad_requests_get_their_error() {
+    let ex = [slot(0, 0x0, 0x10_0000), slot(1, 0x40_0000, 0x1000)];
+    let chk = |r: guestmap_memslot| check(&r, &ex, USER_LIMIT);
+    let mut r = req(2, 0x20_0000, 0x1000, 0x1000_0000);
+    r.flags = 2;
+    assert_eq!(chk(r), Err(SlotError::Flags));
+    assert_eq!(
+        chk(req(MAX_SLOTS, 0x20_0000, 0x1000, 0x1000_0000)),
+        Err(SlotError::Id)
+    );
+    assert_eq!(
+        chk(req(2, 0x20_0800, 0x1000, 0x1000_0000)),
+        Err(SlotError::Alignment)
+    );
+    assert_eq!(
+        chk(req(2, 0x20_0000, 0x1800, 0x1000_0000)),
+        Err(SlotError::Alignment)
+    );
+    assert_eq!(
+        chk(req(2, 0x20_0000, 0x1000, 0x1000_0010)),
+        Err(SlotError::Alignment)
+    );
+    // Past 2^48, and wrapping u64.
+    assert_eq!(
+        chk(req(2, 0xFFFF_FFFF_F000, 0x2000, 0x1000_0000)),
+        Err(SlotError::GuestRange)
+    );
+    assert_eq!(
+        chk(req(2, u64::MAX - 0xFFF, 0x2000, 0x1000_0000)),
+        Err(SlotError::GuestRange)
+    );
+    // Ending exactly at 2^48 is fine.
+    assert!(chk(req(2, 0xFFFF_FFFF_F000, 0x1000, 0x1000_0000)).is_ok());
+    assert_eq!(
+        chk(req(2, 0x20_0000, 0x2000, USER_LIMIT - 0x1000)),
+        Err(SlotError::UserRange)
+    );
+    assert_eq!(
+        chk(req(2, 0x20_0000, 0x2000, u64::MAX - 0xFFF)),
+        Err(SlotError::UserRange)
+    );
+    assert_eq!(
+        chk(req(1, 0x80_0000, 0x1000, 0x1000_0000)),
+        Err(SlotError::IdInUse)
+    );
+    // Overlaps: inside, straddling either end, enclosing.
+    assert_eq!(
+        chk(req(2, 0x8_0000, 0x1000, 0x1000_0000)),
+        Err(SlotError::Overlap(0))
+    );
+    assert_eq!(
+        chk(req(2, 0x3F_F000, 0x2000, 0x1000_0000)),
+        Err(SlotError::Overlap(1))
+    );
+    assert_eq!(
+        chk(req(2, 0x40_0000, 0x1000, 0x1000_0000)),
+        Err(SlotError::Overlap(1))
+    );
+    assert_eq!(
+        chk(req(2, 0x30_0000, 0x20_0000, 0x1000_0000)),
+        Err(SlotError::Overlap(1))
+    );
+    // Adjacent on both sides is not an overlap.
+    assert!(chk(req(2, 0x10_0000, 0x30_0000, 0x1000_0000)).is_ok());
+    assert!(chk(req(2, 0x40_1000, 0x1000, 0x1000_0000)).is_ok());
+    assert!(SlotError::Overlap(0).is_conflict() && SlotError::IdInUse.is_conflict());
+    assert!(!SlotError::Alignment.is_conflict());
+}
+
+#[test]
+fn size_zero_deletes_an_existing_slot_only() {
+    let ex = [slot(5, 0, 0x1000)];
+    // Other fields are ignored on delete, as in KVM.
+    assert_eq!(
+        check(&req(5, 0x123, 0, 0x7), &ex, USER_LIMIT),
+        Ok(Change::Delete(5))
+    );
+    assert_eq!(
+        check(&req(6, 0, 0, 0), &ex, USER_LIMIT),
+        Err(SlotError::NoSuchSlot)
+    );
+}
+
+#[test]
+fn guest_ranges_for_fault_and_access() {
+    assert_eq!(
+        aligned_gfns(0x2000, 0x3000),
+        Some(GfnRange { start: 2, end: 5 })
+    );
+    assert_eq!(aligned_gfns(0x2000, 0), None);
+    assert_eq!(aligned_gfns(0x2001, 0x1000), None);
+    assert_eq!(aligned_gfns(u64::MAX & !0xFFF, 0x2000), None);
+    assert_eq!(byte_gfns(0x1FFF, 2), Some(GfnRange { start: 1, end: 3 }));
+    assert_eq!(
+        byte_gfns(0x1000, 0x1000),
+        Some(GfnRange { start: 1, end: 2 })
+    );
+    assert_eq!(byte_gfns(0x1000, 0), None);
+    assert_eq!(byte_gfns(u64::MAX, 2), None);
+}

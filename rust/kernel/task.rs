@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The calling task.
+//!
+//! C header: [`include/linux/sched.h`](srctree/include/linux/sched.h)
+
+extern "C" {
+    fn gm_current_tgid() -> i32;
+}
+
+/// The calling task's process id (thread-group id), in the initial pid
+/// namespace: what names the process in logs and in debugfs.
+pub(crate) fn current_tgid() -> i32 {
+    // SAFETY: reads the calling task's own tgid.
+    unsafe { gm_current_tgid() }
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A memslot: guest frames backed by a range of the address space, and
+//! the MMU notifier that keeps the mirror's entries for them coherent.
+
+use crate::{
+    ext::mmu_notifier::{IntervalNotifier, IntervalOps, Invalidation},
+    mirror::Mirror,
+    policy::{self, Action, Event, RangeFacts},
+    slots::SlotDesc,
+};
+use core::ffi::c_void;
+use kernel::sync::Arc;
+
+/// A memslot: its notifier, which owns the slot's description.
+pub(crate) type Memslot = IntervalNotifier<SlotWatch>;
+
+/// What a memslot's notifier knows: where the slot maps, and the mirror
+/// to keep coherent.
+pub(crate) struct SlotWatch {
+    desc: SlotDesc,
+    mirror: Arc<Mirror>,
+}
+
+impl SlotWatch {
+    /// The watch for slot `desc` of `mirror`.
+    pub(crate) fn new(desc: SlotDesc, mirror: Arc<Mirror>) -> SlotWatch {
+        SlotWatch { desc, mirror }
+    }
+
+    /// The slot's description.
+    pub(crate) fn desc(&self) -> &SlotDesc {
+        &self.desc
+    }
+}
+
+/// The policy's questions, answered from the invalidation.
+struct Facts<'a> {
+    event: Event,
+    inv: &'a Invalidation<'a>,
+    owner: *const c_void,
+}
+
+impl RangeFacts for Facts<'_> {
+    fn owner_is_us(&self) -> bool {
+        // Both sides know which events carry an owner; they must agree.
+        self.event.has_owner() && self.inv.owner_is(self.owner) == Some(true)
+    }
+
+    fn still_readable(&self) -> bool {
+        self.inv.still_readable()
+    }
+}
+
+impl IntervalOps for SlotWatch {
+    fn invalidate(&self, inv: &Invalidation<'_>) -> bool {
+        let event = Event::from_raw(inv.event());
+        // Decided before taking the lock: the facts may look at the vma.
+        let action = match event {
+            Some(e) => policy::action(
+                e,
+                &Facts {
+                    event: e,
+                    inv,
+                    owner: self.mirror.owner(),
+                },
+            ),
+            None => policy::UNKNOWN_EVENT_ACTION,
+        };
+        let gfns = self.desc.map.hva_to_gfns(inv.start(), inv.end());
+        crate::ext::trace::invalidate(
+            &*self.mirror,
+            inv.event(),
+            inv.start(),
+            inv.end(),
+            action as u32,
+        );
+
+        // The mirror lock is a spinlock, so even a non-blockable
+        // invalidation (the OOM reaper's) takes it and never fails.
+        let mut state = self.mirror.lock();
+        inv.set_seq();
+        state.count_invalidation(event, inv.is_blockable());
+        match (action, gfns) {
+            (Action::Release, _) => state.apply(Action::Release, self.desc.gfns()),
+            (action, Some(gfns)) => state.apply(action, gfns),
+            (_, None) => {}
+        }
+        true
+    }
+}

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The mirror: a secondary page table of guest frames, kept coherent with
+//! the address space by the memslots' MMU notifiers.
+//!
+//! The table is a 4-level radix tree of page-sized tables (`src/pte.rs`
+//! has the format).  It holds no reference on any page: an entry stays
+//! correct because every change to the CPU's page tables under it is
+//! announced first to the invalidate callback, which takes the mirror
+//! lock, so an entry seen under the lock is backed by the page it names.
+//! Everything that reads a frame through the mirror does so under the
+//! lock; that is the safety argument of the accesses in [`State::access`].
+
+use crate::{
+    ext::{debugfs, pfn},
+    policy::{Action, Event},
+    pte::{self, index, span, GfnRange, Pte, LEVELS, TABLE_ENTRIES},
+    uapi,
+};
+use core::fmt::Write;
+use kernel::{init::Zeroable, new_spinlock, prelude::*, sync::SpinLock};
+
+/// Counts taken while walking the tree, folded into the statistics.
+#[derive(Default)]
+struct Counts {
+    zapped: u64,
+    wrprotected: u64,
+    tables_freed: u64,
+    tables_allocated: u64,
+}
+
+/// One level of the tree.
+trait Table: Zeroable + Sized {
+    /// 1 for the leaf table.
+    const LEVEL: u32;
+
+    /// Removes the entries of `r`; with `free`, also frees every table
+    /// whose whole span lies in `r`.  `base` is the first gfn of `self`.
+    fn zap(&mut self, base: u64, r: GfnRange, free: bool, c: &mut Counts);
+
+    /// Makes the entries of `r` read-only.
+    fn wrprotect(&mut self, base: u64, r: GfnRange, c: &mut Counts);
+
+    /// The entry for `gfn`.
+    fn get(&self, gfn: u64) -> Pte;
+
+    /// Sets the entry for `gfn`, taking missing tables from `spare`;
+    /// returns the old entry.
+    fn set(&mut self, gfn: u64, pte: Pte, spare: &mut Spare, c: &mut Counts) -> Result<Pte>;
+
+    /// Present entries and tables below `self` (not counting `self`).
+    fn census(&self) -> (u64, u64);
+}
+
+/// The indices of the entries of a table at `level` based at `base` that
+/// `r` touches.
+fn entries(level: u32, base: u64, r: GfnRange) -> core::ops::Range<usize> {
+    let table_span = span(level) * TABLE_ENTRIES as u64;
+    match r.clamp(base, table_span) {
+        None => 0..0,
+        Some(r) => index(r.start, level)..index(r.end - 1, level) + 1,
+    }
+}
+
+/// A leaf table: 512 entries.
+#[derive(Zeroable)]
+struct Leaf {
+    ptes: [u64; TABLE_ENTRIES],
+}
+
+impl Table for Leaf {
+    const LEVEL: u32 = 1;
+
+    fn zap(&mut self, base: u64, r: GfnRange, _free: bool, c: &mut Counts) {
+        for p in &mut self.ptes[entries(1, base, r)] {
+            if Pte::from_raw(*p).is_present() {
+                c.zapped += 1;
+            }
+            *p = 0;
+        }
+    }
+
+    fn wrprotect(&mut self, base: u64, r: GfnRange, c: &mut Counts) {
+        for p in &mut self.ptes[entries(1, base, r)] {
+            let pte = Pte::from_raw(*p);
+            if pte.is_writable() {
+                c.wrprotected += 1;
+                *p = pte.wrprotect().raw();
+            }
+        }
+    }
+
+    fn get(&self, gfn: u64) -> Pte {
+        Pte::from_raw(self.ptes[index(gfn, 1)])
+    }
+
+    fn set(&mut self, gfn: u64, pte: Pte, _spare: &mut Spare, _c: &mut Counts) -> Result<Pte> {
+        let slot = &mut self.ptes[index(gfn, 1)];
+        let old = Pte::from_raw(*slot);
+        *slot = pte.raw();
+        Ok(old)
+    }
+
+    fn census(&self) -> (u64, u64) {
+        let present = self.ptes.iter().filter(|p| Pte::from_raw(**p).is_present());
+        (present.count() as u64, 0)
+    }
+}
+
+/// A directory table: 512 pointers to tables of the level below.
+#[derive(Zeroable)]
+struct Dir<T> {
+    next: [Option<KBox<T>>; TABLE_ENTRIES],
+}
+
+type L2 = Dir<Leaf>;
+type L3 = Dir<L2>;
+type Root = Dir<L3>;
+
+const _: () = assert!(core::mem::size_of::<Leaf>() == 4096);
+const _: () = assert!(core::mem::size_of::<Root>() == 4096);
+
+/// A table type that may be taken from [`Spare`].
+trait Child: Table {
+    fn spare(s: &mut Spare) -> &mut Option<KBox<Self>>;
+}
+
+impl Child for Leaf {
+    fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
+        &mut s.l1
+    }
+}
+
+impl Child for L2 {
+    fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
+        &mut s.l2
+    }
+}
+
+impl Child for L3 {
+    fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
+        &mut s.l3
+    }
+}
+
+impl<T: Child> Table for Dir<T> {
+    const LEVEL: u32 = T::LEVEL + 1;
+
+    fn zap(&mut self, base: u64, r: GfnRange, free: bool, c: &mut Counts) {
+        let child_span = span(Self::LEVEL);
+        for i in entries(Self::LEVEL, base, r) {
+            let child_base = base + i as u64 * child_span;
+            if free && r.covers(child_base, child_span) {
+                if let Some(child) = self.next[i].take() {
+                    let (present, tables) = child.census();
+                    c.zapped += present;
+                    c.tables_freed += tables + 1;
+                }
+            } else if let Some(child) = self.next[i].as_mut() {
+                child.zap(child_base, r, free, c);
+            }
+        }
+    }
+
+    fn wrprotect(&mut self, base: u64, r: GfnRange, c: &mut Counts) {
+        let child_span = span(Self::LEVEL);
+        for i in entries(Self::LEVEL, base, r) {
+            if let Some(child) = self.next[i].as_mut() {
+                child.wrprotect(base + i as u64 * child_span, r, c);
+            }
+        }
+    }
+
+    fn get(&self, gfn: u64) -> Pte {
+        match &self.next[index(gfn, Self::LEVEL)] {
+            Some(child) => child.get(gfn),
+            None => Pte::NONE,
+        }
+    }
+
+    fn set(&mut self, gfn: u64, pte: Pte, spare: &mut Spare, c: &mut Counts) -> Result<Pte> {
+        let slot = &mut self.next[index(gfn, Self::LEVEL)];
+        if slot.is_none() {
+            if !pte.is_present() {
+                return Ok(Pte::NONE);
+            }
+            *slot = Some(T::spare(spare).take().ok_or(ENOMEM)?);
+            c.tables_allocated += 1;
+        }
+        match slot {
+            Some(child) => child.set(gfn, pte, spare, c),
+            None => Ok(Pte::NONE),
+        }
+    }
+
+    fn census(&self) -> (u64, u64) {
+        self.next.iter().flatten().fold((0, 0), |(p, t), child| {
+            let (cp, ct) = child.census();
+            (p + cp, t + ct + 1)
+        })
+    }
+}
+
+/// Tables allocated ahead of a fault, outside the mirror lock: the lock is
+/// a spinlock that invalidations take from reclaim, so nothing under it
+/// may allocate.  One of each level covers any fault of up to 512 pages
+/// aligned to 512.
+#[derive(Default)]
+pub(crate) struct Spare {
+    l3: Option<KBox<L3>>,
+    l2: Option<KBox<L2>>,
+    l1: Option<KBox<Leaf>>,
+}
+
+impl Spare {
+    /// Allocates what is missing; sleeps.
+    pub(crate) fn fill(&mut self) -> Result {
+        fn fill<T: Zeroable>(s: &mut Option<KBox<T>>) -> Result {
+            if s.is_none() {
+                *s = Some(KBox::init(kernel::init::zeroed(), GFP_KERNEL)?);
+            }
+            Ok(())
+        }
+        fill(&mut self.l3)?;
+        fill(&mut self.l2)?;
+        fill(&mut self.l1)
+    }
+}
+
+/// Every gfn the tree can map.
+const ALL: GfnRange = GfnRange {
+    start: 0,
+    end: 1 << (pte::TABLE_BITS * LEVELS),
+};
+
+/// The mirror's state, under its lock.
+pub(crate) struct State {
+    root: KBox<Root>,
+    stats: uapi::guestmap_stats,
+    released: bool,
+}
+
+impl State {
+    fn account(&mut self, c: Counts) {
+        let s = &mut self.stats;
+        s.entries_zapped += c.zapped;
+        s.entries_wrprotected += c.wrprotected;
+        s.tables_allocated += c.tables_allocated;
+        s.tables_freed += c.tables_freed;
+        s.entries_present -= c.zapped;
+    }
+
+    /// Counts an invalidation of `event` (`None`: unknown to us).
+    pub(crate) fn count_invalidation(&mut self, event: Option<Event>, blockable: bool) {
+        if let Some(e) = event {
+            self.stats.invalidations[e as usize] += 1;
+        }
+        if !blockable {
+            self.stats.nonblocking += 1;
+        }
+    }
+
+    /// Applies `action` to the guest frames `gfns`.
+    pub(crate) fn apply(&mut self, action: Action, gfns: GfnRange) {
+        let mut c = Counts::default();
+        match action {
+            Action::ZapAndFree => self.root.zap(0, gfns, true, &mut c),
+            Action::Zap => self.root.zap(0, gfns, false, &mut c),
+            Action::WriteProtect => self.root.wrprotect(0, gfns, &mut c),
+            Action::Ignore => {}
+            Action::Release => {
+                self.root.zap(0, ALL, true, &mut c);
+                self.released = true;
+            }
+        }
+        self.account(c);
+    }
+
+    /// Removes a deleted slot's frames, and its tables.
+    pub(crate) fn remove_slot(&mut self, gfns: GfnRange) {
+        self.apply(Action::ZapAndFree, gfns);
+    }
+
+    /// Whether the address space is gone (RELEASE was seen).
+    pub(crate) fn is_released(&self) -> bool {
+        self.released
+    }
+
+    /// The entry for `gfn`.
+    pub(crate) fn get(&self, gfn: u64) -> Pte {
+        self.root.get(gfn)
+    }
+
+    /// Installs `pte` for `gfn` with tables from `spare`; returns whether
+    /// the entry changed.
+    pub(crate) fn install(&mut self, gfn: u64, pte: Pte, spare: &mut Spare) -> Result<bool> {
+        let mut c = Counts::default();
+        let old = self.root.set(gfn, pte, spare, &mut c);
+        self.account(c);
+        let old = old?;
+        if !old.is_present() {
+            self.stats.entries_present += 1;
+        }
+        if old != pte {
+            self.stats.pages_faulted += 1;
+        }
+        Ok(old != pte)
+    }
+
+    /// Counts a fault request and its retries.
+    pub(crate) fn count_fault(&mut self) {
+        self.stats.faults += 1;
+    }
+
+    /// Counts a fault attempt redone because an invalidation raced it.
+    pub(crate) fn count_retry(&mut self) {
+        self.stats.retries += 1;
+    }
+
+    /// The statistics.
+    pub(crate) fn stats(&self) -> uapi::guestmap_stats {
+        self.stats
+    }
+
+    /// Reads or writes the bytes `off..off + len` of the frame mapped at
+    /// `gfn`, if the entry allows it and the frame is in the direct map;
+    /// `EAGAIN` otherwise (fault it, or use [`State::access_remapped`]).
+    pub(crate) fn access(&self, gfn: u64, off: usize, buf: Access<'_>) -> Result {
+        let pte = self.get(gfn);
+        match (pte.class(), buf) {
+            (Some(pte::PfnClass::Page | pte::PfnClass::Zero), Access::Read(b)) => {
+                // SAFETY: the entry is present under the mirror lock, so
+                // the page is still the one the CPU maps at that address:
+                // before it could be unmapped or freed, the invalidation
+                // would have removed the entry, and it waits for the lock.
+                // Pages with a struct page are in the direct map.
+                #[allow(unsafe_code)]
+                unsafe {
+                    pfn::read(pte.pfn(), off, b)
+                };
+                Ok(())
+            }
+            (Some(pte::PfnClass::Page), Access::Write(b)) if pte.is_writable() => {
+                // SAFETY: as for reads; and the entry is writable, so the
+                // CPU's pte is writable too (write faults set both, and
+                // every write-protection reaches the mirror first).
+                #[allow(unsafe_code)]
+                unsafe {
+                    pfn::write(pte.pfn(), off, b)
+                };
+                Ok(())
+            }
+            _ => Err(EAGAIN),
+        }
+    }
+
+    /// Like [`State::access`], through `map` for a bare pfn.
+    pub(crate) fn access_remapped(
+        &self,
+        gfn: u64,
+        map: &pfn::Remap,
+        off: usize,
+        buf: Access<'_>,
+    ) -> Result {
+        let pte = self.get(gfn);
+        if pte.class() != Some(pte::PfnClass::PfnMap) || pte.pfn() != map.pfn() {
+            return Err(EAGAIN);
+        }
+        match buf {
+            Access::Read(b) => {
+                // SAFETY: the entry still maps this pfn under the mirror
+                // lock, so the CPU still maps it there: zapping the pfnmap
+                // reaches the mirror first.
+                #[allow(unsafe_code)]
+                unsafe {
+                    map.read(off, b)
+                };
+                Ok(())
+            }
+            Access::Write(b) if pte.is_writable() => {
+                // SAFETY: as for reads, and the CPU pte is writable.
+                #[allow(unsafe_code)]
+                unsafe {
+                    map.write(off, b)
+                };
+                Ok(())
+            }
+            Access::Write(_) => Err(EAGAIN),
+        }
+    }
+}
+
+/// A guest access: the buffer to fill or to copy from.
+pub(crate) enum Access<'a> {
+    /// Guest read, into the buffer.
+    Read(&'a mut [u8]),
+    /// Guest write, from the buffer.
+    Write(&'a [u8]),
+}
+
+/// The mirror, shared by the context and its memslots' notifiers.
+#[pin_data]
+pub(crate) struct Mirror {
+    #[pin]
+    state: SpinLock<State>,
+}
+
+impl Mirror {
+    /// A mirror with an empty root table.
+    pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
+        let root = KBox::init(kernel::init::zeroed(), GFP_KERNEL)?;
+        let state = State {
+            root,
+            stats: uapi::guestmap_stats::default(),
+            released: false,
+        };
+        Ok(try_pin_init!(Self {
+            state <- new_spinlock!(state, "guestmap_mirror"),
+        }? Error))
+    }
+
+    /// Takes the mirror lock.  Never sleeps, so invalidations that may not
+    /// sleep (the OOM reaper's) can always take it: they never have to
+    /// fail.
+    pub(crate) fn lock(
+        &self,
+    ) -> kernel::sync::lock::Guard<'_, State, kernel::sync::lock::spinlock::SpinLockBackend> {
+        self.state.lock()
+    }
+
+    /// An identity for `mmu_notifier_range.owner` comparisons.
+    pub(crate) fn owner(&self) -> *const core::ffi::c_void {
+        core::ptr::from_ref(self).cast()
+    }
+}
+
+impl debugfs::Show for Mirror {
+    fn show(&self, m: &mut debugfs::SeqFile<'_>) -> core::fmt::Result {
+        let s = self.lock().stats();
+        for e in Event::ALL {
+            writeln!(
+                m,
+                "invalidations.{}: {}",
+                e.name(),
+                s.invalidations[e as usize]
+            )?;
+        }
+        writeln!(m, "nonblocking: {}", s.nonblocking)?;
+        writeln!(m, "faults: {}", s.faults)?;
+        writeln!(m, "pages_faulted: {}", s.pages_faulted)?;
+        writeln!(m, "retries: {}", s.retries)?;
+        writeln!(m, "entries_zapped: {}", s.entries_zapped)?;
+        writeln!(m, "entries_wrprotected: {}", s.entries_wrprotected)?;
+        writeln!(m, "tables_allocated: {}", s.tables_allocated)?;
+        writeln!(m, "tables_freed: {}", s.tables_freed)?;
+        writeln!(m, "entries_present: {}", s.entries_present)
+    }
+}

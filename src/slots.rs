@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The rules of `GUESTMAP_SET_MEMSLOT`, as pure `core` code.
+
+use crate::{
+    pte::{GfnRange, SlotMap, PAGE_SHIFT},
+    uapi,
+};
+
+/// Most memslots a context may have.
+pub(crate) const MAX_SLOTS: u32 = uapi::GUESTMAP_MAX_MEMSLOTS;
+
+const PAGE_MASK: u64 = (1 << PAGE_SHIFT) - 1;
+const GPA_LIMIT: u64 = 1 << uapi::GUESTMAP_GPA_BITS;
+
+/// A valid, existing memslot as the rules see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotDesc {
+    /// Slot id.
+    pub(crate) id: u32,
+    /// Whether the guest may only read the slot.
+    pub(crate) readonly: bool,
+    /// Where the slot maps.
+    pub(crate) map: SlotMap,
+}
+
+impl SlotDesc {
+    /// The slot's guest frames.
+    pub(crate) fn gfns(&self) -> GfnRange {
+        GfnRange {
+            start: self.map.gfn,
+            end: self.map.gfn + self.map.npages,
+        }
+    }
+}
+
+/// What a valid request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// Add this slot.
+    Create(SlotDesc),
+    /// Delete slot `id`.
+    Delete(u32),
+}
+
+/// Why a request is refused.  Each maps to one errno at the ioctl
+/// boundary, and each says what was wrong in the log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SlotError {
+    /// Unknown flag bits (EINVAL).
+    Flags,
+    /// Slot id out of range (EINVAL).
+    Id,
+    /// An address or the size is not page aligned (EINVAL).
+    Alignment,
+    /// The guest range wraps or leaves the guest address space (EINVAL).
+    GuestRange,
+    /// The user range wraps or leaves user space (EINVAL).
+    UserRange,
+    /// Deleting a slot that does not exist (EINVAL).
+    NoSuchSlot,
+    /// The slot id is in use (EEXIST).
+    IdInUse,
+    /// The guest range overlaps slot `.0` (EEXIST).
+    Overlap(u32),
+}
+
+impl SlotError {
+    /// Whether the errno is EEXIST rather than EINVAL.
+    pub(crate) const fn is_conflict(self) -> bool {
+        matches!(self, Self::IdInUse | Self::Overlap(_))
+    }
+}
+
+/// Checks `req` against the existing slots.
+///
+/// `user_limit` is the end of user space (`TASK_SIZE`): the user range
+/// must end at or below it.
+pub(crate) fn check<'a>(
+    req: &uapi::guestmap_memslot,
+    existing: impl IntoIterator<Item = &'a SlotDesc> + Clone,
+    user_limit: u64,
+) -> Result<Change, SlotError> {
+    if req.flags & !uapi::GUESTMAP_MEM_READONLY != 0 {
+        return Err(SlotError::Flags);
+    }
+    if req.slot >= MAX_SLOTS {
+        return Err(SlotError::Id);
+    }
+    let in_use = existing.clone().into_iter().any(|s| s.id == req.slot);
+    if req.memory_size == 0 {
+        return if in_use {
+            Ok(Change::Delete(req.slot))
+        } else {
+            Err(SlotError::NoSuchSlot)
+        };
+    }
+    if (req.guest_phys_addr | req.memory_size | req.userspace_addr) & PAGE_MASK != 0 {
+        return Err(SlotError::Alignment);
+    }
+    match req.guest_phys_addr.checked_add(req.memory_size) {
+        Some(end) if end <= GPA_LIMIT => {}
+        _ => return Err(SlotError::GuestRange),
+    }
+    match req.userspace_addr.checked_add(req.memory_size) {
+        Some(end) if end <= user_limit => {}
+        _ => return Err(SlotError::UserRange),
+    }
+    if in_use {
+        return Err(SlotError::IdInUse);
+    }
+    let desc = SlotDesc {
+        id: req.slot,
+        readonly: req.flags & uapi::GUESTMAP_MEM_READONLY != 0,
+        map: SlotMap {
+            gfn: req.guest_phys_addr >> PAGE_SHIFT,
+            npages: req.memory_size >> PAGE_SHIFT,
+            hva: req.userspace_addr,
+        },
+    };
+    let new = desc.gfns();
+    if let Some(other) = existing
+        .into_iter()
+        .find(|s| s.gfns().start < new.end && new.start < s.gfns().end)
+    {
+        return Err(SlotError::Overlap(other.id));
+    }
+    Ok(Change::Create(desc))
+}
+
+/// Checks a guest range of `len` bytes from `gpa` for an ioctl that needs
+/// it page aligned: the gfns it spans, or `None` if it is empty,
+/// unaligned or wraps.
+pub(crate) fn aligned_gfns(gpa: u64, len: u64) -> Option<GfnRange> {
+    if len == 0 || (gpa | len) & PAGE_MASK != 0 {
+        return None;
+    }
+    let end = gpa.checked_add(len)?;
+    Some(GfnRange {
+        start: gpa >> PAGE_SHIFT,
+        end: end >> PAGE_SHIFT,
+    })
+}
+
+/// The gfns touched by `len` bytes from `gpa` (any alignment), or `None`
+/// if the range is empty or wraps.
+pub(crate) fn byte_gfns(gpa: u64, len: u64) -> Option<GfnRange> {
+    if len == 0 {
+        return None;
+    }
+    let last = gpa.checked_add(len - 1)?;
+    Some(GfnRange {
+        start: gpa >> PAGE_SHIFT,
+        end: (last >> PAGE_SHIFT) + 1,
+    })
+}

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A context's guest: its memslots, and faults and accesses through the
+//! mirror.
+//!
+//! Faults follow the `mmu_interval_read_begin()` protocol: walk the CPU
+//! page tables with no lock of ours held, then take the mirror lock and
+//! install only if no invalidation ran meanwhile.
+
+use crate::{
+    ext::{
+        mm::Mm,
+        mmu_notifier::{CpuPte, WALK_MAX},
+        pfn::Remap,
+        trace,
+    },
+    memslot::{Memslot, SlotWatch},
+    mirror::{Access, Mirror, Spare},
+    pte::{GfnRange, PfnClass, Pte, PAGE_SHIFT, TABLE_ENTRIES},
+    slots::{self, Change, SlotDesc, SlotError},
+    uapi,
+};
+use kernel::{page::PAGE_SIZE, prelude::*, sync::Arc, uaccess::UserSlice};
+
+/// Gives up a guest access after this many faults that an invalidation
+/// undid before the access could use them.
+const MAX_ACCESS_TRIES: u32 = 1000;
+
+/// How a fault or access failed before reaching the mirror.
+pub(crate) enum VmError {
+    /// A `GUESTMAP_SET_MEMSLOT` rule was broken.
+    Slot(SlotError),
+    /// Anything else, already an errno.
+    Kernel(Error),
+}
+
+impl From<Error> for VmError {
+    fn from(e: Error) -> Self {
+        VmError::Kernel(e)
+    }
+}
+
+/// The state faults and accesses need, serialised by the context's mutex.
+pub(crate) struct Vm {
+    slots: [Option<Pin<KBox<Memslot>>>; slots::MAX_SLOTS as usize],
+    spare: Spare,
+    walk: KBox<[CpuPte; WALK_MAX]>,
+    bounce: KBox<[u8; PAGE_SIZE]>,
+}
+
+impl Vm {
+    /// A guest with no memory.
+    pub(crate) fn new() -> Result<Vm> {
+        Ok(Vm {
+            slots: [const { None }; slots::MAX_SLOTS as usize],
+            spare: Spare::default(),
+            walk: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
+            bounce: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
+        })
+    }
+
+    fn descs(&self) -> impl Iterator<Item = &SlotDesc> + Clone {
+        self.slots.iter().flatten().map(|s| s.data().desc())
+    }
+
+    /// `GUESTMAP_SET_MEMSLOT`.
+    pub(crate) fn set_memslot(
+        &mut self,
+        mm: &Mm,
+        mirror: &Arc<Mirror>,
+        req: &uapi::guestmap_memslot,
+        user_limit: u64,
+    ) -> Result<(), VmError> {
+        match slots::check(req, self.descs(), user_limit).map_err(VmError::Slot)? {
+            Change::Create(desc) => {
+                let watch = SlotWatch::new(desc, mirror.clone());
+                let len = desc.map.npages << PAGE_SHIFT;
+                let slot = KBox::pin_init(Memslot::new(mm, desc.map.hva, len, watch), GFP_KERNEL)?;
+                self.slots[desc.id as usize] = Some(slot);
+            }
+            Change::Delete(id) => {
+                if let Some(slot) = self.slots[id as usize].take() {
+                    // Zap while the notifier still watches, and no fault
+                    // can run (we hold the context mutex); then remove it.
+                    mirror.lock().remove_slot(slot.data().desc().gfns());
+                    drop(slot);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `GUESTMAP_MIRROR_FAULT`.
+    pub(crate) fn fault(&mut self, mirror: &Mirror, gfns: GfnRange, write: bool) -> Result {
+        let Vm {
+            slots, spare, walk, ..
+        } = self;
+        let slot = Self::find(slots, gfns)?;
+        fault_in(slot, mirror, gfns, write, spare, walk)
+    }
+
+    /// The memslot holding all of `gfns`.
+    fn find(slots: &[Option<Pin<KBox<Memslot>>>], gfns: GfnRange) -> Result<&Memslot> {
+        slots
+            .iter()
+            .flatten()
+            .map(|s| &**s)
+            .find(|s| s.data().desc().map.contains(gfns))
+            .ok_or(ENOENT)
+    }
+
+    /// `GUESTMAP_READ_GUEST` (`write` false) and `GUESTMAP_WRITE_GUEST`.
+    pub(crate) fn access(
+        &mut self,
+        mirror: &Mirror,
+        rw: &uapi::guestmap_rw,
+        write: bool,
+    ) -> Result {
+        if rw.len > u64::from(uapi::GUESTMAP_RW_MAX) {
+            return Err(EINVAL);
+        }
+        let gfns = slots::byte_gfns(rw.gpa, rw.len).ok_or(EINVAL)?;
+        let Vm {
+            slots,
+            spare,
+            walk,
+            bounce,
+        } = self;
+        let slot = Self::find(slots, gfns)?;
+        if write && slot.data().desc().readonly {
+            return Err(EPERM);
+        }
+        let mut done = 0u64;
+        while done < rw.len {
+            let gpa = rw.gpa + done;
+            let off = (gpa as usize) & (PAGE_SIZE - 1);
+            let n = (PAGE_SIZE - off).min((rw.len - done) as usize);
+            let user = || UserSlice::new((rw.buf + done) as usize, n);
+            let buf = &mut bounce[..n];
+            if write {
+                user().reader().read_slice(buf)?;
+            }
+            let gfn = gpa >> PAGE_SHIFT;
+            // Fault up to the end of the access or of the leaf table.
+            let ahead = GfnRange {
+                start: gfn,
+                end: gfns.end.min((gfn | (TABLE_ENTRIES as u64 - 1)) + 1),
+            };
+            access_one(slot, mirror, gfn, off, buf, write, ahead, spare, walk)?;
+            if !write {
+                user().writer().write_slice(buf)?;
+            }
+            done += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Deletes every memslot, zapping its entries first.
+    pub(crate) fn clear(&mut self, mirror: &Mirror) {
+        for slot in self.slots.iter_mut() {
+            if let Some(slot) = slot.take() {
+                mirror.lock().remove_slot(slot.data().desc().gfns());
+            }
+        }
+    }
+}
+
+/// Faults `gfns` of `slot` into the mirror, one leaf table's worth at a
+/// time so that one set of spare tables always suffices.
+fn fault_in(
+    slot: &Memslot,
+    mirror: &Mirror,
+    gfns: GfnRange,
+    write: bool,
+    spare: &mut Spare,
+    walk: &mut [CpuPte; WALK_MAX],
+) -> Result {
+    if write && slot.data().desc().readonly {
+        return Err(EPERM);
+    }
+    mirror.lock().count_fault();
+    let mut start = gfns.start;
+    while start < gfns.end {
+        let end = gfns.end.min((start | (WALK_MAX as u64 - 1)) + 1);
+        let ret = fault_chunk(slot, mirror, GfnRange { start, end }, write, spare, walk);
+        trace::fault(
+            mirror,
+            start,
+            end - start,
+            write,
+            ret.err().map_or(0, |e| e.to_errno()),
+        );
+        ret?;
+        start = end;
+    }
+    Ok(())
+}
+
+fn fault_chunk(
+    slot: &Memslot,
+    mirror: &Mirror,
+    gfns: GfnRange,
+    write: bool,
+    spare: &mut Spare,
+    walk: &mut [CpuPte; WALK_MAX],
+) -> Result {
+    let desc = slot.data().desc();
+    let n = (gfns.end - gfns.start) as usize;
+    let hva = desc.map.gfn_to_hva(gfns.start);
+    let hva_end = hva + ((n as u64) << PAGE_SHIFT);
+    let out = &mut walk[..n];
+    loop {
+        if kernel::current!().signal_pending() {
+            return Err(EINTR);
+        }
+        spare.fill()?;
+        let seq = slot.read_begin();
+        match slot.walk(seq, hva, hva_end, write, mirror.owner(), out) {
+            Err(e) if e == EBUSY => {
+                mirror.lock().count_retry();
+                continue;
+            }
+            // hmm's answer to a write fault on memory the process may not
+            // write; to the guest that is the same as nothing mapped.
+            Err(e) if e == EPERM => return Err(EFAULT),
+            ret => ret?,
+        }
+        let mut state = mirror.lock();
+        if state.is_released() {
+            return Err(ESRCH);
+        }
+        if slot.read_retry(seq) {
+            state.count_retry();
+            continue;
+        }
+        for (gfn, cpu) in (gfns.start..).zip(out.iter()) {
+            if !cpu.is_valid() {
+                return Err(EFAULT);
+            }
+            let class = if cpu.is_special() {
+                PfnClass::PfnMap
+            } else if cpu.is_zero() {
+                PfnClass::Zero
+            } else {
+                PfnClass::Page
+            };
+            // Writable only if walked for write: a read walk may see a
+            // writable but clean pte, and a write through the mirror must
+            // leave the page dirty for writeback.
+            let writable = write && cpu.is_writable() && class != PfnClass::Zero;
+            let pte = Pte::new(cpu.pfn(), writable, class).ok_or(EFAULT)?;
+            state.install(gfn, pte, spare)?;
+        }
+        return Ok(());
+    }
+}
+
+/// One guest access within one page, faulting `ahead` on a miss.
+#[allow(clippy::too_many_arguments)]
+fn access_one(
+    slot: &Memslot,
+    mirror: &Mirror,
+    gfn: u64,
+    off: usize,
+    buf: &mut [u8],
+    write: bool,
+    ahead: GfnRange,
+    spare: &mut Spare,
+    walk: &mut [CpuPte; WALK_MAX],
+) -> Result {
+    for _ in 0..MAX_ACCESS_TRIES {
+        let pte = mirror.lock().get(gfn);
+        if pte.is_present() && (pte.is_writable() || !write) {
+            let ret = if pte.class() == Some(PfnClass::PfnMap) {
+                // memremap() and memunmap() sleep: map first, then check
+                // under the lock that the entry still names the frame, and
+                // unmap after unlocking.
+                let map = Remap::new(pte.pfn())?;
+                let state = mirror.lock();
+                let ret = state.access_remapped(gfn, &map, off, acc_of(write, buf));
+                drop(state);
+                drop(map);
+                ret
+            } else {
+                mirror.lock().access(gfn, off, acc_of(write, buf))
+            };
+            match ret {
+                Err(e) if e == EAGAIN => {}
+                ret => return ret,
+            }
+        }
+        fault_in(slot, mirror, ahead, write, spare, walk)?;
+    }
+    Err(EAGAIN)
+}
+
+fn acc_of(write: bool, buf: &mut [u8]) -> Access<'_> {
+    if write {
+        Access::Write(buf)
+    } else {
+        Access::Read(buf)
+    }
+}
+
+/// `GUESTMAP_QUERY`: the entries of `gfns`, into `out` from user space.
+pub(crate) fn query(mirror: &Mirror, gfns: GfnRange, out: u64, show_pfn: bool) -> Result {
+    let mut buf = [0u64; 64];
+    let mut gfn = gfns.start;
+    let mut user = UserSlice::new(out as usize, ((gfns.end - gfns.start) * 8) as usize).writer();
+    while gfn < gfns.end {
+        let n = buf.len().min((gfns.end - gfn) as usize);
+        {
+            let state = mirror.lock();
+            for (i, word) in buf[..n].iter_mut().enumerate() {
+                *word = state.get(gfn + i as u64).query_word(show_pfn);
+            }
+        }
+        let bytes: [u8; 64 * 8] = zerocopy(&buf);
+        user.write_slice(&bytes[..n * 8])?;
+        gfn += n as u64;
+    }
+    Ok(())
+}
+
+fn zerocopy(words: &[u64; 64]) -> [u8; 512] {
+    let mut out = [0u8; 512];
+    for (chunk, w) in out.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&w.to_ne_bytes());
+    }
+    out
+}
