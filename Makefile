@@ -14,6 +14,7 @@
 #   make deps           install the build and test dependencies
 #   make selftests      build the kselftests
 #   make anchor-hmm     the kernel's own hmm-tests on test_hmm.ko, in the VM
+#   make bench          benchmarks against the anchors, as ratios, in the VM
 #
 # KDIR=<tree> builds against your own Rust-enabled, built 6.12 tree instead
 # of the cached one (the kbuild file is Kbuild).
@@ -48,6 +49,9 @@ check:
 anchor-hmm: kernel
 	@$(S)/anchor-hmm.sh
 
+bench: kernel
+	@$(S)/bench.sh
+
 # Cleaning must not build a kernel just to ask Kbuild what to delete.
 clean:
 	@kdir=$$(. $(S)/lib.sh && gm_kdir); \
@@ -58,4 +62,4 @@ clean:
 	@$(MAKE) -s -C selftests clean KDIR=none
 	@rm -rf rust/host/target
 
-.PHONY: all modules modules_install deps kernel selftests run check anchor-hmm clean
+.PHONY: all modules modules_install deps kernel selftests run check anchor-hmm bench clean

@@ -307,7 +307,16 @@ impl State {
         Ok(old != pte)
     }
 
-    /// Counts a fault request and its retries.
+    /// Whether every entry of `gfns` is present, and writable if `write`:
+    /// then a fault of `gfns` has nothing to do.
+    pub(crate) fn is_mapped(&self, gfns: GfnRange, write: bool) -> bool {
+        (gfns.start..gfns.end).all(|gfn| {
+            let pte = self.get(gfn);
+            pte.is_present() && (pte.is_writable() || !write)
+        })
+    }
+
+    /// Counts a fault request.
     pub(crate) fn count_fault(&mut self) {
         self.stats.faults += 1;
     }

@@ -209,6 +209,11 @@ fn fault_chunk(
     let hva = desc.map.gfn_to_hva(gfns.start);
     let hva_end = hva + ((n as u64) << PAGE_SHIFT);
     let out = &mut walk[..n];
+    // What an event left in place (write-protection keeps entries) needs
+    // no walk: this is where keeping them pays.
+    if mirror.lock().is_mapped(gfns, write) {
+        return Ok(());
+    }
     loop {
         if kernel::current!().signal_pending() {
             return Err(EINTR);
