@@ -68,12 +68,12 @@ static char *populated(int nohuge)
 	return p;
 }
 
-static void clear_refs(void)
+static void clear_soft_dirty(void)
 {
 	int fd = open("/proc/self/clear_refs", O_WRONLY);
 
 	if (fd < 0 || write(fd, "4", 1) != 1)
-		die("clear_refs");
+		die("/proc/self/clear_refs");
 	close(fd);
 }
 
@@ -84,7 +84,7 @@ static void event(const char *which, char *buf)
 		    mprotect(buf, LEN, PROT_READ | PROT_WRITE))
 			die("mprotect");
 	} else {
-		clear_refs();
+		clear_soft_dirty();
 	}
 }
 
@@ -288,16 +288,18 @@ static void run(struct dut *d, int nohuge, struct result *r)
 
 static void report(const char *name, struct result *r)
 {
+	int e;
+
 	printf("# %-8s read cold %7.1f ms, warm %7.1f ms", name,
 	       r->cold * 1e3, r->warm * 1e3);
 	if (r->cold_fault)
 		printf(", fault alone %6.1f ms", r->cold_fault * 1e3);
 	printf("\n");
-	printf("# %-8s   mprotect: read %7.1f ms, restore %6.2f ms, %5llu pages"
-	       " | softdirty: read %7.1f ms, restore %6.2f ms, %5llu pages\n",
-	       "", r->ev_read[0] * 1e3, r->ev_restore[0] * 1e3,
-	       (unsigned long long)r->ev_pages[0], r->ev_read[1] * 1e3,
-	       r->ev_restore[1] * 1e3, (unsigned long long)r->ev_pages[1]);
+	for (e = 0; e < 2; e++)
+		printf("# %-8s   %-9s read %7.1f ms, restore %6.2f ms, %5llu pages refaulted\n",
+		       "", events[e], r->ev_read[e] * 1e3,
+		       r->ev_restore[e] * 1e3,
+		       (unsigned long long)r->ev_pages[e]);
 }
 
 static double ratio(double a, double b)

@@ -123,7 +123,7 @@ static unsigned int class_of(uint64_t e)
 }
 
 /* /proc/self/pagemap: bit 63 present, bit 55 soft-dirty, bits 0-54 pfn. */
-static uint64_t pagemap(const void *addr)
+static uint64_t pagemap_entry(const void *addr)
 {
 	uint64_t e = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
@@ -314,7 +314,7 @@ TEST_F(slot, fault_installs_what_the_cpu_maps)
 	/* We are root: the pfns are shown, and are pagemap's. */
 	ASSERT_EQ(0, query(self->fd, SLOT_GPA, self->npages, e));
 	for (i = 0; i < self->npages; i++) {
-		uint64_t pm = pagemap(self->buf + i * PAGE);
+		uint64_t pm = pagemap_entry(self->buf + i * PAGE);
 
 		ASSERT_TRUE(e[i] & GUESTMAP_PAGE_PRESENT);
 		/* Read fault: read-only, even where the CPU pte is writable. */
@@ -518,12 +518,12 @@ TEST_F(slot, soft_dirty_clear_write_protects_and_writes_redirty)
 	EXPECT_EQ(0, s.entries_zapped);
 	EXPECT_EQ(0, s.tables_freed);
 	for (i = 0; i < self->npages; i++)
-		ASSERT_FALSE(pagemap(self->buf + i * PAGE) & PM_SOFT_DIRTY);
+		ASSERT_FALSE(pagemap_entry(self->buf + i * PAGE) & PM_SOFT_DIRTY);
 
 	/* A guest write must reach the CPU's pte: soft-dirty again. */
 	ASSERT_EQ(0, guest_rw(self->fd, SLOT_GPA + 3 * PAGE, "sd", 2, 1));
-	EXPECT_TRUE(pagemap(self->buf + 3 * PAGE) & PM_SOFT_DIRTY);
-	EXPECT_FALSE(pagemap(self->buf + 4 * PAGE) & PM_SOFT_DIRTY);
+	EXPECT_TRUE(pagemap_entry(self->buf + 3 * PAGE) & PM_SOFT_DIRTY);
+	EXPECT_FALSE(pagemap_entry(self->buf + 4 * PAGE) & PM_SOFT_DIRTY);
 	EXPECT_EQ(0, memcmp(self->buf + 3 * PAGE, "sd", 2));
 	EXPECT_TRUE(guest_equals(self->fd, SLOT_GPA, self->buf, self->len));
 }
@@ -622,7 +622,7 @@ TEST_F(slot, migration_between_nodes_keeps_data)
 	ret = move_pages(0, 8, pages, nodes, st, MPOL_MF_MOVE);
 	ASSERT_EQ(0, ret);
 	for (i = 0; i < 8; i++) {
-		uint64_t pm = pagemap(pages[i]);
+		uint64_t pm = pagemap_entry(pages[i]);
 		uint64_t e = query1(self->fd, SLOT_GPA + i * PAGE);
 
 		ASSERT_EQ(nodes[i], st[i]);
@@ -633,7 +633,7 @@ TEST_F(slot, migration_between_nodes_keeps_data)
 	EXPECT_LE(8, stats(self->fd).entries_zapped);
 	/* ...and the guest reads the data from the new one. */
 	EXPECT_TRUE(guest_equals(self->fd, SLOT_GPA, self->buf, self->len));
-	EXPECT_EQ(PM_PFN(pagemap(pages[0])),
+	EXPECT_EQ(PM_PFN(pagemap_entry(pages[0])),
 		  query1(self->fd, SLOT_GPA) >> GUESTMAP_PAGE_PFN_SHIFT);
 }
 
@@ -651,9 +651,9 @@ TEST(thp_backed_slot)
 	if (madvise(buf, len, MADV_HUGEPAGE))
 		SKIP(return, "no THP");
 	fill(buf, len, 9);
-	if (!(pagemap(buf) & PM_PRESENT) ||
-	    PM_PFN(pagemap(buf + PAGE)) != PM_PFN(pagemap(buf)) + 1 ||
-	    PM_PFN(pagemap(buf)) % 512)
+	if (!(pagemap_entry(buf) & PM_PRESENT) ||
+	    PM_PFN(pagemap_entry(buf + PAGE)) != PM_PFN(pagemap_entry(buf)) + 1 ||
+	    PM_PFN(pagemap_entry(buf)) % 512)
 		SKIP(return, "the buffer did not get a huge page");
 	ASSERT_EQ(0, set_slot(fd, 0, 0, SLOT_GPA, len, buf));
 	ASSERT_EQ(0, fault(fd, SLOT_GPA, len, 0));
@@ -662,7 +662,7 @@ TEST(thp_backed_slot)
 	/* One entry per 4K page of the huge page, pfns consecutive. */
 	for (i = 0; i < 512; i++)
 		ASSERT_EQ(pfn0 + i, e[i] >> GUESTMAP_PAGE_PFN_SHIFT);
-	EXPECT_EQ(PM_PFN(pagemap(buf)), pfn0);
+	EXPECT_EQ(PM_PFN(pagemap_entry(buf)), pfn0);
 	EXPECT_TRUE(guest_equals(fd, SLOT_GPA, buf, len));
 	/* Unmapping 4K of it splits the PMD: one entry goes, data stays. */
 	ASSERT_EQ(0, munmap(buf + 5 * PAGE, PAGE));

@@ -85,7 +85,7 @@ void gm_debugfs_remove(struct dentry *dentry)
 	kfree(f);
 }
 
-void gm_seq_print(struct seq_file *m, const void *fmt_args)
+void gm_seq_write(struct seq_file *m, const char *s, size_t len)
 {
-	seq_printf(m, "%pA", fmt_args);
+	seq_write(m, s, len);
 }

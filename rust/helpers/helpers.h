@@ -62,7 +62,7 @@ void gm_debugfs_exit(void);
 struct dentry *gm_debugfs_create(const char *name, void *data,
 				 int (*show)(struct seq_file *m, void *data));
 void gm_debugfs_remove(struct dentry *dentry);
-void gm_seq_print(struct seq_file *m, const void *fmt_args);
+void gm_seq_write(struct seq_file *m, const char *s, size_t len);
 
 /* trace.c */
 void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd);

@@ -34,7 +34,7 @@ extern "C" {
         show: unsafe extern "C" fn(*mut RawSeqFile, *mut c_void) -> c_int,
     ) -> *mut RawDentry;
     fn gm_debugfs_remove(dentry: *mut RawDentry);
-    fn gm_seq_print(m: *mut RawSeqFile, args: *const c_void);
+    fn gm_seq_write(m: *mut RawSeqFile, s: *const u8, len: usize);
 }
 
 /// The `guestmap` directory; files are made in it while this lives.
@@ -63,13 +63,10 @@ pub(crate) struct SeqFile<'a>(NonNull<RawSeqFile>, PhantomData<&'a ()>);
 
 impl fmt::Write for SeqFile<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.write_fmt(format_args!("{s}"))
-    }
-
-    fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> fmt::Result {
         // SAFETY: the seq_file is live for the show() call this borrows
-        // from, and `%pA` formats `args` in place.
-        unsafe { gm_seq_print(self.0.as_ptr(), core::ptr::from_ref(&args).cast()) };
+        // from, and `s` is valid for `s.len()` bytes.  On overflow
+        // seq_file retries show() with a bigger buffer.
+        unsafe { gm_seq_write(self.0.as_ptr(), s.as_ptr(), s.len()) };
         Ok(())
     }
 }
