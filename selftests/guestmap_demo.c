@@ -6,9 +6,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -19,6 +21,59 @@
 static const char *result(int ret)
 {
 	return ret ? strerrorname_np(errno) : "ok";
+}
+
+static void show_stats(int fd, const char *after)
+{
+	struct guestmap_stats s;
+
+	if (ioctl(fd, GUESTMAP_GET_STATS, &s))
+		return;
+	printf("  after %-26s present %3llu  zapped %3llu  wrprotected %3llu  tables +%llu -%llu\n",
+	       after, (unsigned long long)s.entries_present,
+	       (unsigned long long)s.entries_zapped,
+	       (unsigned long long)s.entries_wrprotected,
+	       (unsigned long long)s.tables_allocated,
+	       (unsigned long long)s.tables_freed);
+}
+
+/* A 64-page memslot, faulted, then put through three kinds of event. */
+static void mirror_demo(int fd)
+{
+	size_t len = 64 * 4096;
+	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct guestmap_memslot m = {
+		.guest_phys_addr = 1UL << 30, .memory_size = len,
+		.userspace_addr = (uintptr_t)buf,
+	};
+	struct guestmap_fault f = {
+		.gpa = 1UL << 30, .size = len, .flags = GUESTMAP_FAULT_WRITE,
+	};
+	char msg[32] = "";
+	struct guestmap_rw rw = {
+		.gpa = (1UL << 30) + 4096, .len = sizeof(msg),
+		.buf = (uintptr_t)msg,
+	};
+
+	if (buf == MAP_FAILED)
+		return;
+	memset(buf, 'u', len);
+	snprintf(buf + 4096, 32, "written by user space");
+	printf("GUESTMAP_SET_MEMSLOT gpa 1 GiB -> %p, 64 pages: %s\n", buf,
+	       result(ioctl(fd, GUESTMAP_SET_MEMSLOT, &m)));
+	printf("GUESTMAP_MIRROR_FAULT (write) of the slot: %s\n",
+	       result(ioctl(fd, GUESTMAP_MIRROR_FAULT, &f)));
+	show_stats(fd, "the fault:");
+	printf("GUESTMAP_READ_GUEST at gpa 1 GiB + 4 KiB: %s: \"%s\"\n",
+	       result(ioctl(fd, GUESTMAP_READ_GUEST, &rw)), msg);
+	mprotect(buf, len, PROT_READ);
+	show_stats(fd, "mprotect(PROT_READ):");
+	mprotect(buf, len, PROT_READ | PROT_WRITE);
+	madvise(buf + 8 * 4096, 8 * 4096, MADV_DONTNEED);
+	show_stats(fd, "MADV_DONTNEED of 8 pages:");
+	munmap(buf, len);
+	show_stats(fd, "munmap:");
 }
 
 int main(void)
@@ -57,6 +112,8 @@ int main(void)
 	       result(ioctl(fd, _IO(GUESTMAP_IO, 0x7f))));
 	printf("GUESTMAP_GET_API_VERSION to a NULL pointer: %s\n",
 	       result(ioctl(fd, GUESTMAP_GET_API_VERSION, NULL)));
+
+	mirror_demo(fd);
 
 	close(fd);
 	printf("close(): context released\n");
