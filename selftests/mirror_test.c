@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
@@ -1019,6 +1020,37 @@ TEST(fault_races_munmap_and_mprotect)
 	close(r.fd);
 	munmap(r.buf, r.len);
 	free(b);
+}
+
+TEST(a_huge_fault_is_killable)
+{
+	size_t len = 64UL << 30;
+	struct timespec t0, t;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* 64 GiB of zero pages: minutes of faulting under TCG. */
+		char *buf = mmap(NULL, len, PROT_READ,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		int fd = open_dev();
+
+		if (buf == MAP_FAILED || fd < 0 ||
+		    set_slot(fd, 0, 0, 0, len, buf))
+			_exit(2);
+		fault(fd, 0, len, 0);
+		_exit(3);
+	}
+	usleep(500 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* Killed mid-fault, not after it: the fault checks for signals. */
+	EXPECT_GT(2, t.tv_sec - t0.tv_sec);
 }
 
 /* GUESTMAP_RESERVED="<size>@<phys>" names memory reserved by memmap=. */

@@ -18,7 +18,9 @@ use crate::{
     uapi,
 };
 use core::fmt::Write;
-use kernel::{init::Zeroable, new_spinlock, prelude::*, sync::SpinLock};
+use kernel::{
+    alloc::flags::GFP_KERNEL_ACCOUNT, init::Zeroable, new_spinlock, prelude::*, sync::SpinLock,
+};
 
 /// Counts taken while walking the tree, folded into the statistics.
 #[derive(Default)]
@@ -216,8 +218,11 @@ impl Spare {
     /// Allocates what is missing; sleeps.
     pub(crate) fn fill(&mut self) -> Result {
         fn fill<T: Zeroable>(s: &mut Option<KBox<T>>) -> Result {
+            // Charged to the caller's memory cgroup, as KVM charges its
+            // shadow pages: a process mirroring terabytes of zero pages
+            // pays for the tables itself.
             if s.is_none() {
-                *s = Some(KBox::init(kernel::init::zeroed(), GFP_KERNEL)?);
+                *s = Some(KBox::init(kernel::init::zeroed(), GFP_KERNEL_ACCOUNT)?);
             }
             Ok(())
         }

@@ -12,7 +12,7 @@ use crate::{
         mm::Mm,
         mmu_notifier::{CpuPte, WALK_MAX},
         pfn::Remap,
-        trace,
+        task, trace,
     },
     memslot::{Memslot, SlotWatch},
     mirror::{Access, Mirror, Spare},
@@ -181,6 +181,11 @@ fn fault_in(
     mirror.lock().count_fault();
     let mut start = gfns.start;
     while start < gfns.end {
+        // A slot may span terabytes: stay killable and preemptible.
+        if kernel::current!().signal_pending() {
+            return Err(EINTR);
+        }
+        task::cond_resched();
         let end = gfns.end.min((start | (WALK_MAX as u64 - 1)) + 1);
         let ret = fault_chunk(slot, mirror, GfnRange { start, end }, write, spare, walk);
         trace::fault(

@@ -25,6 +25,7 @@ void gm_mmgrab(struct mm_struct *mm);
 void gm_mmdrop(struct mm_struct *mm);
 unsigned long gm_task_size(void);
 pid_t gm_current_tgid(void);
+void gm_cond_resched(void);
 
 /* mirror.c */
 

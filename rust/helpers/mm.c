@@ -28,3 +28,8 @@ pid_t gm_current_tgid(void)
 {
 	return task_tgid_nr(current);
 }
+
+void gm_cond_resched(void)
+{
+	cond_resched();
+}

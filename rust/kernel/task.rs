@@ -6,6 +6,15 @@
 
 extern "C" {
     fn gm_current_tgid() -> i32;
+    fn gm_cond_resched();
+}
+
+/// Gives the CPU to other tasks if they need it: long loops call it, as
+/// the kernel is not preemptible everywhere.  May sleep.
+pub(crate) fn cond_resched() {
+    // SAFETY: may be called from any sleepable context, which all callers
+    // are (they hold only mutexes).
+    unsafe { gm_cond_resched() };
 }
 
 /// The calling task's process id (thread-group id), in the initial pid
