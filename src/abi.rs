@@ -27,6 +27,8 @@ pub(crate) enum Command {
     ReadGuest,
     /// `GUESTMAP_WRITE_GUEST`.
     WriteGuest,
+    /// `GUESTMAP_CLASSIFY`.
+    Classify,
 }
 
 impl Command {
@@ -45,6 +47,7 @@ impl Command {
             uapi::GUESTMAP_QUERY => Some(Self::Query),
             uapi::GUESTMAP_READ_GUEST => Some(Self::ReadGuest),
             uapi::GUESTMAP_WRITE_GUEST => Some(Self::WriteGuest),
+            uapi::GUESTMAP_CLASSIFY => Some(Self::Classify),
             _ => None,
         }
     }
@@ -55,6 +58,6 @@ pub(crate) fn api_version(page_size: u32) -> uapi::guestmap_api_version {
     uapi::guestmap_api_version {
         version: API_VERSION,
         page_size,
-        caps: uapi::GUESTMAP_CAP_MIRROR as u64,
+        caps: (uapi::GUESTMAP_CAP_MIRROR | uapi::GUESTMAP_CAP_MAP) as u64,
     }
 }

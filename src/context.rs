@@ -5,8 +5,9 @@
 
 use crate::{
     abi::{self, Command},
-    ext::{cred, debugfs, miscdevice::MiscDevice, mm, mm::Mm, task, trace},
+    ext::{cred, debugfs, miscdevice::MiscDevice, mm, mm::Mm, pfn, task, trace},
     mirror::Mirror,
+    refcount,
     slots::{self, SlotError},
     uapi,
     vm::{self, Vm, VmError},
@@ -53,6 +54,14 @@ fn write_arg<T: AsBytes>(arg: usize, val: &T) -> Result {
     UserSlice::new(arg, core::mem::size_of::<T>())
         .writer()
         .write(val)
+}
+
+fn flag(set: bool, bit: u32) -> u32 {
+    if set {
+        bit
+    } else {
+        0
+    }
 }
 
 /// The errno of a broken memslot rule, with a line saying which.
@@ -109,6 +118,23 @@ impl Context {
                 // for CAP_SYS_ADMIN.
                 let show_pfn = cred::capable_sys_admin();
                 vm::query(&self.mirror, gfns, req.entries, show_pfn)?;
+            }
+            Command::Classify => {
+                let mut req: uapi::guestmap_classify = read_arg(arg)?;
+                let user = pfn::classify_user(req.addr)?;
+                let facts = refcount::Facts::from_raw(user.facts);
+                let verdict = refcount::classify(facts);
+                req.class = verdict.kind.map_or(0, |k| k.uapi());
+                req.flags = flag(verdict.refcounted, uapi::GUESTMAP_PFN_REFCOUNTED)
+                    | flag(verdict.may_dirty, uapi::GUESTMAP_PFN_MAY_DIRTY)
+                    | flag(user.pfnmap, uapi::GUESTMAP_PFN_MAPPED_PFNMAP)
+                    | flag(facts.compound, uapi::GUESTMAP_PFN_COMPOUND);
+                req.pfn = if cred::capable_sys_admin() {
+                    user.pfn
+                } else {
+                    0
+                };
+                write_arg(arg, &req)?;
             }
             Command::ReadGuest | Command::WriteGuest => {
                 let req: uapi::guestmap_rw = read_arg(arg)?;

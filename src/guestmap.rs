@@ -33,6 +33,8 @@ mod policy;
 #[forbid(unsafe_code)]
 mod pte;
 #[forbid(unsafe_code)]
+mod refcount;
+#[forbid(unsafe_code)]
 mod slots;
 #[forbid(unsafe_code)]
 mod vm;

@@ -57,6 +57,20 @@ void gm_pfn_write(unsigned long pfn, unsigned int off, const void *buf,
 void *gm_memremap_pfn(unsigned long pfn);
 void gm_memunmap(void *addr);
 
+/* pfn.c */
+
+/* What gm_pfn_facts() reports (src/refcount.rs decodes the same bits). */
+#define GM_FACT_VALID		BIT(0)	/* pfn_valid(): a struct page */
+#define GM_FACT_RESERVED	BIT(1)	/* PG_reserved */
+#define GM_FACT_ZERO		BIT(2)	/* the zero page */
+#define GM_FACT_COMPOUND	BIT(3)	/* part of a large folio */
+#define GM_FACT_ZONE_DEVICE	BIT(4)
+#define GM_FACT_PGMAP_SHIFT	8	/* enum memory_type, if ZONE_DEVICE */
+
+u32 gm_pfn_facts(unsigned long pfn);
+int gm_classify_user(unsigned long addr, unsigned long *pfn, u32 *facts,
+		     bool *pfnmap);
+
 /* debugfs.c */
 void gm_debugfs_init(void);
 void gm_debugfs_exit(void);

@@ -75,7 +75,7 @@ fn rejects_other_types_and_numbers() {
 fn api_version_reports_version_1_page_size_and_the_mirror_cap() {
     let v = api_version(4096);
     assert_eq!(API_VERSION, 1);
-    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 1));
+    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 0b11));
     assert_eq!(api_version(16384).page_size, 16384);
 }
 
@@ -91,6 +91,8 @@ fn mirror_commands_have_their_numbers_and_layouts() {
     assert_eq!(offset_of!(guestmap_stats, entries_present), 8 * 16);
     assert_eq!(size_of::<guestmap_query>(), 24);
     assert_eq!(size_of::<guestmap_rw>(), 24);
+    assert_eq!(size_of::<guestmap_classify>(), 24);
+    assert_eq!(offset_of!(guestmap_classify, pfn), 16);
     let cases = [
         (
             GUESTMAP_SET_MEMSLOT,

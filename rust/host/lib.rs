@@ -28,6 +28,9 @@ mod policy;
 #[path = "../../src/pte.rs"]
 mod pte;
 #[allow(dead_code)]
+#[path = "../../src/refcount.rs"]
+mod refcount;
+#[allow(dead_code)]
 #[path = "../../src/slots.rs"]
 mod slots;
 
@@ -37,5 +40,7 @@ mod abi_tests;
 mod policy_tests;
 #[cfg(test)]
 mod pte_tests;
+#[cfg(test)]
+mod refcount_tests;
 #[cfg(test)]
 mod slots_tests;

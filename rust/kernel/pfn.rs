@@ -6,9 +6,21 @@
 //! it was: these functions are `unsafe`, and their callers (the mirror)
 //! rely on the MMU-notifier protocol to know it is.
 
-use kernel::{error::Result, ffi::c_ulong, page::PAGE_SIZE, prelude::*};
+use kernel::{
+    error::{to_result, Result},
+    ffi::{c_int, c_ulong},
+    page::PAGE_SIZE,
+    prelude::*,
+};
 
 extern "C" {
+    fn gm_pfn_facts(pfn: c_ulong) -> u32;
+    fn gm_classify_user(
+        addr: c_ulong,
+        pfn: *mut c_ulong,
+        facts: *mut u32,
+        pfnmap: *mut bool,
+    ) -> c_int;
     fn gm_pfn_read(pfn: c_ulong, off: u32, buf: *mut c_void, len: u32);
     fn gm_pfn_write(pfn: c_ulong, off: u32, buf: *const c_void, len: u32);
     fn gm_memremap_pfn(pfn: c_ulong) -> *mut c_void;
@@ -121,4 +133,47 @@ impl Drop for Remap {
         // SAFETY: `addr` came from memremap() (type invariants).
         unsafe { gm_memunmap(self.addr.cast()) };
     }
+}
+
+/// The facts `src/refcount.rs` classifies a pfn by, as `gm_pfn_facts()`
+/// reports them.
+///
+/// # Safety
+///
+/// The pfn's page, if it has one, keeps its identity for the call: the
+/// caller holds a reference, or the pte lock of a pte mapping it, or the
+/// pfn is protected by an MMU notifier.  ZONE_DEVICE metadata is only
+/// valid then.
+pub(crate) unsafe fn facts(pfn: u64) -> u32 {
+    // SAFETY: the page is stable (the caller's contract).
+    unsafe { gm_pfn_facts(pfn as c_ulong) }
+}
+
+/// What backs a user address of the calling task.
+pub(crate) struct UserPfn {
+    /// The pfn mapped there.
+    pub(crate) pfn: u64,
+    /// Its facts (see [`facts`]), read while the page was held.
+    pub(crate) facts: u32,
+    /// Whether it came from a `VM_PFNMAP` or `VM_IO` mapping.
+    pub(crate) pfnmap: bool,
+}
+
+/// Looks up what `addr` of the calling task's address space maps, holding
+/// the page (a GUP reference, or the pte lock for pfnmaps) while its facts
+/// are read.  `EFAULT` if nothing is there.
+pub(crate) fn classify_user(addr: u64) -> Result<UserPfn> {
+    let mut out = UserPfn {
+        pfn: 0,
+        facts: 0,
+        pfnmap: false,
+    };
+    let mut pfn: c_ulong = 0;
+    // SAFETY: the out pointers are valid locals; the helper works on the
+    // calling task's own address space under its mmap lock.
+    to_result(unsafe {
+        gm_classify_user(addr as c_ulong, &mut pfn, &mut out.facts, &mut out.pfnmap)
+    })?;
+    out.pfn = pfn as u64;
+    Ok(out)
 }

@@ -43,4 +43,5 @@ impl_user_bytes!(
     guestmap_stats = 8 * (GUESTMAP_NR_EVENTS as usize + 9),
     guestmap_query = 8 * 3,
     guestmap_rw = 8 * 3,
+    guestmap_classify = 8 + 4 + 4 + 8,
 );

@@ -210,4 +210,47 @@ struct guestmap_rw {
 #define GUESTMAP_WRITE_GUEST \
 	_IOW(GUESTMAP_IO, 0x06, struct guestmap_rw)
 
+/* Guest memory mapping: GUESTMAP_CLASSIFY onwards. */
+#define GUESTMAP_CAP_MAP	(1ULL << 1)
+
+/* What a pfn is, by the rules of include/guestmap/pfn.h. */
+#define GUESTMAP_PFN_NO_PAGE		1	/* no struct page */
+#define GUESTMAP_PFN_RESERVED		2	/* PG_reserved, not below */
+#define GUESTMAP_PFN_ZERO		3	/* the (huge) zero page */
+#define GUESTMAP_PFN_NORMAL		4	/* an ordinary page */
+#define GUESTMAP_PFN_DEVICE_PRIVATE	5	/* ZONE_DEVICE, by pgmap type */
+#define GUESTMAP_PFN_DEVICE_COHERENT	6
+#define GUESTMAP_PFN_FS_DAX		7
+#define GUESTMAP_PFN_DEVICE_GENERIC	8	/* device-dax */
+#define GUESTMAP_PFN_P2PDMA		9
+
+/* kvm_is_refcounted_pfn(): refcounted, may be pinned. */
+#define GUESTMAP_PFN_REFCOUNTED		(1U << 0)
+/* kvm_pfn_may_mark_dirty(): may be marked dirty or accessed. */
+#define GUESTMAP_PFN_MAY_DIRTY		(1U << 1)
+/* Found through a VM_PFNMAP or VM_IO mapping. */
+#define GUESTMAP_PFN_MAPPED_PFNMAP	(1U << 2)
+/* Part of a large folio (THP, hugetlb). */
+#define GUESTMAP_PFN_COMPOUND		(1U << 3)
+
+/**
+ * struct guestmap_classify - what backs a user address
+ * @addr:	user address in the caller's address space (in).
+ * @class:	GUESTMAP_PFN_* class (out).
+ * @flags:	GUESTMAP_PFN_REFCOUNTED etc. (out).
+ * @pfn:	the pfn, for CAP_SYS_ADMIN only; 0 for others (out).
+ *
+ * Nothing is faulted in: EFAULT if nothing is mapped at @addr (or, for
+ * ordinary mappings, nothing could be read there).
+ */
+struct guestmap_classify {
+	__u64 addr;
+	__u32 class;
+	__u32 flags;
+	__u64 pfn;
+};
+
+#define GUESTMAP_CLASSIFY \
+	_IOWR(GUESTMAP_IO, 0x07, struct guestmap_classify)
+
 #endif /* _UAPI_LINUX_GUESTMAP_H */

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guestmap's answers about a pfn, for other modules.  PG_reserved has two
+ * meanings to KVM that these keep apart (the "Fix KVM misinterpreting
+ * Reserved page as an MMIO" series):
+ *
+ * kvm_is_refcounted_pfn():  the pfn has a struct page that is refcounted
+ *	and may be pinned: ordinary pages, the zero page, and ZONE_DEVICE
+ *	pages whose pgmap supports pinning (FS_DAX, GENERIC i.e. device-dax,
+ *	COHERENT).  Not: pfns without a struct page, PG_reserved pages, and
+ *	DEVICE_PRIVATE and P2PDMA pages.
+ *
+ * kvm_pfn_may_mark_dirty():  the page may be marked dirty or accessed:
+ *	refcounted and not PG_reserved, and not the zero page.
+ *	ZONE_DEVICE pages are PG_reserved in 6.12, so never.
+ *
+ * The caller must keep the pfn's page from changing identity (hold a
+ * reference, or be protected by an MMU notifier), as for KVM's own
+ * kvm_pfn_to_refcounted_page().
+ */
+#ifndef _GUESTMAP_PFN_H
+#define _GUESTMAP_PFN_H
+
+#include <linux/types.h>
+
+bool kvm_is_refcounted_pfn(unsigned long pfn);
+bool kvm_pfn_may_mark_dirty(unsigned long pfn);
+
+#endif /* _GUESTMAP_PFN_H */

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Facts about a pfn for the refcount classifier (src/refcount.rs), and the
+ * exported kvm_is_refcounted_pfn() family (include/guestmap/pfn.h), whose
+ * answers come from that classifier in Rust.
+ */
+#include <linux/mm.h>
+#include <linux/memremap.h>
+#include <linux/mmzone.h>
+#include <linux/sched/mm.h>
+#include <guestmap/pfn.h>
+
+#include "helpers.h"
+
+/*
+ * The caller keeps the page from changing identity: it holds a reference
+ * (GUP), the pte lock of a pte mapping it, or, for callers of
+ * kvm_is_refcounted_pfn(), whatever KVM's callers hold (an MMU-notifier
+ * protected mapping).  ZONE_DEVICE metadata is valid only then.
+ */
+u32 gm_pfn_facts(unsigned long pfn)
+{
+	struct page *page;
+	u32 f = GM_FACT_VALID;
+
+	if (!pfn_valid(pfn))
+		return 0;
+	page = pfn_to_page(pfn);
+	/*
+	 * The huge zero page cannot be recognised here: 6.12 does not export
+	 * huge_zero_folio.  It is not PG_reserved, so it classifies as a
+	 * normal compound page (Documentation/guest-memory.rst).
+	 */
+	if (is_zero_pfn(pfn))
+		f |= GM_FACT_ZERO;
+	if (PageReserved(compound_head(page)))
+		f |= GM_FACT_RESERVED;
+	if (PageCompound(page))
+		f |= GM_FACT_COMPOUND;
+	if (is_zone_device_page(page))
+		f |= GM_FACT_ZONE_DEVICE |
+		     ((u32)page->pgmap->type << GM_FACT_PGMAP_SHIFT);
+	return f;
+}
+
+/* Classifies what @addr of the caller's address space maps. */
+int gm_classify_user(unsigned long addr, unsigned long *pfn, u32 *facts,
+		     bool *pfnmap)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct page *page;
+	int ret = 0;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = vma_lookup(mm, addr);
+	if (!vma) {
+		ret = -EFAULT;
+		goto out;
+	}
+	*pfnmap = vma->vm_flags & (VM_IO | VM_PFNMAP);
+	if (*pfnmap) {
+		struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+
+		ret = follow_pfnmap_start(&args);
+		if (ret) {
+			ret = -EFAULT;
+			goto out;
+		}
+		*pfn = args.pfn;
+		*facts = gm_pfn_facts(args.pfn);
+		follow_pfnmap_end(&args);
+		goto out;
+	}
+	if (get_user_pages(addr, 1, 0, &page) != 1) {
+		ret = -EFAULT;
+		goto out;
+	}
+	*pfn = page_to_pfn(page);
+	*facts = gm_pfn_facts(*pfn);
+	put_page(page);
+out:
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+EXPORT_SYMBOL_GPL(kvm_is_refcounted_pfn);
+EXPORT_SYMBOL_GPL(kvm_pfn_may_mark_dirty);
