@@ -309,4 +309,414 @@ TEST_F(dev, nothing_mapped_is_efault)
 	munmap(p, PAGE);
 }
 
+/* ---- Mapping and accessing guest memory ---- */
+
+#define GPA	0x100000UL
+
+static int set_slot(int fd, uint32_t flags, uint64_t gpa, uint64_t size,
+		    const void *hva)
+{
+	struct guestmap_memslot m = {
+		.slot = 0, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(fd, GUESTMAP_SET_MEMSLOT, &m) ? errno : 0;
+}
+
+/* One GUESTMAP_ACCESS; 0 or errno.  *via gets how the page was reached. */
+static int acc(int fd, uint32_t op, uint64_t gpa, void *buf, uint64_t len,
+	       uint32_t flags, uint32_t *via)
+{
+	struct guestmap_access a = {
+		.gpa = gpa, .len = len, .buf = (uintptr_t)buf, .op = op,
+		.flags = flags,
+	};
+	int ret = ioctl(fd, GUESTMAP_ACCESS, &a) ? errno : 0;
+
+	if (via)
+		*via = a.via;
+	return ret;
+}
+
+static int cache_rw(int fd, uint32_t cache, int write, uint64_t gpa,
+		    void *buf, uint64_t len, uint32_t *via)
+{
+	struct guestmap_access a = {
+		.gpa = gpa, .len = len, .buf = (uintptr_t)buf,
+		.op = write ? GUESTMAP_ACCESS_CACHE_WRITE : GUESTMAP_ACCESS_CACHE_READ,
+		.cache = cache,
+	};
+	int ret = ioctl(fd, GUESTMAP_ACCESS, &a) ? errno : 0;
+
+	if (via)
+		*via = a.via;
+	return ret;
+}
+
+static int cmpxchg(int fd, uint64_t gpa, uint64_t *old, uint64_t new)
+{
+	struct guestmap_access a = {
+		.gpa = gpa, .len = 8, .op = GUESTMAP_ACCESS_CMPXCHG,
+		.old = *old, .new = new, .flags = GUESTMAP_ACCESS_DIRTY,
+	};
+	int ret = ioctl(fd, GUESTMAP_ACCESS, &a) ? errno : 0;
+
+	*old = a.old;
+	return ret;
+}
+
+/* A /proc/vmstat counter, with the per-cpu deltas folded in first. */
+static long vmstat_value(const char *key)
+{
+	char line[128];
+	size_t n = strlen(key);
+	long v = -1;
+	int rfd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	FILE *f;
+
+	if (rfd >= 0) {
+		if (write(rfd, "1", 1) != 1)
+			v = -1;
+		close(rfd);
+	}
+	f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ' ')
+			v = atol(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+/*
+ * Every way of access, on one kind of memory at @p (16 pages, writable by
+ * the caller), checked against what user space sees; @via_map is how a
+ * mapping must reach it.
+ */
+static void round_trips(struct __test_metadata *_metadata, int fd, char *p,
+			uint32_t via_map)
+{
+	char buf[64], big[3 * PAGE];
+	uint64_t old;
+	uint32_t via;
+
+	ASSERT_EQ(0, set_slot(fd, 0, GPA, 16 * PAGE, p));
+	memcpy(p + PAGE + 100, "before", 6);
+	/* kvm_vcpu_map() style: map, copy, unmap. */
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_MAP_READ, GPA + PAGE + 100, buf, 6, 0, &via));
+	EXPECT_EQ(0, memcmp(buf, "before", 6));
+	EXPECT_EQ(via_map, via);
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_MAP_WRITE, GPA + 2 * PAGE + 8,
+			 "mapped", 6, GUESTMAP_ACCESS_DIRTY, &via));
+	EXPECT_EQ(0, memcmp(p + 2 * PAGE + 8, "mapped", 6));
+	/* kvm_read_guest() style, across pages. */
+	memset(p + 3 * PAGE, 'x', 3 * PAGE);
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_READ, GPA + 3 * PAGE, big, sizeof(big), 0, NULL));
+	EXPECT_EQ(0, memcmp(big, p + 3 * PAGE, sizeof(big)));
+	memset(big, 'y', sizeof(big));
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_WRITE, GPA + 3 * PAGE + 10, big, 2 * PAGE, 0, NULL));
+	EXPECT_EQ(0, memcmp(p + 3 * PAGE + 10, big, 2 * PAGE));
+	/* emulator_cmpxchg_emulated() style: fails, then succeeds. */
+	*(uint64_t *)(p + 6 * PAGE) = 41;
+	old = 40;
+	ASSERT_EQ(0, cmpxchg(fd, GPA + 6 * PAGE, &old, 42));
+	EXPECT_EQ(41, old);
+	EXPECT_EQ(41, *(uint64_t *)(p + 6 * PAGE));
+	old = 41;
+	ASSERT_EQ(0, cmpxchg(fd, GPA + 6 * PAGE, &old, 42));
+	EXPECT_EQ(41, old);
+	EXPECT_EQ(42, *(uint64_t *)(p + 6 * PAGE));
+	/* gfn_to_pfn_cache style: refresh once, then hit. */
+	memcpy(p + 7 * PAGE, "cache", 5);
+	ASSERT_EQ(0, cache_rw(fd, 0, 0, GPA + 7 * PAGE, buf, 5, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE_REFRESH, via);
+	EXPECT_EQ(0, memcmp(buf, "cache", 5));
+	memcpy(p + 7 * PAGE, "again", 5);
+	ASSERT_EQ(0, cache_rw(fd, 0, 0, GPA + 7 * PAGE, buf, 5, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE, via);
+	EXPECT_EQ(0, memcmp(buf, "again", 5));
+	ASSERT_EQ(0, cache_rw(fd, 1, 1, GPA + 7 * PAGE + 8, "wc", 2, &via));
+	EXPECT_EQ(0, memcmp(p + 7 * PAGE + 8, "wc", 2));
+	ASSERT_EQ(0, set_slot(fd, 0, 0, 0, NULL));
+}
+
+TEST_F(dev, access_anonymous_memory)
+{
+	char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, 16 * PAGE);
+	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_PAGE);
+	munmap(p, 16 * PAGE);
+}
+
+TEST_F(dev, access_hugetlb_memory)
+{
+	size_t len = 2UL << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	if (p == MAP_FAILED)
+		SKIP(return, "no hugetlb pages");
+	memset(p, 0, len);
+	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_PAGE);
+	munmap(p, len);
+}
+
+TEST_F(dev, access_reserved_pfnmap_memory)
+{
+	unsigned long size, phys;
+	char *p;
+
+	if (!env_range("GUESTMAP_RESERVED", &size, &phys))
+		SKIP(return, "boot with memmap=<size>$<phys>, set GUESTMAP_RESERVED");
+	p = map_devmem(phys, 16 * PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, 16 * PAGE);
+	/* No struct page to pin: memremap(). */
+	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_REMAP);
+	munmap(p, 16 * PAGE);
+}
+
+TEST_F(dev, access_fsdax_memory)
+{
+	const char *dir = "/tmp/guestmap-dax2";
+	char path[64];
+	int ffd;
+	char *p;
+
+	if (access("/dev/pmem0", F_OK))
+		SKIP(return, "no /dev/pmem0");
+	ASSERT_EQ(0, mount_dax("/dev/pmem0", dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	ffd = open(path, O_RDWR | O_CREAT, 0600);
+	ASSERT_LE(0, ffd);
+	ASSERT_EQ(0, ftruncate(ffd, 16 * PAGE));
+	p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, 16 * PAGE);
+	/* DAX pages are refcounted: pinned and kmapped like RAM. */
+	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_PAGE);
+	munmap(p, 16 * PAGE);
+	close(ffd);
+	EXPECT_EQ(0, umount(dir));
+}
+
+TEST_F(dev, the_zero_page_maps_for_reading_only)
+{
+	char *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char buf[8] = "garbage";
+	struct guestmap_classify c;
+	uint32_t via;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, 4 * PAGE, p));
+	ASSERT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA, buf, 8, 0, &via));
+	EXPECT_EQ(0, memcmp(buf, "\0\0\0\0\0\0\0\0", 8));
+	ASSERT_EQ(0, classify(self->fd, p, &c));
+	EXPECT_EQ(GUESTMAP_PFN_ZERO, c.class);
+	/* A write mapping breaks CoW first, as a write fault would. */
+	ASSERT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_MAP_WRITE, GPA, "w", 1,
+			 GUESTMAP_ACCESS_DIRTY, NULL));
+	EXPECT_EQ('w', p[0]);
+	ASSERT_EQ(0, classify(self->fd, p, &c));
+	EXPECT_EQ(GUESTMAP_PFN_NORMAL, c.class);
+	munmap(p, 4 * PAGE);
+}
+
+TEST_F(dev, readonly_slots_refuse_every_write)
+{
+	char *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t old = 0;
+	char buf[8];
+
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, 4 * PAGE);
+	ASSERT_EQ(0, set_slot(self->fd, GUESTMAP_MEM_READONLY, GPA, 4 * PAGE, p));
+	EXPECT_EQ(EPERM, acc(self->fd, GUESTMAP_ACCESS_MAP_WRITE, GPA, "n", 1, 0, NULL));
+	EXPECT_EQ(EPERM, acc(self->fd, GUESTMAP_ACCESS_WRITE, GPA, "n", 1, 0, NULL));
+	EXPECT_EQ(EPERM, cmpxchg(self->fd, GPA, &old, 1));
+	EXPECT_EQ(EPERM, cache_rw(self->fd, 0, 1, GPA, "n", 1, NULL));
+	EXPECT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA, buf, 8, 0, NULL));
+	EXPECT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_READ, GPA, buf, 8, 0, NULL));
+	EXPECT_EQ(0, p[0]);
+	munmap(p, 4 * PAGE);
+}
+
+TEST_F(dev, bad_access_arguments)
+{
+	char *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t old = 0;
+	char buf[16];
+
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, 4 * PAGE, p));
+	/* Crossing a page for a mapping; no slot; bad op, flags, cache. */
+	EXPECT_EQ(EINVAL, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA + PAGE - 4, buf, 8, 0, NULL));
+	EXPECT_EQ(ENOENT, acc(self->fd, GUESTMAP_ACCESS_READ, GPA + 4 * PAGE, buf, 8, 0, NULL));
+	EXPECT_EQ(ENOENT, acc(self->fd, GUESTMAP_ACCESS_READ, GPA + 4 * PAGE - 4, buf, 8, 0, NULL));
+	EXPECT_EQ(EINVAL, acc(self->fd, 99, GPA, buf, 8, 0, NULL));
+	EXPECT_EQ(EINVAL, acc(self->fd, GUESTMAP_ACCESS_READ, GPA, buf, 8, 2, NULL));
+	EXPECT_EQ(EINVAL, acc(self->fd, GUESTMAP_ACCESS_READ, GPA, buf, 0, 0, NULL));
+	EXPECT_EQ(EINVAL, cache_rw(self->fd, GUESTMAP_NR_CACHES, 0, GPA, buf, 8, NULL));
+	/* cmpxchg: misaligned. */
+	EXPECT_EQ(EINVAL, cmpxchg(self->fd, GPA + 4, &old, 1));
+	/* Bad user buffers. */
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA, (void *)8, 8, 0, NULL));
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_WRITE, GPA, (void *)8, 8, 0, NULL));
+	/* Nothing mapped behind the slot. */
+	munmap(p + 2 * PAGE, 2 * PAGE);
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA + 2 * PAGE, buf, 8, 0, NULL));
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_READ, GPA + 2 * PAGE, buf, 8, 0, NULL));
+	EXPECT_EQ(EFAULT, cache_rw(self->fd, 0, 0, GPA + 2 * PAGE, buf, 8, NULL));
+	munmap(p, 2 * PAGE);
+}
+
+TEST_F(dev, pins_are_balanced)
+{
+	char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long acq0 = vmstat_value("nr_foll_pin_acquired");
+	long rel0 = vmstat_value("nr_foll_pin_released");
+	char buf[8];
+	int i, fd = open_dev();
+
+	ASSERT_LE(0, fd);
+	memset(p, 1, 16 * PAGE);
+	ASSERT_EQ(0, set_slot(fd, 0, GPA, 16 * PAGE, p));
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_MAP_READ, GPA + (i % 16) * PAGE, buf, 8, 0, NULL));
+		ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_MAP_WRITE, GPA + (i % 16) * PAGE, buf, 8,
+				 GUESTMAP_ACCESS_DIRTY, NULL));
+		ASSERT_EQ(0, cache_rw(fd, i % 8, 0, GPA + (i % 16) * PAGE, buf, 8, NULL));
+	}
+	close(fd);
+	/* 200 pins taken (the pfn cache takes none), all released. */
+	EXPECT_LE(acq0 + 200, vmstat_value("nr_foll_pin_acquired"));
+	EXPECT_EQ(vmstat_value("nr_foll_pin_acquired") - acq0,
+		  vmstat_value("nr_foll_pin_released") - rel0);
+	munmap(p, 16 * PAGE);
+}
+
+TEST_F(dev, the_cache_never_returns_old_data)
+{
+	char *p = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *dst = mmap(NULL, 8 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char buf[8];
+	uint32_t via;
+
+	ASSERT_NE(MAP_FAILED, p);
+	memcpy(p + PAGE, "first", 6);
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, 8 * PAGE, p));
+	ASSERT_EQ(0, cache_rw(self->fd, 2, 0, GPA + PAGE, buf, 6, &via));
+	EXPECT_EQ(0, memcmp(buf, "first", 6));
+	/* MADV_DONTNEED: the page is gone; the cache must not read it. */
+	ASSERT_EQ(0, madvise(p, 8 * PAGE, MADV_DONTNEED));
+	ASSERT_EQ(0, cache_rw(self->fd, 2, 0, GPA + PAGE, buf, 6, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE_REFRESH, via);
+	EXPECT_EQ(0, memcmp(buf, "\0\0\0\0\0", 6));
+	/* mremap away, new memory in its place: the new data. */
+	memcpy(p + PAGE, "second", 7);
+	ASSERT_EQ(0, cache_rw(self->fd, 2, 0, GPA + PAGE, buf, 7, &via));
+	EXPECT_EQ(0, memcmp(buf, "second", 7));
+	ASSERT_EQ(dst, mremap(p, 8 * PAGE, 8 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, dst));
+	ASSERT_EQ(p, mmap(p, 8 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	memcpy(p + PAGE, "third", 6);
+	ASSERT_EQ(0, cache_rw(self->fd, 2, 0, GPA + PAGE, buf, 6, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE_REFRESH, via);
+	EXPECT_EQ(0, memcmp(buf, "third", 6));
+	/* munmap: nothing there any more. */
+	ASSERT_EQ(0, munmap(p, 8 * PAGE));
+	EXPECT_EQ(EFAULT, cache_rw(self->fd, 2, 0, GPA + PAGE, buf, 6, &via));
+	munmap(dst, 8 * PAGE);
+}
+
+TEST_F(dev, the_cache_follows_pfnmap_memory_without_remapping)
+{
+	unsigned long size, phys;
+	char buf[8];
+	uint32_t via;
+	char *p;
+
+	if (!env_range("GUESTMAP_RESERVED", &size, &phys))
+		SKIP(return, "boot with memmap=<size>$<phys>, set GUESTMAP_RESERVED");
+	p = map_devmem(phys, 4 * PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memcpy(p, "pfnmap", 7);
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, 4 * PAGE, p));
+	ASSERT_EQ(0, cache_rw(self->fd, 3, 0, GPA, buf, 7, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE_REFRESH, via);
+	memcpy(p, "PFNMAP", 7);
+	ASSERT_EQ(0, cache_rw(self->fd, 3, 0, GPA, buf, 7, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE, via);
+	EXPECT_EQ(0, memcmp(buf, "PFNMAP", 7));
+	/* Unmapped, then the second page of the region in its place. */
+	ASSERT_EQ(0, munmap(p, 4 * PAGE));
+	EXPECT_EQ(EFAULT, cache_rw(self->fd, 3, 0, GPA, buf, 7, &via));
+	ASSERT_EQ(p, mmap(p, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			  open("/dev/mem", O_RDWR), phys + 4 * PAGE));
+	memcpy(p, "moved!", 7);
+	ASSERT_EQ(0, cache_rw(self->fd, 3, 0, GPA, buf, 7, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE_REFRESH, via);
+	EXPECT_EQ(0, memcmp(buf, "moved!", 7));
+	munmap(p, 4 * PAGE);
+}
+
+/*
+ * A write through a kernel mapping must reach the file: written back by
+ * fsync() and read again after the page cache is dropped.  (In 6.12 the
+ * FOLL_WRITE pin of a shared file page already dirties it through the
+ * write fault, so unmapping clean would not lose this write; the dirty
+ * flag matters for pages reached without GUP.)
+ */
+TEST_F(dev, kernel_writes_reach_writeback)
+{
+	const char *dir = "/tmp/guestmap-ext4";
+	char path[64], back[8];
+	int ffd, dfd;
+	char *p;
+
+	if (access("/dev/pmem0", F_OK))
+		SKIP(return, "no /dev/pmem0");
+	ASSERT_EQ(0, system("mkfs.ext4 -q -F -b 4096 /dev/pmem0 >/dev/null 2>&1"));
+	mkdir(dir, 0700);
+	ASSERT_EQ(0, mount("/dev/pmem0", dir, "ext4", 0, NULL));	/* no dax */
+	snprintf(path, sizeof(path), "%s/f", dir);
+	ffd = open(path, O_RDWR | O_CREAT, 0600);
+	ASSERT_LE(0, ffd);
+	ASSERT_EQ(0, ftruncate(ffd, 4 * PAGE));
+	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, '.', 4 * PAGE);
+	ASSERT_EQ(0, msync(p, 4 * PAGE, MS_SYNC));
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, 4 * PAGE, p));
+	/* Clean pages now; write through kernel mappings. */
+	ASSERT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_MAP_WRITE, GPA, "dirty", 5,
+			 GUESTMAP_ACCESS_DIRTY, NULL));
+	ASSERT_EQ(0, set_slot(self->fd, 0, 0, 0, NULL));
+	munmap(p, 4 * PAGE);
+	ASSERT_EQ(0, fsync(ffd));
+	/* Evict the file's clean pages: only written-back data survives. */
+	dfd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(1, write(dfd, "1", 1));
+	close(dfd);
+	ASSERT_EQ(5, pread(ffd, back, 5, 0));
+	EXPECT_EQ(0, memcmp(back, "dirty", 5));
+	ASSERT_EQ(5, pread(ffd, back, 5, 2 * PAGE));
+	EXPECT_EQ(0, memcmp(back, ".....", 5));
+	ASSERT_EQ(5, pread(ffd, back, 5, 5));
+	EXPECT_EQ(0, memcmp(back, ".....", 5));
+	close(ffd);
+	EXPECT_EQ(0, umount(dir));
+}
+
 TEST_HARNESS_MAIN

@@ -29,6 +29,10 @@ pub(crate) enum Command {
     WriteGuest,
     /// `GUESTMAP_CLASSIFY`.
     Classify,
+    /// `GUESTMAP_ACCESS`.
+    Access,
+    /// `GUESTMAP_BENCH`.
+    Bench,
 }
 
 impl Command {
@@ -48,6 +52,8 @@ impl Command {
             uapi::GUESTMAP_READ_GUEST => Some(Self::ReadGuest),
             uapi::GUESTMAP_WRITE_GUEST => Some(Self::WriteGuest),
             uapi::GUESTMAP_CLASSIFY => Some(Self::Classify),
+            uapi::GUESTMAP_ACCESS => Some(Self::Access),
+            uapi::GUESTMAP_BENCH => Some(Self::Bench),
             _ => None,
         }
     }

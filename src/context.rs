@@ -136,6 +136,16 @@ impl Context {
                 };
                 write_arg(arg, &req)?;
             }
+            Command::Access => {
+                let mut req: uapi::guestmap_access = read_arg(arg)?;
+                self.vm.lock().access_op(&self.mirror, &mut req)?;
+                write_arg(arg, &req)?;
+            }
+            Command::Bench => {
+                let mut req: uapi::guestmap_bench = read_arg(arg)?;
+                self.vm.lock().bench(&self.mirror, &mut req)?;
+                write_arg(arg, &req)?;
+            }
             Command::ReadGuest | Command::WriteGuest => {
                 let req: uapi::guestmap_rw = read_arg(arg)?;
                 let write = Command::decode(cmd) == Some(Command::WriteGuest);

@@ -22,12 +22,17 @@ mod abi;
 #[forbid(unsafe_code)]
 mod context;
 #[forbid(unsafe_code)]
+mod guest;
+#[forbid(unsafe_code)]
 mod memslot;
 // The one place outside rust/ with unsafe blocks: reading a frame through
 // the mirror is safe because of the mirror's own coherence protocol, so
 // the argument lives with the mirror (see State::access).
 #[deny(unsafe_code)]
 mod mirror;
+// As the mirror: a cache's view is read under the mirror lock.
+#[deny(unsafe_code)]
+mod pfncache;
 #[forbid(unsafe_code)]
 mod policy;
 #[forbid(unsafe_code)]

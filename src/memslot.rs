@@ -81,6 +81,7 @@ impl IntervalOps for SlotWatch {
         let mut state = self.mirror.lock();
         inv.set_seq();
         state.count_invalidation(event, inv.is_blockable());
+        state.invalidate_caches(inv.start(), inv.end());
         match (action, gfns) {
             (Action::Release, _) => state.apply(Action::Release, self.desc.gfns()),
             (action, Some(gfns)) => state.apply(action, gfns),

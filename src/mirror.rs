@@ -238,11 +238,29 @@ const ALL: GfnRange = GfnRange {
     end: 1 << (pte::TABLE_BITS * LEVELS),
 };
 
+/// A pfn cache's view of its page, under the mirror lock: what
+/// `gfn_to_pfn_cache` keeps under its rwlock.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct CacheView {
+    /// The invalidate callback clears this for any event on the page.
+    pub(crate) valid: bool,
+    /// Writable: refreshed by a write walk.
+    pub(crate) writable: bool,
+    /// The guest frame cached.
+    pub(crate) gfn: u64,
+    /// Its user address.
+    pub(crate) hva: u64,
+    /// Kernel address of the page: the direct map, or a `memremap()`
+    /// mapping the context keeps (`src/pfncache.rs`).
+    pub(crate) kva: usize,
+}
+
 /// The mirror's state, under its lock.
 pub(crate) struct State {
     root: KBox<Root>,
     stats: uapi::guestmap_stats,
     released: bool,
+    caches: [CacheView; uapi::GUESTMAP_NR_CACHES as usize],
 }
 
 impl State {
@@ -253,6 +271,29 @@ impl State {
         s.tables_allocated += c.tables_allocated;
         s.tables_freed += c.tables_freed;
         s.entries_present -= c.zapped;
+    }
+
+    /// Invalidates every pfn cache of a page in the user range
+    /// `start..end`, whatever the event: a cache holds no reference and
+    /// no permission it could keep.
+    pub(crate) fn invalidate_caches(&mut self, start: u64, end: u64) {
+        for c in self.caches.iter_mut() {
+            if c.valid && c.hva < end && start < c.hva + (1 << pte::PAGE_SHIFT) {
+                c.valid = false;
+            }
+        }
+    }
+
+    /// Pfn cache `i`'s view.
+    pub(crate) fn cache(&self, i: usize) -> Option<&CacheView> {
+        self.caches.get(i)
+    }
+
+    /// Installs pfn cache `i`'s view.
+    pub(crate) fn set_cache(&mut self, i: usize, view: CacheView) {
+        if let Some(c) = self.caches.get_mut(i) {
+            *c = view;
+        }
     }
 
     /// Counts an invalidation of `event` (`None`: unknown to us).
@@ -427,6 +468,7 @@ impl Mirror {
             root,
             stats: uapi::guestmap_stats::default(),
             released: false,
+            caches: Default::default(),
         };
         Ok(try_pin_init!(Self {
             state <- new_spinlock!(state, "guestmap_mirror"),

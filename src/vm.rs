@@ -9,13 +9,16 @@
 
 use crate::{
     ext::{
+        map,
         mm::Mm,
         mmu_notifier::{CpuPte, WALK_MAX},
         pfn::Remap,
         task, trace,
     },
+    guest::{self, GuestPage},
     memslot::{Memslot, SlotWatch},
     mirror::{Access, Mirror, Spare},
+    pfncache::{self, CacheRes},
     pte::{GfnRange, PfnClass, Pte, PAGE_SHIFT, TABLE_ENTRIES},
     slots::{self, Change, SlotDesc, SlotError},
     uapi,
@@ -46,6 +49,7 @@ pub(crate) struct Vm {
     spare: Spare,
     walk: KBox<[CpuPte; WALK_MAX]>,
     bounce: KBox<[u8; PAGE_SIZE]>,
+    caches: [CacheRes; uapi::GUESTMAP_NR_CACHES as usize],
 }
 
 impl Vm {
@@ -56,6 +60,7 @@ impl Vm {
             spare: Spare::default(),
             walk: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
             bounce: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
+            caches: Default::default(),
         })
     }
 
@@ -125,6 +130,7 @@ impl Vm {
             spare,
             walk,
             bounce,
+            ..
         } = self;
         let slot = Self::find(slots, gfns)?;
         if write && slot.data().desc().readonly {
@@ -152,6 +158,161 @@ impl Vm {
             }
             done += n as u64;
         }
+        Ok(())
+    }
+
+    /// `GUESTMAP_ACCESS`: performs `req`, filling its outputs.
+    pub(crate) fn access_op(&mut self, mirror: &Mirror, req: &mut uapi::guestmap_access) -> Result {
+        if req.len == 0 || req.len > u64::from(uapi::GUESTMAP_RW_MAX) {
+            return Err(EINVAL);
+        }
+        let gfns = slots::byte_gfns(req.gpa, req.len).ok_or(EINVAL)?;
+        let Vm {
+            slots,
+            walk,
+            bounce,
+            caches,
+            ..
+        } = self;
+        let slot = Self::find(slots, gfns)?;
+        let desc = slot.data().desc();
+        let len = req.len as usize;
+        let off = (req.gpa as usize) & (PAGE_SIZE - 1);
+        let one_page = gfns.end - gfns.start == 1;
+        let dirty = req.flags & uapi::GUESTMAP_ACCESS_DIRTY != 0;
+        if req.flags & !uapi::GUESTMAP_ACCESS_DIRTY != 0 {
+            return Err(EINVAL);
+        }
+        let user = || UserSlice::new(req.buf as usize, len);
+        match req.op {
+            uapi::GUESTMAP_ACCESS_READ => {
+                guest::read(desc, req.gpa, len, req.buf, &mut bounce[..])?
+            }
+            uapi::GUESTMAP_ACCESS_WRITE => {
+                guest::write(desc, req.gpa, len, req.buf, &mut bounce[..])?
+            }
+            uapi::GUESTMAP_ACCESS_MAP_READ | uapi::GUESTMAP_ACCESS_MAP_WRITE => {
+                if !one_page {
+                    return Err(EINVAL);
+                }
+                let write = req.op == uapi::GUESTMAP_ACCESS_MAP_WRITE;
+                let buf = &mut bounce[..len];
+                if write {
+                    user().reader().read_slice(buf)?;
+                }
+                let page = GuestPage::map(desc, gfns.start, write)?;
+                req.via = via(&page);
+                let ret = if write {
+                    page.write(off, buf)
+                } else {
+                    page.read(off, buf)
+                };
+                page.unmap(write && dirty);
+                ret?;
+                if !write {
+                    user().writer().write_slice(buf)?;
+                }
+            }
+            uapi::GUESTMAP_ACCESS_CMPXCHG => {
+                if len != 8 || off % 8 != 0 {
+                    return Err(EINVAL);
+                }
+                let page = GuestPage::map(desc, gfns.start, true)?;
+                req.via = via(&page);
+                let found = page.cmpxchg_u64(off, req.old, req.new);
+                let swapped = found.as_ref().is_ok_and(|f| *f == req.old);
+                page.unmap(swapped && dirty);
+                req.old = found?;
+            }
+            uapi::GUESTMAP_ACCESS_CACHE_READ | uapi::GUESTMAP_ACCESS_CACHE_WRITE => {
+                if !one_page {
+                    return Err(EINVAL);
+                }
+                let res = caches.get_mut(req.cache as usize).ok_or(EINVAL)?;
+                let write = req.op == uapi::GUESTMAP_ACCESS_CACHE_WRITE;
+                let buf = &mut bounce[..len];
+                if write {
+                    user().reader().read_slice(buf)?;
+                }
+                let acc = if write {
+                    Access::Write(buf)
+                } else {
+                    Access::Read(buf)
+                };
+                let refreshed = pfncache::access(
+                    slot,
+                    mirror,
+                    res,
+                    req.cache as usize,
+                    gfns.start,
+                    off,
+                    acc,
+                    &mut walk[..],
+                )?;
+                req.via = if refreshed {
+                    uapi::GUESTMAP_VIA_CACHE_REFRESH
+                } else {
+                    uapi::GUESTMAP_VIA_CACHE
+                };
+                if !write {
+                    user().writer().write_slice(&bounce[..len])?;
+                }
+            }
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+
+    /// `GUESTMAP_BENCH`: `req.iterations` accesses of 8 bytes, timed.
+    pub(crate) fn bench(&mut self, mirror: &Mirror, req: &mut uapi::guestmap_bench) -> Result {
+        if req.iterations == 0 || req.iterations > 1 << 24 {
+            return Err(EINVAL);
+        }
+        let gfns = slots::byte_gfns(req.gpa, 8).ok_or(EINVAL)?;
+        if gfns.end - gfns.start != 1 {
+            return Err(EINVAL);
+        }
+        let Vm {
+            slots,
+            walk,
+            caches,
+            ..
+        } = self;
+        let slot = Self::find(slots, gfns)?;
+        let desc = slot.data().desc();
+        let off = (req.gpa as usize) & (PAGE_SIZE - 1);
+        let mut word = [0u8; 8];
+        let start = map::ktime_ns();
+        for n in 0..req.iterations {
+            if n % 1024 == 1023 {
+                if kernel::current!().signal_pending() {
+                    return Err(EINTR);
+                }
+                task::cond_resched();
+            }
+            match req.op {
+                uapi::GUESTMAP_ACCESS_MAP_READ => {
+                    let page = GuestPage::map(desc, gfns.start, false)?;
+                    page.read(off, &mut word)?;
+                    page.unmap(false);
+                }
+                uapi::GUESTMAP_ACCESS_CACHE_READ => {
+                    let res = caches.get_mut(req.cache as usize).ok_or(EINVAL)?;
+                    pfncache::access(
+                        slot,
+                        mirror,
+                        res,
+                        req.cache as usize,
+                        gfns.start,
+                        off,
+                        Access::Read(&mut word),
+                        &mut walk[..],
+                    )?;
+                }
+                _ => return Err(EINVAL),
+            }
+        }
+        req.ns = map::ktime_ns() - start;
         Ok(())
     }
 
@@ -338,4 +499,12 @@ fn zerocopy(words: &[u64; 64]) -> [u8; 512] {
         chunk.copy_from_slice(&w.to_ne_bytes());
     }
     out
+}
+
+fn via(page: &GuestPage) -> u32 {
+    if page.is_remapped() {
+        uapi::GUESTMAP_VIA_REMAP
+    } else {
+        uapi::GUESTMAP_VIA_PAGE
+    }
 }

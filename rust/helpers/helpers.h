@@ -56,6 +56,7 @@ void gm_pfn_write(unsigned long pfn, unsigned int off, const void *buf,
 		  unsigned int len);
 void *gm_memremap_pfn(unsigned long pfn);
 void gm_memunmap(void *addr);
+void *gm_pfn_to_kva(unsigned long pfn);
 
 /* pfn.c */
 
@@ -68,8 +69,35 @@ void gm_memunmap(void *addr);
 #define GM_FACT_PGMAP_SHIFT	8	/* enum memory_type, if ZONE_DEVICE */
 
 u32 gm_pfn_facts(unsigned long pfn);
+
+/* Defined in Rust: src/refcount.rs's two answers for a pfn. */
+#define GM_VERDICT_REFCOUNTED	BIT(0)
+#define GM_VERDICT_MAY_DIRTY	BIT(1)
+u32 gm_pfn_verdict(unsigned long pfn);
 int gm_classify_user(unsigned long addr, unsigned long *pfn, u32 *facts,
 		     bool *pfnmap);
+
+/* map.c */
+
+/* One page of guest memory mapped into the kernel; rust/kernel/map.rs. */
+struct gm_map {
+	void *kva;		/* kernel address of the page */
+	unsigned long pfn;
+	struct page *page;	/* pinned (FOLL_PIN), or NULL */
+	struct page *ref;	/* a pfnmap page with a reference, or NULL */
+	u32 flags;		/* GM_MAP_* */
+	u32 facts;		/* gm_pfn_facts(pfn), read while held */
+	u64 reserved;
+};
+
+#define GM_MAP_PINNED	BIT(0)	/* kmap() of a pinned page */
+#define GM_MAP_REMAPPED	BIT(1)	/* memremap() of the pfn */
+#define GM_MAP_WRITABLE	BIT(2)
+
+int gm_map_hva(unsigned long hva, bool write, struct gm_map *m);
+void gm_unmap(struct gm_map *m, bool dirty);
+u64 gm_cmpxchg64(void *p, u64 old, u64 new);
+u64 gm_ktime_ns(void);
 
 /* debugfs.c */
 void gm_debugfs_init(void);

@@ -201,3 +201,9 @@ void gm_memunmap(void *addr)
 {
 	memunmap(addr);
 }
+
+/* The direct-map address of a pfn with a struct page (no highmem here). */
+void *gm_pfn_to_kva(unsigned long pfn)
+{
+	return page_address(pfn_to_page(pfn));
+}

@@ -85,5 +85,15 @@ out:
 	return ret;
 }
 
+/* The answers are the Rust classifier's (rust/kernel/export.rs). */
+bool kvm_is_refcounted_pfn(unsigned long pfn)
+{
+	return gm_pfn_verdict(pfn) & GM_VERDICT_REFCOUNTED;
+}
 EXPORT_SYMBOL_GPL(kvm_is_refcounted_pfn);
+
+bool kvm_pfn_may_mark_dirty(unsigned long pfn)
+{
+	return gm_pfn_verdict(pfn) & GM_VERDICT_MAY_DIRTY;
+}
 EXPORT_SYMBOL_GPL(kvm_pfn_may_mark_dirty);

@@ -1,28 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The C functions this module exports to other modules
-//! (`include/guestmap/pfn.h`; `EXPORT_SYMBOL_GPL` is in
-//! `rust/helpers/pfn.c`).  Their answers are `src/refcount.rs`'s.
+//! What C calls in Rust: the classifier behind the exported
+//! `kvm_is_refcounted_pfn()` and `kvm_pfn_may_mark_dirty()`
+//! (`include/guestmap/pfn.h`, defined and exported in
+//! `rust/helpers/pfn.c`).
 
 use crate::refcount::{classify, Facts};
 use kernel::ffi::c_ulong;
 
-fn verdict(pfn: c_ulong) -> crate::refcount::Verdict {
+// GM_VERDICT_* of rust/helpers/helpers.h.
+const REFCOUNTED: u32 = 1 << 0;
+const MAY_DIRTY: u32 = 1 << 1;
+
+/// `u32 gm_pfn_verdict(unsigned long pfn)`: `src/refcount.rs`'s answers.
+#[no_mangle]
+extern "C" fn gm_pfn_verdict(pfn: c_ulong) -> u32 {
     // SAFETY: the exported contract (include/guestmap/pfn.h) makes the
     // caller keep the pfn's page stable, as for KVM's
     // kvm_pfn_to_refcounted_page().
     let raw = unsafe { super::pfn::facts(pfn as u64) };
-    classify(Facts::from_raw(raw))
-}
-
-/// `bool kvm_is_refcounted_pfn(unsigned long pfn)`.
-#[no_mangle]
-extern "C" fn kvm_is_refcounted_pfn(pfn: c_ulong) -> bool {
-    verdict(pfn).refcounted
-}
-
-/// `bool kvm_pfn_may_mark_dirty(unsigned long pfn)`.
-#[no_mangle]
-extern "C" fn kvm_pfn_may_mark_dirty(pfn: c_ulong) -> bool {
-    verdict(pfn).may_dirty
+    let v = classify(Facts::from_raw(raw));
+    (if v.refcounted { REFCOUNTED } else { 0 }) | (if v.may_dirty { MAY_DIRTY } else { 0 })
 }

@@ -13,6 +13,7 @@
 pub(crate) mod cred;
 pub(crate) mod debugfs;
 pub(crate) mod export;
+pub(crate) mod map;
 pub(crate) mod miscdevice;
 pub(crate) mod mm;
 pub(crate) mod mmu_notifier;

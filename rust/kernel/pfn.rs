@@ -25,6 +25,38 @@ extern "C" {
     fn gm_pfn_write(pfn: c_ulong, off: u32, buf: *const c_void, len: u32);
     fn gm_memremap_pfn(pfn: c_ulong) -> *mut c_void;
     fn gm_memunmap(addr: *mut c_void);
+    fn gm_pfn_to_kva(pfn: c_ulong) -> *mut c_void;
+}
+
+/// The direct-map address of `pfn`, which must have a `struct page` (a
+/// pfn `hmm_range_fault()` returned).  Computing it touches nothing.
+pub(crate) fn direct_map_address(pfn: u64) -> usize {
+    // SAFETY: page_address() of a lowmem page is arithmetic on the pfn.
+    unsafe { gm_pfn_to_kva(pfn as c_ulong) as usize }
+}
+
+/// Copies `buf.len()` bytes at `kva + off` into `buf`.
+///
+/// # Safety
+///
+/// `kva` maps a whole page that stays the memory it was for the call.
+pub(crate) unsafe fn read_kva(kva: usize, off: usize, buf: &mut [u8]) {
+    check(off, buf.len());
+    // SAFETY: in bounds of a live page mapping (the caller's contract).
+    unsafe {
+        core::ptr::copy_nonoverlapping((kva + off) as *const u8, buf.as_mut_ptr(), buf.len())
+    };
+}
+
+/// Copies `buf` to `kva + off`.
+///
+/// # Safety
+///
+/// As for [`read_kva`], and the page's owner allows the write.
+pub(crate) unsafe fn write_kva(kva: usize, off: usize, buf: &[u8]) {
+    check(off, buf.len());
+    // SAFETY: as for `read_kva`.
+    unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), (kva + off) as *mut u8, buf.len()) };
 }
 
 use core::ffi::c_void;
@@ -127,6 +159,16 @@ impl Remap {
         unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), self.addr.add(off), buf.len()) };
     }
 }
+
+impl Remap {
+    /// The kernel address of the mapping.
+    pub(crate) fn address(&self) -> usize {
+        self.addr as usize
+    }
+}
+
+// SAFETY: a memremap() mapping may be used and undone from any thread.
+unsafe impl Send for Remap {}
 
 impl Drop for Remap {
     fn drop(&mut self) {

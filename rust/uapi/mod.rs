@@ -44,4 +44,6 @@ impl_user_bytes!(
     guestmap_query = 8 * 3,
     guestmap_rw = 8 * 3,
     guestmap_classify = 8 + 4 + 4 + 8,
+    guestmap_access = 8 * 3 + 4 * 2 + 8 * 2 + 4 * 2,
+    guestmap_bench = 8 + 4 + 4 + 8 + 8,
 );

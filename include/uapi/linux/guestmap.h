@@ -253,4 +253,80 @@ struct guestmap_classify {
 #define GUESTMAP_CLASSIFY \
 	_IOWR(GUESTMAP_IO, 0x07, struct guestmap_classify)
 
+/* GUESTMAP_ACCESS operations. */
+#define GUESTMAP_ACCESS_MAP_READ	1	/* map the page, copy out, unmap */
+#define GUESTMAP_ACCESS_MAP_WRITE	2	/* map the page, copy in, unmap */
+#define GUESTMAP_ACCESS_READ		3	/* copy out, no kernel mapping */
+#define GUESTMAP_ACCESS_WRITE		4	/* copy in, no kernel mapping */
+#define GUESTMAP_ACCESS_CMPXCHG		5	/* map, cmpxchg 8 bytes, unmap */
+#define GUESTMAP_ACCESS_CACHE_READ	6	/* through pfn cache @cache */
+#define GUESTMAP_ACCESS_CACHE_WRITE	7
+
+/* Unmap with the page marked dirty (MAP_WRITE, CMPXCHG). */
+#define GUESTMAP_ACCESS_DIRTY		(1U << 0)
+
+/* How the page was reached, in guestmap_access.via. */
+#define GUESTMAP_VIA_PAGE		1	/* kmap() of a pinned page */
+#define GUESTMAP_VIA_REMAP		2	/* memremap() of the pfn */
+#define GUESTMAP_VIA_CACHE		3	/* a valid pfn cache */
+#define GUESTMAP_VIA_CACHE_REFRESH	4	/* the pfn cache, refreshed */
+
+#define GUESTMAP_NR_CACHES		8
+
+/**
+ * struct guestmap_access - access guest memory the ways a hypervisor does
+ * @gpa:	guest physical address.  MAP_*, CMPXCHG and CACHE_* need
+ *		@gpa .. @gpa + @len in one page; CMPXCHG needs @gpa 8-byte
+ *		aligned and @len 8.
+ * @len:	bytes, at most GUESTMAP_RW_MAX.
+ * @buf:	user buffer to fill or copy from (not used by CMPXCHG).
+ * @op:		GUESTMAP_ACCESS_*.
+ * @flags:	GUESTMAP_ACCESS_DIRTY.
+ * @old:	CMPXCHG: the expected value (in); the value found (out).
+ * @new:	CMPXCHG: the value to store.
+ * @cache:	CACHE_*: which pfn cache, below GUESTMAP_NR_CACHES.  A cache
+ *		follows the page it last mapped and is retargeted by an
+ *		access to another gpa.
+ * @via:	GUESTMAP_VIA_* (out).
+ *
+ * MAP_* and CMPXCHG are kvm_vcpu_map()/kvm_vcpu_unmap(); READ and WRITE
+ * are kvm_read_guest()/kvm_write_guest(); CACHE_* is a gfn_to_pfn_cache.
+ * Writes to a READONLY slot fail with EPERM; a gpa in no slot with
+ * ENOENT.
+ */
+struct guestmap_access {
+	__u64 gpa;
+	__u64 len;
+	__u64 buf;
+	__u32 op;
+	__u32 flags;
+	__u64 old;
+	__u64 new;
+	__u32 cache;
+	__u32 via;
+};
+
+#define GUESTMAP_ACCESS \
+	_IOWR(GUESTMAP_IO, 0x08, struct guestmap_access)
+
+/**
+ * struct guestmap_bench - time an access in a loop in the kernel
+ * @gpa:	the page to access, as for guestmap_access.
+ * @op:		GUESTMAP_ACCESS_MAP_READ or GUESTMAP_ACCESS_CACHE_READ: map,
+ *		read 8 bytes, unmap (or check the cache and read 8 bytes).
+ * @cache:	for CACHE_READ.
+ * @iterations:	loop count, at most 1 << 24.
+ * @ns:		total time (out).
+ */
+struct guestmap_bench {
+	__u64 gpa;
+	__u32 op;
+	__u32 cache;
+	__u64 iterations;
+	__u64 ns;
+};
+
+#define GUESTMAP_BENCH \
+	_IOWR(GUESTMAP_IO, 0x09, struct guestmap_bench)
+
 #endif /* _UAPI_LINUX_GUESTMAP_H */
