@@ -117,11 +117,9 @@ fi
 if [ $built = 0 ]; then
 	tap "not ok" "vm: kselftests not run: the module or the selftests did not build"
 else
-	# Reserved RAM for the PFNMAP tests, pmem for fsdax and two NUMA
-	# nodes for the migration test: selftests/run_vm_tests.sh says why.
-	"$GM_ROOT/scripts/vm-run" --module \
-		--append 'memmap=4M$0x7c000000 memmap=64M!0x70000000 numa=fake=2' \
-		-- selftests/run_vm_tests.sh \
+	# Memory of every kind the tests need (scripts/lib.sh says which).
+	"$GM_ROOT/scripts/vm-run" --module --append "$GM_TEST_APPEND" \
+		-- "$GM_TEST_ENV selftests/run_vm_tests.sh" \
 		>"$log/vm.tap" 2>"$log/vm.log"
 	vm_status=$?
 	from_tap "vm: " "$log/vm.tap"

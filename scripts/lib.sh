@@ -58,3 +58,13 @@ gm_kdir() {
 		echo "$GUESTMAP_CACHE/kernel/$(gm_kernel_key)/linux"
 	fi
 }
+
+# How the test VM boots for the kselftests and benchmarks, and what the
+# tests are told about it (selftests/run_vm_tests.sh):
+#   mem=1920M              RAM above 1920M is left out of the kernel's
+#                          control: "PFN-only" memory without a struct page
+#   memmap=4M$0x6c000000   reserved RAM (a struct page, PG_reserved)
+#   memmap=64M!0x70000000  a pmem device, for fsdax
+#   numa=fake=2            two nodes, for migration
+GM_TEST_APPEND='mem=1920M memmap=4M$0x6c000000 memmap=64M!0x70000000 numa=fake=2'
+GM_TEST_ENV='GUESTMAP_RESERVED=0x400000@0x6c000000 GUESTMAP_HIDDEN=0x8000000@0x78000000'

@@ -9,9 +9,9 @@
  * misinterpreting Reserved page as an MMIO" series.  Pfns are checked
  * against /proc/self/pagemap or the physical address mapped.
  *
- * The VM is booted with memmap=4M$0x7c000000 (reserved RAM) and
- * memmap=64M!0x70000000 (a pmem device, for fsdax); GUESTMAP_RESERVED
- * and GUESTMAP_PMEM name them (selftests/run_vm_tests.sh).
+ * The VM is booted with reserved RAM, RAM hidden from the kernel by mem=,
+ * and a pmem device (GM_TEST_APPEND in scripts/lib.sh); GUESTMAP_RESERVED
+ * and GUESTMAP_HIDDEN name the first two (selftests/run_vm_tests.sh).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -205,6 +205,25 @@ TEST_F(dev, reserved_ram_through_dev_mem_is_reserved)
 	ASSERT_EQ(0, classify(self->fd, p, &c));
 	/* memmap=$ RAM has a struct page, PG_reserved: neither answer. */
 	EXPECT_EQ(GUESTMAP_PFN_RESERVED, c.class);
+	EXPECT_EQ(PFNMAP, c.flags);
+	EXPECT_EQ(phys / PAGE, c.pfn);
+	munmap(p, PAGE);
+}
+
+TEST_F(dev, ram_hidden_by_mem_is_pfn_only)
+{
+	unsigned long size, phys;
+	struct guestmap_classify c;
+	char *p;
+
+	if (!env_range("GUESTMAP_HIDDEN", &size, &phys))
+		SKIP(return, "boot with mem=, set GUESTMAP_HIDDEN");
+	p = map_devmem(phys, PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'h';
+	ASSERT_EQ(0, classify(self->fd, p, &c));
+	/* RAM the kernel never took: no struct page, neither answer. */
+	EXPECT_EQ(GUESTMAP_PFN_NO_PAGE, c.class);
 	EXPECT_EQ(PFNMAP, c.flags);
 	EXPECT_EQ(phys / PAGE, c.pfn);
 	munmap(p, PAGE);
@@ -478,6 +497,20 @@ TEST_F(dev, access_reserved_pfnmap_memory)
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0, 16 * PAGE);
 	/* No struct page to pin: memremap(). */
+	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_REMAP);
+	munmap(p, 16 * PAGE);
+}
+
+TEST_F(dev, access_pfn_only_memory)
+{
+	unsigned long size, phys;
+	char *p;
+
+	if (!env_range("GUESTMAP_HIDDEN", &size, &phys))
+		SKIP(return, "boot with mem=, set GUESTMAP_HIDDEN");
+	p = map_devmem(phys, 16 * PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, 16 * PAGE);
 	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_REMAP);
 	munmap(p, 16 * PAGE);
 }

@@ -10,7 +10,8 @@
  * what the event does to the CPU's page tables, not from the module.
  *
  * Run as root in the test VM with guestmap.ko loaded.  The PFNMAP test
- * needs the VM booted with GUESTMAP_RESERVED (memmap=<size>$<addr>).
+ * needs the VM booted with reserved RAM named by GUESTMAP_RESERVED
+ * (selftests/run_vm_tests.sh).
  */
 #define _GNU_SOURCE
 #include <errno.h>
