@@ -88,6 +88,9 @@ rm -f "$GM_ROOT/guestmap.ko" "$GM_ROOT/src/guestmap.o"
 step build "module builds warning-free (W=1 CLIPPY=1)" \
 	"$GM_ROOT/scripts/kmake.sh" W=1 CLIPPY=1 modules
 step selftests "selftests build" make -C "$GM_ROOT/selftests" KDIR="$kdir"
+rm -f "$GM_ROOT/selftests/kmod/gm_kvm_probe.ko"
+step kmod "test module gm_kvm_probe builds warning-free (W=1)" \
+	"$GM_ROOT/scripts/kmod.sh" W=1 modules
 built=$([ $failed = 0 ] && echo 1 || echo 0)
 
 # 2. Style.

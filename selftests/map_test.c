@@ -287,6 +287,56 @@ TEST_F(dev, fsdax_page_is_refcounted_but_not_dirtied)
 	EXPECT_EQ(0, umount(dir));
 }
 
+/* "<refcounted> <may_dirty>" for @pfn from gm_kvm_probe, or -1. */
+static int probe_classify(unsigned long pfn, int *refcounted, int *may_dirty)
+{
+	const char *path = "/sys/kernel/debug/gm_kvm_probe/classify";
+	char s[32];
+	int fd = open(path, O_RDWR), n, ret = -1;
+
+	if (fd < 0)
+		return -1;
+	n = snprintf(s, sizeof(s), "%lu", pfn);
+	if (write(fd, s, n) == n && pread(fd, s, sizeof(s) - 1, 0) > 0 &&
+	    sscanf(s, "%d %d", refcounted, may_dirty) == 2)
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+TEST_F(dev, another_module_gets_the_same_answers)
+{
+	char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long size, phys;
+	int ref, dirty;
+
+	if (access("/sys/kernel/debug/gm_kvm_probe/classify", F_OK))
+		SKIP(return, "gm_kvm_probe.ko not loaded");
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	/* An ordinary page, held by our mapping while it is asked about. */
+	ASSERT_EQ(0, probe_classify(pagemap_pfn(p), &ref, &dirty));
+	EXPECT_EQ(1, ref);
+	EXPECT_EQ(1, dirty);
+	/* The zero page (read-faulted into the second page). */
+	EXPECT_EQ(0, p[PAGE]);
+	ASSERT_EQ(0, probe_classify(pagemap_pfn(p + PAGE), &ref, &dirty));
+	EXPECT_EQ(1, ref);
+	EXPECT_EQ(0, dirty);
+	if (env_range("GUESTMAP_RESERVED", &size, &phys)) {
+		ASSERT_EQ(0, probe_classify(phys / PAGE, &ref, &dirty));
+		EXPECT_EQ(0, ref);
+		EXPECT_EQ(0, dirty);
+	}
+	if (env_range("GUESTMAP_HIDDEN", &size, &phys)) {
+		ASSERT_EQ(0, probe_classify(phys / PAGE, &ref, &dirty));
+		EXPECT_EQ(0, ref);
+		EXPECT_EQ(0, dirty);
+	}
+	munmap(p, 2 * PAGE);
+}
+
 TEST_F(dev, pfns_only_for_cap_sys_admin)
 {
 	char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,

@@ -90,7 +90,7 @@ struct gm_map {
 	u64 reserved;
 };
 
-#define GM_MAP_PINNED	BIT(0)	/* kmap() of a pinned page */
+#define GM_MAP_PINNED	BIT(0)	/* a pinned page, by its direct map */
 #define GM_MAP_REMAPPED	BIT(1)	/* memremap() of the pfn */
 #define GM_MAP_WRITABLE	BIT(2)
 

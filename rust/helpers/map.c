@@ -72,7 +72,12 @@ int gm_map_hva(unsigned long hva, bool write, struct gm_map *m)
 		m->page = page;
 		m->pfn = page_to_pfn(page);
 		m->facts = gm_pfn_facts(m->pfn);
-		m->kva = kmap(page);
+		/*
+		 * The mapping lives across sleeps, so not kmap_local_page();
+		 * without highmem (64-bit) every page is in the direct map.
+		 */
+		BUILD_BUG_ON(IS_ENABLED(CONFIG_HIGHMEM));
+		m->kva = page_address(page);
 		m->flags = GM_MAP_PINNED | (write ? GM_MAP_WRITABLE : 0);
 		return 0;
 	}
@@ -101,7 +106,6 @@ int gm_map_hva(unsigned long hva, bool write, struct gm_map *m)
 void gm_unmap(struct gm_map *m, bool dirty)
 {
 	if (m->flags & GM_MAP_PINNED) {
-		kunmap(m->page);
 		unpin_user_pages_dirty_lock(&m->page, 1, dirty);
 		return;
 	}

@@ -4,7 +4,7 @@
 //! `kvm_vcpu_map()` maps a guest frame.
 //!
 //! Memory with a `struct page` is pinned (`FOLL_PIN`) and reached through
-//! `kmap()`; a `VM_PFNMAP`/`VM_IO` mapping is looked up with
+//! the direct map (64-bit has no highmem); a `VM_PFNMAP`/`VM_IO` mapping is looked up with
 //! `follow_pfnmap_start()` and reached through `memremap()`, holding a
 //! reference if the pfn is refcounted (as `kvm_try_get_pfn()` does).  A
 //! bare pfn without a refcounted page is device or reserved memory, which

@@ -266,7 +266,7 @@ struct guestmap_classify {
 #define GUESTMAP_ACCESS_DIRTY		(1U << 0)
 
 /* How the page was reached, in guestmap_access.via. */
-#define GUESTMAP_VIA_PAGE		1	/* kmap() of a pinned page */
+#define GUESTMAP_VIA_PAGE		1	/* a pinned page, direct-mapped */
 #define GUESTMAP_VIA_REMAP		2	/* memremap() of the pfn */
 #define GUESTMAP_VIA_CACHE		3	/* a valid pfn cache */
 #define GUESTMAP_VIA_CACHE_REFRESH	4	/* the pfn cache, refreshed */
