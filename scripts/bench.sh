@@ -6,12 +6,16 @@
 #
 #   mirror   selftests/mirror_bench: the mirror against test_hmm's dmirror
 #            on the same kernel and the same 64 MiB buffers.
+#   map      selftests/map_bench: mapping a guest page with and without a
+#            struct page, the pfn cache, and KVM's kvm_vcpu_map() on a real
+#            vCPU (kvm_amd, nested) over the same memory.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kdir=$("$GM_ROOT/scripts/kernel.sh")
 "$GM_ROOT/scripts/kmake.sh" >/dev/null
 make -s -C "$GM_ROOT/selftests" KDIR="$kdir"
+"$GM_ROOT/scripts/kmod.sh" >/dev/null
 out=$GUESTMAP_CACHE/bench
 mkdir -p "$out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -20,3 +24,9 @@ gm_log "mirror vs dmirror (one VM run)"
 "$GM_ROOT/scripts/vm-run" --module -- \
 	"modprobe test_hmm && selftests/mirror_bench" | tee "$out/mirror-$stamp.txt"
 grep -q '^bench: 4k.fault_throughput_ratio' "$out/mirror-$stamp.txt"
+
+gm_log "guest page mapping vs kvm_vcpu_map (one VM run)"
+"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" -- \
+	"$GM_TEST_ENV sh -c 'insmod selftests/kmod/gm_kvm_probe.ko && selftests/map_bench'" |
+	tee "$out/map-$stamp.txt"
+grep -q '^bench: map.pfn_cache_over_page' "$out/map-$stamp.txt"

@@ -93,6 +93,10 @@ fn mirror_commands_have_their_numbers_and_layouts() {
     assert_eq!(size_of::<guestmap_rw>(), 24);
     assert_eq!(size_of::<guestmap_classify>(), 24);
     assert_eq!(offset_of!(guestmap_classify, pfn), 16);
+    assert_eq!(size_of::<guestmap_access>(), 56);
+    assert_eq!(offset_of!(guestmap_access, old), 32);
+    assert_eq!(offset_of!(guestmap_access, via), 52);
+    assert_eq!(size_of::<guestmap_bench>(), 32);
     let cases = [
         (
             GUESTMAP_SET_MEMSLOT,
