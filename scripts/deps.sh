@@ -15,7 +15,7 @@ APT_PKGS=(
 	bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
 	gcc make libc6-dev linux-libc-dev
 	qemu-system-x86 busybox-static
-	python3-venv
+	python3-venv e2fsprogs ndctl
 )
 
 missing=()

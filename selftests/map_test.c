@@ -536,6 +536,36 @@ TEST_F(dev, access_hugetlb_memory)
 	munmap(p, len);
 }
 
+TEST_F(dev, access_thp_memory)
+{
+	size_t len = 4UL << 20;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = (char *)(((uintptr_t)m + (2UL << 20) - 1) & ~((2UL << 20) - 1));
+
+	ASSERT_NE(MAP_FAILED, m);
+	madvise(p, 2UL << 20, MADV_HUGEPAGE);
+	memset(p, 0, 2UL << 20);
+	if (pagemap_pfn(p) % 512 || pagemap_pfn(p + 15 * PAGE) != pagemap_pfn(p) + 15)
+		SKIP(munmap(m, len); return, "no huge page");
+	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_PAGE);
+	munmap(m, len);
+}
+
+TEST_F(dev, access_page_cache_memory)
+{
+	int mfd = memfd_create("guestmap", 0);
+	char *p;
+
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, 16 * PAGE));
+	p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_PAGE);
+	munmap(p, 16 * PAGE);
+	close(mfd);
+}
+
 TEST_F(dev, access_reserved_pfnmap_memory)
 {
 	unsigned long size, phys;
@@ -800,6 +830,37 @@ TEST_F(dev, kernel_writes_reach_writeback)
 	EXPECT_EQ(0, memcmp(back, ".....", 5));
 	close(ffd);
 	EXPECT_EQ(0, umount(dir));
+}
+
+/*
+ * device-dax: the pmem namespace reconfigured with ndctl (and put back as
+ * fsdax afterwards), mapped from /dev/dax0.0.  Last, since it takes
+ * /dev/pmem0 away while it runs.
+ */
+TEST_F(dev, device_dax_is_refcounted_and_maps_like_ram)
+{
+	size_t len = 2UL << 20;	/* the namespace's alignment */
+	struct guestmap_classify c;
+	int dfd;
+	char *p;
+
+	if (access("/dev/pmem0", F_OK) || system("command -v ndctl >/dev/null"))
+		SKIP(return, "needs /dev/pmem0 and ndctl");
+	ASSERT_EQ(0, system("ndctl create-namespace -f -e namespace0.0 -m devdax >/dev/null"));
+	dfd = open("/dev/dax0.0", O_RDWR);
+	ASSERT_LE(0, dfd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, 16 * PAGE);
+	ASSERT_EQ(0, classify(self->fd, p + PAGE, &c));
+	/* MEMORY_DEVICE_GENERIC: pinnable, PG_reserved, so never dirtied. */
+	EXPECT_EQ(GUESTMAP_PFN_DEVICE_GENERIC, c.class);
+	EXPECT_EQ(REF, c.flags & ~COMPOUND);
+	EXPECT_EQ(pagemap_pfn(p + PAGE), c.pfn);
+	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_PAGE);
+	munmap(p, len);
+	close(dfd);
+	EXPECT_EQ(0, system("ndctl create-namespace -f -e namespace0.0 -m fsdax >/dev/null"));
 }
 
 TEST_HARNESS_MAIN

@@ -37,9 +37,10 @@ u32 gm_pfn_facts(unsigned long pfn)
 		f |= GM_FACT_RESERVED;
 	if (PageCompound(page))
 		f |= GM_FACT_COMPOUND;
+	/* A tail page's pgmap field is its compound_head: ask the head. */
 	if (is_zone_device_page(page))
 		f |= GM_FACT_ZONE_DEVICE |
-		     ((u32)page->pgmap->type << GM_FACT_PGMAP_SHIFT);
+		     ((u32)compound_head(page)->pgmap->type << GM_FACT_PGMAP_SHIFT);
 	return f;
 }
 
