@@ -37,6 +37,39 @@ static void show_stats(int fd, const char *after)
 	       (unsigned long long)s.tables_freed);
 }
 
+static const char *const classes[] = {
+	"?", "no struct page", "reserved", "zero page", "normal",
+	"device private", "device coherent", "fsdax", "device-dax", "p2pdma",
+};
+
+/* The slot's first page: classified, mapped, and read through a cache. */
+static void memory_demo(int fd, char *buf)
+{
+	struct guestmap_classify c = { .addr = (uintptr_t)buf };
+	char word[8] = "";
+	struct guestmap_access a = {
+		.gpa = 1UL << 30, .len = 8, .buf = (uintptr_t)word,
+		.op = GUESTMAP_ACCESS_MAP_READ,
+	};
+
+	if (!ioctl(fd, GUESTMAP_CLASSIFY, &c))
+		printf("GUESTMAP_CLASSIFY of the slot's first page: %s, refcounted %d, may dirty %d\n",
+		       c.class < 10 ? classes[c.class] : "?",
+		       !!(c.flags & GUESTMAP_PFN_REFCOUNTED),
+		       !!(c.flags & GUESTMAP_PFN_MAY_DIRTY));
+	const char *ret = result(ioctl(fd, GUESTMAP_ACCESS, &a));
+
+	printf("GUESTMAP_ACCESS MAP_READ (kvm_vcpu_map style): %s, via %s\n",
+	       ret, a.via == GUESTMAP_VIA_PAGE ? "a pinned page" : "memremap()");
+	a.op = GUESTMAP_ACCESS_CACHE_READ;
+	ioctl(fd, GUESTMAP_ACCESS, &a);
+	printf("GUESTMAP_ACCESS CACHE_READ, first: %s\n",
+	       a.via == GUESTMAP_VIA_CACHE_REFRESH ? "refreshed the pfn cache" : "a hit");
+	ioctl(fd, GUESTMAP_ACCESS, &a);
+	printf("GUESTMAP_ACCESS CACHE_READ, again: %s\n",
+	       a.via == GUESTMAP_VIA_CACHE ? "a hit, no pin, no walk" : "refreshed");
+}
+
 /* A 64-page memslot, faulted, then put through three kinds of event. */
 static void mirror_demo(int fd)
 {
@@ -67,6 +100,7 @@ static void mirror_demo(int fd)
 	show_stats(fd, "the fault:");
 	printf("GUESTMAP_READ_GUEST at gpa 1 GiB + 4 KiB: %s: \"%s\"\n",
 	       result(ioctl(fd, GUESTMAP_READ_GUEST, &rw)), msg);
+	memory_demo(fd, buf);
 	mprotect(buf, len, PROT_READ);
 	show_stats(fd, "mprotect(PROT_READ):");
 	mprotect(buf, len, PROT_READ | PROT_WRITE);
