@@ -833,6 +833,72 @@ TEST_F(dev, kernel_writes_reach_writeback)
 }
 
 /*
+ * Random arguments to every command, from a fixed seed: any errno is
+ * fine, an oops, WARN, leak or splat is not (the VM runner checks the
+ * log), and the context must still work afterwards.
+ */
+TEST_F(dev, random_arguments_are_refused_cleanly)
+{
+	static const unsigned long cmds[] = {
+		GUESTMAP_SET_MEMSLOT, GUESTMAP_MIRROR_FAULT, GUESTMAP_GET_STATS,
+		GUESTMAP_QUERY, GUESTMAP_READ_GUEST, GUESTMAP_WRITE_GUEST,
+		GUESTMAP_CLASSIFY, GUESTMAP_ACCESS, GUESTMAP_BENCH,
+	};
+	/*
+	 * Every user pointer handed out points into one 4 MiB region, far
+	 * enough from its end that no copy (at most GUESTMAP_RW_MAX bytes)
+	 * can reach the test's other memory.
+	 */
+	char *region = mmap(NULL, 4UL << 20, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *mem = region, *out = region + (2UL << 20);
+	uint64_t arg[8];
+	char buf[8];
+	int i, j;
+
+	ASSERT_NE(MAP_FAILED, region);
+	memset(mem, 1, 64 * PAGE);
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, 64 * PAGE, mem));
+	srandom(4);
+	for (i = 0; i < 20000; i++) {
+		for (j = 0; j < 8; j++) {
+			/* Mostly plausible values, sometimes wild ones. */
+			uint64_t r = random();
+
+			switch (r % 6) {
+			case 0:
+				arg[j] = random();
+				break;
+			case 1:
+				arg[j] = GPA + (random() % (80 * PAGE));
+				break;
+			case 2:
+				arg[j] = (uintptr_t)mem + random() % (64 * PAGE);
+				break;
+			case 3:
+				arg[j] = (uintptr_t)out;
+				break;
+			case 4:
+				arg[j] = random() % 16;
+				break;
+			default:
+				arg[j] = ((uint64_t)random() << 33) ^ random();
+				break;
+			}
+		}
+		/* Bench loops would only waste time: keep them short. */
+		if (cmds[i % 9] == GUESTMAP_BENCH)
+			arg[2] = arg[2] % 64;
+		/* Slot 0 stays, so later calls find memory. */
+		if (cmds[i % 9] == GUESTMAP_SET_MEMSLOT && (arg[0] & 0xffffffff) == 0)
+			arg[0] |= 1;
+		ioctl(self->fd, cmds[i % 9], arg);
+	}
+	EXPECT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA, buf, 8, 0, NULL));
+	munmap(region, 4UL << 20);
+}
+
+/*
  * device-dax: the pmem namespace reconfigured with ndctl (and put back as
  * fsdax afterwards), mapped from /dev/dax0.0.  Last, since it takes
  * /dev/pmem0 away while it runs.
