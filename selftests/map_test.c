@@ -30,9 +30,8 @@
 #include <linux/guestmap.h>
 
 #include "kselftest_harness.h"
+#include "guestmap_util.h"
 
-#define PAGE		4096UL
-#define DEV_PATH	"/dev/guestmap"
 #define HPET_PHYS	0xfed00000UL	/* MMIO on the q35 machine vng boots */
 
 #define REF	GUESTMAP_PFN_REFCOUNTED
@@ -40,10 +39,6 @@
 #define PFNMAP	GUESTMAP_PFN_MAPPED_PFNMAP
 #define COMPOUND GUESTMAP_PFN_COMPOUND
 
-static int open_dev(void)
-{
-	return open(DEV_PATH, O_RDWR | O_CLOEXEC);
-}
 
 static int classify(int fd, const void *addr, struct guestmap_classify *c)
 {
@@ -52,26 +47,7 @@ static int classify(int fd, const void *addr, struct guestmap_classify *c)
 	return ioctl(fd, GUESTMAP_CLASSIFY, c) ? errno : 0;
 }
 
-static uint64_t pagemap_pfn(const void *addr)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
 
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &e, 8, ((uintptr_t)addr / PAGE) * 8) != 8)
-		e = 0;
-	close(fd);
-	return (e >> 63) ? e & ((1ULL << 55) - 1) : 0;
-}
-
-/* @size@@phys from the environment variable @name, or 0. */
-static int env_range(const char *name, unsigned long *size, unsigned long *phys)
-{
-	const char *s = getenv(name);
-
-	return s && sscanf(s, "%li@%li", size, phys) == 2;
-}
 
 FIXTURE(dev) {
 	int fd;
@@ -179,18 +155,6 @@ TEST_F(dev, page_cache_page_is_normal)
 	close(mfd);
 }
 
-static char *map_devmem(unsigned long phys, size_t len, int prot)
-{
-	/* Write-back: RAM may not be mapped uncached (PAT). */
-	int fd = open("/dev/mem", O_RDWR);
-	char *p;
-
-	if (fd < 0)
-		return MAP_FAILED;
-	p = mmap(NULL, len, prot, MAP_SHARED, fd, phys);
-	close(fd);
-	return p;
-}
 
 TEST_F(dev, reserved_ram_through_dev_mem_is_reserved)
 {
@@ -566,33 +530,35 @@ TEST_F(dev, access_page_cache_memory)
 	close(mfd);
 }
 
-TEST_F(dev, access_reserved_pfnmap_memory)
+/* Every access on 16 pages of /dev/mem named by @env: no struct page to
+ * pin, so memremap().  Returns nonzero (skip) if @env is not set.
+ */
+static int devmem_round_trips(struct __test_metadata *_metadata, int fd,
+			      const char *env)
 {
 	unsigned long size, phys;
 	char *p;
 
-	if (!env_range("GUESTMAP_RESERVED", &size, &phys))
-		SKIP(return, "boot with memmap=<size>$<phys>, set GUESTMAP_RESERVED");
+	if (!env_range(env, &size, &phys))
+		return -1;
 	p = map_devmem(phys, 16 * PAGE, PROT_READ | PROT_WRITE);
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0, 16 * PAGE);
-	/* No struct page to pin: memremap(). */
-	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_REMAP);
+	round_trips(_metadata, fd, p, GUESTMAP_VIA_REMAP);
 	munmap(p, 16 * PAGE);
+	return 0;
+}
+
+TEST_F(dev, access_reserved_pfnmap_memory)
+{
+	if (devmem_round_trips(_metadata, self->fd, "GUESTMAP_RESERVED"))
+		SKIP(return, "boot with memmap=<size>$<phys>, set GUESTMAP_RESERVED");
 }
 
 TEST_F(dev, access_pfn_only_memory)
 {
-	unsigned long size, phys;
-	char *p;
-
-	if (!env_range("GUESTMAP_HIDDEN", &size, &phys))
+	if (devmem_round_trips(_metadata, self->fd, "GUESTMAP_HIDDEN"))
 		SKIP(return, "boot with mem=, set GUESTMAP_HIDDEN");
-	p = map_devmem(phys, 16 * PAGE, PROT_READ | PROT_WRITE);
-	ASSERT_NE(MAP_FAILED, p);
-	memset(p, 0, 16 * PAGE);
-	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_REMAP);
-	munmap(p, 16 * PAGE);
 }
 
 TEST_F(dev, access_fsdax_memory)

@@ -37,6 +37,7 @@
 #include <linux/guestmap.h>
 
 #include "kselftest_harness.h"
+#include "guestmap_util.h"
 
 #define MPOL_MF_MOVE	(1 << 1)
 
@@ -46,8 +47,6 @@ static long move_pages(int pid, unsigned long n, void **pages,
 	return syscall(SYS_move_pages, pid, n, pages, nodes, status, flags);
 }
 
-#define PAGE		4096UL
-#define DEV_PATH	"/dev/guestmap"
 #define DEBUGFS_DIR	"/sys/kernel/debug/guestmap"
 #define SLOT_GPA	0x40000000UL	/* 1 GiB: a 2 MiB- and 1 GiB-aligned gpa */
 
@@ -57,10 +56,6 @@ static long move_pages(int pid, unsigned long n, void **pages,
  */
 #define TABLES_FOR_ONE_LEAF	3
 
-static int open_dev(void)
-{
-	return open(DEV_PATH, O_RDWR | O_CLOEXEC);
-}
 
 static int set_slot(int fd, uint32_t slot, uint32_t flags, uint64_t gpa,
 		    uint64_t size, const void *hva)
@@ -124,23 +119,7 @@ static unsigned int class_of(uint64_t e)
 	return (e & GUESTMAP_PAGE_CLASS_MASK) >> GUESTMAP_PAGE_CLASS_SHIFT;
 }
 
-/* /proc/self/pagemap: bit 63 present, bit 55 soft-dirty, bits 0-54 pfn. */
-static uint64_t pagemap_entry(const void *addr)
-{
-	uint64_t e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
 
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &e, 8, ((uintptr_t)addr / PAGE) * 8) != 8)
-		e = 0;
-	close(fd);
-	return e;
-}
-
-#define PM_PRESENT	(1ULL << 63)
-#define PM_SOFT_DIRTY	(1ULL << 55)
-#define PM_PFN(e)	((e) & ((1ULL << 55) - 1))
 
 static void fill(void *p, size_t len, uint32_t seed)
 {

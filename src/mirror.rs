@@ -391,7 +391,7 @@ impl State {
                 // Pages with a struct page are in the direct map.
                 #[allow(unsafe_code)]
                 unsafe {
-                    pfn::read(pte.pfn(), off, b)
+                    pfn::read_kva(pfn::direct_map_address(pte.pfn()), off, b)
                 };
                 Ok(())
             }
@@ -401,7 +401,7 @@ impl State {
                 // every write-protection reaches the mirror first).
                 #[allow(unsafe_code)]
                 unsafe {
-                    pfn::write(pte.pfn(), off, b)
+                    pfn::write_kva(pfn::direct_map_address(pte.pfn()), off, b)
                 };
                 Ok(())
             }

@@ -154,3 +154,13 @@ pub(crate) fn byte_gfns(gpa: u64, len: u64) -> Option<GfnRange> {
         end: (last >> PAGE_SHIFT) + 1,
     })
 }
+
+/// The gfns of a guest access of `len` bytes from `gpa` (any alignment,
+/// at most `GUESTMAP_RW_MAX` bytes), or `None` if it is empty, too long
+/// or wraps.
+pub(crate) fn rw_gfns(gpa: u64, len: u64) -> Option<GfnRange> {
+    if len > u64::from(uapi::GUESTMAP_RW_MAX) {
+        return None;
+    }
+    byte_gfns(gpa, len)
+}

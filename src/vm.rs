@@ -121,10 +121,7 @@ impl Vm {
         rw: &uapi::guestmap_rw,
         write: bool,
     ) -> Result {
-        if rw.len > u64::from(uapi::GUESTMAP_RW_MAX) {
-            return Err(EINVAL);
-        }
-        let gfns = slots::byte_gfns(rw.gpa, rw.len).ok_or(EINVAL)?;
+        let gfns = slots::rw_gfns(rw.gpa, rw.len).ok_or(EINVAL)?;
         let Vm {
             slots,
             spare,
@@ -163,10 +160,7 @@ impl Vm {
 
     /// `GUESTMAP_ACCESS`: performs `req`, filling its outputs.
     pub(crate) fn access_op(&mut self, mirror: &Mirror, req: &mut uapi::guestmap_access) -> Result {
-        if req.len == 0 || req.len > u64::from(uapi::GUESTMAP_RW_MAX) {
-            return Err(EINVAL);
-        }
-        let gfns = slots::byte_gfns(req.gpa, req.len).ok_or(EINVAL)?;
+        let gfns = slots::rw_gfns(req.gpa, req.len).ok_or(EINVAL)?;
         let Vm {
             slots,
             walk,

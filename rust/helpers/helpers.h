@@ -50,10 +50,6 @@ bool gm_range_still_readable(const struct mmu_notifier_range *range);
 int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
 		   unsigned long end, bool write, void *owner,
 		   unsigned long seq, u64 *out);
-void gm_pfn_read(unsigned long pfn, unsigned int off, void *buf,
-		 unsigned int len);
-void gm_pfn_write(unsigned long pfn, unsigned int off, const void *buf,
-		  unsigned int len);
 void *gm_memremap_pfn(unsigned long pfn);
 void gm_memunmap(void *addr);
 void *gm_pfn_to_kva(unsigned long pfn);

@@ -168,30 +168,6 @@ int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
 	return ret;
 }
 
-/*
- * Copies to and from a mirrored page.  The caller holds the mirror lock
- * with the pfn's entry present, so the page cannot be freed under us: the
- * invalidation that must come first waits for the lock.  GM_PFN_SPECIAL
- * pfns never come here; they go through memremap().
- */
-void gm_pfn_read(unsigned long pfn, unsigned int off, void *buf,
-		 unsigned int len)
-{
-	void *p = kmap_local_pfn(pfn);
-
-	memcpy(buf, p + off, len);
-	kunmap_local(p);
-}
-
-void gm_pfn_write(unsigned long pfn, unsigned int off, const void *buf,
-		  unsigned int len)
-{
-	void *p = kmap_local_pfn(pfn);
-
-	memcpy(p + off, buf, len);
-	kunmap_local(p);
-}
-
 void *gm_memremap_pfn(unsigned long pfn)
 {
 	return memremap(PFN_PHYS(pfn), PAGE_SIZE, MEMREMAP_WB);

@@ -5,7 +5,7 @@
 
 use crate::{
     pte::{GfnRange, SlotMap},
-    slots::{aligned_gfns, byte_gfns, check, Change, SlotDesc, SlotError, MAX_SLOTS},
+    slots::{aligned_gfns, byte_gfns, check, rw_gfns, Change, SlotDesc, SlotError, MAX_SLOTS},
     uapi::{guestmap_memslot, GUESTMAP_MEM_READONLY},
 };
 
@@ -157,4 +157,15 @@ fn guest_ranges_for_fault_and_access() {
     );
     assert_eq!(byte_gfns(0x1000, 0), None);
     assert_eq!(byte_gfns(u64::MAX, 2), None);
+}
+
+#[test]
+fn guest_accesses_are_at_most_one_mebibyte() {
+    // GUESTMAP_RW_MAX is 1 << 20 (include/uapi/linux/guestmap.h).
+    assert_eq!(
+        rw_gfns(0x1000, 1 << 20),
+        Some(GfnRange { start: 1, end: 257 })
+    );
+    assert_eq!(rw_gfns(0x1000, (1 << 20) + 1), None);
+    assert_eq!(rw_gfns(0x1000, 0), None);
 }

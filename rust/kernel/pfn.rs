@@ -6,6 +6,7 @@
 //! it was: these functions are `unsafe`, and their callers (the mirror)
 //! rely on the MMU-notifier protocol to know it is.
 
+use core::ffi::c_void;
 use kernel::{
     error::{to_result, Result},
     ffi::{c_int, c_ulong},
@@ -21,8 +22,6 @@ extern "C" {
         facts: *mut u32,
         pfnmap: *mut bool,
     ) -> c_int;
-    fn gm_pfn_read(pfn: c_ulong, off: u32, buf: *mut c_void, len: u32);
-    fn gm_pfn_write(pfn: c_ulong, off: u32, buf: *const c_void, len: u32);
     fn gm_memremap_pfn(pfn: c_ulong) -> *mut c_void;
     fn gm_memunmap(addr: *mut c_void);
     fn gm_pfn_to_kva(pfn: c_ulong) -> *mut c_void;
@@ -59,49 +58,8 @@ pub(crate) unsafe fn write_kva(kva: usize, off: usize, buf: &[u8]) {
     unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), (kva + off) as *mut u8, buf.len()) };
 }
 
-use core::ffi::c_void;
-
 fn check(off: usize, len: usize) {
     assert!(off <= PAGE_SIZE && len <= PAGE_SIZE - off);
-}
-
-/// Copies `buf.len()` bytes at `off` of the page frame `pfn` into `buf`.
-///
-/// # Safety
-///
-/// `pfn` has a `struct page` in the kernel's direct map (it is not a
-/// bare `VM_PFNMAP` pfn), and stays allocated to its current owner for
-/// the duration of the call.
-pub(crate) unsafe fn read(pfn: u64, off: usize, buf: &mut [u8]) {
-    check(off, buf.len());
-    // SAFETY: the frame is live (the caller's contract), and `off` and the
-    // length keep the copy inside it.
-    unsafe {
-        gm_pfn_read(
-            pfn as c_ulong,
-            off as u32,
-            buf.as_mut_ptr().cast(),
-            buf.len() as u32,
-        )
-    };
-}
-
-/// Copies `buf` to `off` of the page frame `pfn`.
-///
-/// # Safety
-///
-/// As for [`read`], and the frame's owner allows writes to it.
-pub(crate) unsafe fn write(pfn: u64, off: usize, buf: &[u8]) {
-    check(off, buf.len());
-    // SAFETY: as for `read`.
-    unsafe {
-        gm_pfn_write(
-            pfn as c_ulong,
-            off as u32,
-            buf.as_ptr().cast(),
-            buf.len() as u32,
-        )
-    };
 }
 
 /// A write-back mapping of one page frame of any kind, made with
@@ -142,10 +100,9 @@ impl Remap {
     /// The frame is the memory it was when its pfn was looked up, for the
     /// duration of the call.
     pub(crate) unsafe fn read(&self, off: usize, buf: &mut [u8]) {
-        check(off, buf.len());
-        // SAFETY: `addr` maps `PAGE_SIZE` bytes (type invariants), the
-        // range is inside them, and `buf` is a distinct kernel buffer.
-        unsafe { core::ptr::copy_nonoverlapping(self.addr.add(off), buf.as_mut_ptr(), buf.len()) };
+        // SAFETY: `addr` maps a whole page (type invariants), which is
+        // live (the caller's contract).
+        unsafe { read_kva(self.address(), off, buf) };
     }
 
     /// Copies `buf` to `off`.
@@ -154,9 +111,8 @@ impl Remap {
     ///
     /// As for [`Remap::read`], and the frame's owner allows writes.
     pub(crate) unsafe fn write(&self, off: usize, buf: &[u8]) {
-        check(off, buf.len());
         // SAFETY: as for `read`.
-        unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), self.addr.add(off), buf.len()) };
+        unsafe { write_kva(self.address(), off, buf) };
     }
 }
 

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers the guestmap selftests share: the device, /proc/self/pagemap,
+ * /dev/mem, and the memory the VM was booted with.
+ */
+#ifndef _GUESTMAP_UTIL_H
+#define _GUESTMAP_UTIL_H
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PAGE		4096UL
+#define DEV_PATH	"/dev/guestmap"
+
+/* /proc/self/pagemap: bit 63 present, bit 55 soft-dirty, bits 0-54 pfn. */
+#define PM_PRESENT	(1ULL << 63)
+#define PM_SOFT_DIRTY	(1ULL << 55)
+#define PM_PFN(e)	((e) & ((1ULL << 55) - 1))
+
+static inline int open_dev(void)
+{
+	return open(DEV_PATH, O_RDWR | O_CLOEXEC);
+}
+
+/* The pagemap entry of @addr, 0 if it cannot be read. */
+static inline uint64_t pagemap_entry(const void *addr)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, ((uintptr_t)addr / PAGE) * 8) != 8)
+		e = 0;
+	close(fd);
+	return e;
+}
+
+/* The pfn mapped at @addr, 0 if none. */
+static inline uint64_t pagemap_pfn(const void *addr)
+{
+	uint64_t e = pagemap_entry(addr);
+
+	return (e & PM_PRESENT) ? PM_PFN(e) : 0;
+}
+
+/*
+ * <size>@<phys> from the environment variable @name (GUESTMAP_RESERVED,
+ * GUESTMAP_HIDDEN: selftests/run_vm_tests.sh), or 0.
+ */
+static inline int env_range(const char *name, unsigned long *size,
+			    unsigned long *phys)
+{
+	const char *s = getenv(name);
+
+	return s && sscanf(s, "%li@%li", size, phys) == 2;
+}
+
+/* A shared, write-back mapping of /dev/mem at @phys, or MAP_FAILED. */
+static inline char *map_devmem(unsigned long phys, size_t len, int prot)
+{
+	/* Write-back: RAM may not be mapped uncached (PAT). */
+	int fd = open("/dev/mem", O_RDWR);
+	char *p;
+
+	if (fd < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, len, prot, MAP_SHARED, fd, phys);
+	close(fd);
+	return p;
+}
+
+#endif /* _GUESTMAP_UTIL_H */
