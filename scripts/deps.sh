@@ -12,6 +12,8 @@ APT_PKGS=(
 	"rust-web-clippy=$GM_RUSTC_VER"
 	"rustfmt-web=$GM_RUSTC_VER"
 	"libclang-19-dev=$GM_LLVM_VER"
+	# the clang-built debug kernel (make check-debug)
+	"clang-19=$GM_LLVM_VER" "lld-19=$GM_LLVM_VER" "llvm-19=$GM_LLVM_VER"
 	bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
 	gcc make libc6-dev linux-libc-dev
 	qemu-system-x86 busybox-static

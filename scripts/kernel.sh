@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the Rust-enabled 6.12 test kernel, or reuse the cached one.
 #
-# The tree is "make allnoconfig" plus selftests/config, so every option in
-# it is there on purpose, and it is cached under $GUESTMAP_CACHE/kernel/
-# keyed by the source version, the config, this recipe and the compilers
+# The tree is "make allnoconfig" plus selftests/config (and, for
+# GM_FLAVOUR=debug, selftests/config.debug), so every option in it is there
+# on purpose, and it is cached under $GUESTMAP_CACHE/kernel[-debug]/ keyed
+# by the source version, the config, this recipe and the compilers
 # (gm_kernel_key).  Prints the tree's path on stdout.
 #
 # With KDIR set, nothing is built: the given tree is checked and printed.
@@ -46,7 +47,8 @@ if [ -n "${KDIR:-}" ]; then
 fi
 
 key=$(gm_kernel_key)
-top=$GUESTMAP_CACHE/kernel/$key
+cache=$(gm_kernel_cache)
+top=$cache/$key
 kdir=$top/linux
 
 if [ -f "$top/.complete" ]; then
@@ -54,7 +56,7 @@ if [ -f "$top/.complete" ]; then
 	exit 0
 fi
 
-gm_log "building the test kernel (key $key) in $top"
+gm_log "building the ${GM_FLAVOUR:-gcc} test kernel (key $key) in $top"
 start=$(date +%s)
 rm -rf "$top"
 mkdir -p "$top"
@@ -65,8 +67,10 @@ mv "$top/$GM_LINUX_SOURCE_PKG" "$kdir"
 
 kmake() { make -C "$kdir" -s "${GM_KMAKE_VARS[@]}" "$@"; }
 
-kmake allnoconfig KCONFIG_ALLCONFIG="$GM_ROOT/selftests/config" >/dev/null
-check_config "$kdir/.config" "$GM_ROOT/selftests/config"
+frag=$top/fragment.config
+gm_fragments | xargs cat >"$frag"
+kmake allnoconfig KCONFIG_ALLCONFIG="$frag" >/dev/null
+check_config "$kdir/.config" "$frag"
 kmake rustavailable >/dev/null
 kmake -j"$(gm_nproc)" bzImage modules
 # The exported UAPI headers: for bindgen over guestmap.h and for building
@@ -77,6 +81,6 @@ touch "$top/.complete"
 gm_log "kernel built in $(($(date +%s) - start)) s"
 
 # Keep this tree and the one before it; older keys only fill the disk.
-ls -1dt "$GUESTMAP_CACHE"/kernel/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
+ls -1dt "$cache"/*/ 2>/dev/null | tail -n +3 | xargs -r rm -rf
 
 echo "$kdir"

@@ -20,9 +20,22 @@ GM_TOOLS=$GUESTMAP_CACHE/tools
 GM_VENV=$GUESTMAP_CACHE/venv
 GM_VNG=$GM_VENV/bin/vng
 
-# The kernel is built by GCC; Rust comes from Debian's rustc-web, whose
-# rust-src the kernel needs (rustup's toolchain here ships none), and
-# whose clippy-driver can read the metadata rustc-web writes.
+# Two test kernels, chosen by GM_FLAVOUR:
+#
+#   (unset)  GCC-built, with lockdep, DEBUG_PAGEALLOC, KFENCE, kmemleak and
+#            the hung-task and soft-lockup detectors: make check, make run
+#   debug    the same built by clang-19/lld-19 with KASAN and UBSAN on top
+#            (selftests/config.debug): make check-debug.  In 6.12, RUST
+#            depends on "!KASAN || CC_IS_CLANG".
+#
+# Rust comes from Debian's rustc-web, whose rust-src the kernel needs
+# (rustup's toolchain here ships none), and whose clippy-driver can read
+# the metadata rustc-web writes.
+GM_FLAVOUR=${GM_FLAVOUR:-}
+case "$GM_FLAVOUR" in
+"" | debug) ;;
+*) printf '[guestmap] error: GM_FLAVOUR=%s: want nothing or "debug"\n' "$GM_FLAVOUR" >&2; exit 1 ;;
+esac
 GM_KMAKE_VARS=(
 	RUSTC=/usr/bin/rustc
 	RUSTDOC=/usr/bin/rustdoc
@@ -30,6 +43,9 @@ GM_KMAKE_VARS=(
 	CLIPPY_DRIVER=/usr/bin/clippy-driver
 	BINDGEN="$GM_TOOLS/bin/bindgen"
 )
+# Variables only exported are overridden by the kernel Makefile: LLVM=
+# must be given on the command line, for the kernel and every module.
+[ "$GM_FLAVOUR" != debug ] || GM_KMAKE_VARS+=(LLVM=-19)
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
 gm_log() { printf '[guestmap] %s\n' "$*" >&2; }
@@ -37,16 +53,32 @@ gm_die() { printf '[guestmap] error: %s\n' "$*" >&2; exit 1; }
 
 gm_nproc() { nproc 2>/dev/null || echo 2; }
 
+# The config fragments of the flavour, in the order they apply.
+gm_fragments() {
+	echo "$GM_ROOT/selftests/config"
+	[ "$GM_FLAVOUR" != debug ] || echo "$GM_ROOT/selftests/config.debug"
+}
+
 # The key of the cached kernel: anything that changes the built tree.
 gm_kernel_key() {
 	{
-		echo "$GM_LINUX_SOURCE_PKG $GM_LINUX_SOURCE_VER"
-		cat "$GM_ROOT/selftests/config" "$GM_ROOT/scripts/kernel.sh"
-		gcc --version | head -n1
+		echo "$GM_LINUX_SOURCE_PKG $GM_LINUX_SOURCE_VER flavour=${GM_FLAVOUR:-gcc}"
+		gm_fragments | xargs cat
+		cat "$GM_ROOT/scripts/kernel.sh"
+		if [ "$GM_FLAVOUR" = debug ]; then
+			clang-19 --version | head -n1
+		else
+			gcc --version | head -n1
+		fi
 		/usr/bin/rustc --version
 		"$GM_TOOLS/bin/bindgen" --version
 		dpkg-query -W -f '${Version}\n' libclang-19-dev
 	} | sha256sum | cut -c1-16
+}
+
+# Where the flavour's cached kernels live, one directory per key.
+gm_kernel_cache() {
+	echo "$GUESTMAP_CACHE/kernel${GM_FLAVOUR:+-$GM_FLAVOUR}"
 }
 
 # The kernel tree to build against: $KDIR if the user gave one, else the
@@ -55,7 +87,7 @@ gm_kdir() {
 	if [ -n "${KDIR:-}" ]; then
 		echo "$KDIR"
 	else
-		echo "$GUESTMAP_CACHE/kernel/$(gm_kernel_key)/linux"
+		echo "$(gm_kernel_cache)/$(gm_kernel_key)/linux"
 	fi
 }
 
