@@ -78,9 +78,13 @@ impl Vm {
     ) -> Result<(), VmError> {
         match slots::check(req, self.descs(), user_limit).map_err(VmError::Slot)? {
             Change::Create(desc) => {
+                // The ioctl runs in `mm` (the context checked), so it has
+                // users; an exiting one would have none.
+                let user = mm.mmget_not_zero().ok_or(ESRCH)?;
                 let watch = SlotWatch::new(desc, mirror.clone());
                 let len = desc.map.npages << PAGE_SHIFT;
-                let slot = KBox::pin_init(Memslot::new(mm, desc.map.hva, len, watch), GFP_KERNEL)?;
+                let slot =
+                    KBox::pin_init(Memslot::new(&user, desc.map.hva, len, watch), GFP_KERNEL)?;
                 self.slots[desc.id as usize] = Some(slot);
             }
             Change::Delete(id) => {

@@ -19,6 +19,21 @@ void gm_mmdrop(struct mm_struct *mm)
 	mmdrop(mm);
 }
 
+void gm_mmget(struct mm_struct *mm)
+{
+	mmget(mm);
+}
+
+bool gm_mmget_not_zero(struct mm_struct *mm)
+{
+	return mmget_not_zero(mm);
+}
+
+void gm_mmput(struct mm_struct *mm)
+{
+	mmput(mm);
+}
+
 unsigned long gm_task_size(void)
 {
 	return TASK_SIZE;

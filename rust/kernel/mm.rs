@@ -17,6 +17,9 @@ extern "C" {
     fn gm_current_mm() -> *mut bindings::mm_struct;
     fn gm_mmgrab(mm: *mut bindings::mm_struct);
     fn gm_mmdrop(mm: *mut bindings::mm_struct);
+    fn gm_mmget(mm: *mut bindings::mm_struct);
+    fn gm_mmget_not_zero(mm: *mut bindings::mm_struct) -> bool;
+    fn gm_mmput(mm: *mut bindings::mm_struct);
     fn gm_task_size() -> kernel::ffi::c_ulong;
 }
 
@@ -84,5 +87,62 @@ impl Mm {
     /// The address, for tracing; never dereferenced by callers.
     pub(crate) fn as_ptr(&self) -> *const core::ffi::c_void {
         self.0.get().cast()
+    }
+
+    /// The address space with a user reference (`mmget`), or `None` if it
+    /// has no users left: it has exited, or is exiting.
+    pub(crate) fn mmget_not_zero(&self) -> Option<ARef<MmWithUser>> {
+        // SAFETY: `self` is a live `mm_struct` (type invariants).
+        if !unsafe { gm_mmget_not_zero(self.0.get()) } {
+            return None;
+        }
+        // SAFETY: `MmWithUser` is a transparent wrapper of `Mm`, and the
+        // call above took the `mm_users` reference the `ARef` now owns.
+        Some(unsafe { ARef::from_raw(NonNull::from(self).cast()) })
+    }
+}
+
+/// An address space whose contents are alive: it has users.
+///
+/// Registering an MMU notifier or walking page tables needs this, not
+/// [`Mm`]: `mmu_notifier_register()` BUG()s on an address space with no
+/// users, and an exiting one has no page tables to walk.  Taking the type
+/// as argument makes the wrong call fail to compile (upstream's
+/// `kernel::mm::MmWithUser`).
+///
+/// # Invariants
+///
+/// Values of this type are always refcounted with `mmget`: while one
+/// exists, `mm_users` is not zero.
+#[repr(transparent)]
+pub(crate) struct MmWithUser(Mm);
+
+// SAFETY: `mmput` may be called from any thread, in process context.
+unsafe impl Send for MmWithUser {}
+// SAFETY: as for `Mm`, the methods only compare addresses or call C
+// functions that may run concurrently.
+unsafe impl Sync for MmWithUser {}
+
+// SAFETY: by the type invariants, `MmWithUser` is always refcounted with
+// `mmget`/`mmput`.
+unsafe impl AlwaysRefCounted for MmWithUser {
+    fn inc_ref(&self) {
+        // SAFETY: `self` holds a user reference (type invariants), so
+        // `mm_users` is not zero and one more `mmget` is allowed.
+        unsafe { gm_mmget(self.0 .0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller gives up a user reference it owns.  `mmput`
+        // may sleep; `ARef<MmWithUser>` is only dropped in process context.
+        unsafe { gm_mmput(obj.cast().as_ptr()) };
+    }
+}
+
+impl core::ops::Deref for MmWithUser {
+    type Target = Mm;
+
+    fn deref(&self) -> &Mm {
+        &self.0
     }
 }

@@ -12,7 +12,7 @@
 //! callback ([`IntervalOps::invalidate`]) calls [`Invalidation::set_seq`]
 //! under the same lock.
 
-use super::mm::Mm;
+use super::mm::MmWithUser;
 use core::{ffi::c_void, marker::PhantomPinned};
 use kernel::{
     bindings,
@@ -202,14 +202,19 @@ impl<T: IntervalOps> IntervalNotifier<T> {
         invalidate: Some(Self::invalidate_callback),
     };
 
-    /// Watches `start..start + len` of `mm`, which must have users (it is
-    /// the caller's own address space).  Sleeps; must not be called with
-    /// the mmap lock held.
-    pub(crate) fn new(mm: &Mm, start: u64, len: u64, data: T) -> impl PinInit<Self, Error> + '_ {
+    /// Watches `start..start + len` of `mm`.  Sleeps; must not be called
+    /// with the mmap lock held.
+    pub(crate) fn new(
+        mm: &MmWithUser,
+        start: u64,
+        len: u64,
+        data: T,
+    ) -> impl PinInit<Self, Error> + '_ {
         let insert = move |slot: *mut bindings::mmu_interval_notifier| {
             // SAFETY: `slot` is pinned, uninitialised memory for the
-            // notifier, which C initialises; `mm` is live and, being the
-            // caller's, has users; `OPS` is 'static.
+            // notifier, which C initialises; `mm` has users (the type's
+            // invariant), as `mmu_notifier_register()` requires; `OPS` is
+            // 'static.
             to_result(unsafe {
                 bindings::mmu_interval_notifier_insert(
                     slot,
