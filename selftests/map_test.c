@@ -750,6 +750,83 @@ TEST_F(dev, the_cache_follows_pfnmap_memory_without_remapping)
 }
 
 /*
+ * A pfn cache made through a memslot must not outlive it.  Deleting the
+ * slot removes its notifier, so nothing tells the cache that its page is
+ * unmapped and freed afterwards; re-creating a slot at the same gpa (and
+ * here, the same user address) on other memory must make the cache
+ * refresh from the new slot.  Before the fix the cache used its old
+ * kernel address: after munmap a freed page (DEBUG_PAGEALLOC turns that
+ * into an oops), and a READONLY slot took the write.
+ */
+static void cache_across_slots(struct __test_metadata *_metadata, int fd,
+			       bool unmap_old, uint32_t new_flags)
+{
+	char *a = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *b, buf[8];
+	uint32_t via;
+
+	ASSERT_NE(MAP_FAILED, a);
+	memset(a, 'A', 4 * PAGE);
+	ASSERT_EQ(0, set_slot(fd, 0, GPA, 4 * PAGE, a));
+	ASSERT_EQ(0, cache_rw(fd, 4, 1, GPA + PAGE, "old", 3, &via));
+	ASSERT_EQ(0, cache_rw(fd, 4, 0, GPA + PAGE, buf, 3, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE, via);
+	ASSERT_EQ(0, set_slot(fd, 0, 0, 0, NULL));
+	if (unmap_old) {
+		ASSERT_EQ(0, munmap(a, 4 * PAGE));
+		/* The same user address, other memory. */
+		b = mmap(a, 4 * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	} else {
+		b = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_EQ(0, set_slot(fd, new_flags, GPA, 4 * PAGE, b));
+	/*
+	 * B is untouched, so the old page stays free: a read of it is what
+	 * DEBUG_PAGEALLOC catches.  The new slot reads the zero page.
+	 */
+	memset(buf, 1, sizeof(buf));
+	ASSERT_EQ(0, cache_rw(fd, 4, 0, GPA + PAGE, buf, 3, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE_REFRESH, via);
+	EXPECT_EQ(0, memcmp(buf, "\0\0\0", 3));
+	memset(b, 'B', 4 * PAGE);
+	ASSERT_EQ(0, cache_rw(fd, 4, 0, GPA + PAGE, buf, 3, &via));
+	EXPECT_EQ(GUESTMAP_VIA_CACHE_REFRESH, via);
+	EXPECT_EQ(0, memcmp(buf, "BBB", 3));
+	if (new_flags & GUESTMAP_MEM_READONLY) {
+		EXPECT_EQ(EPERM, cache_rw(fd, 4, 1, GPA + PAGE, "new", 3, &via));
+		EXPECT_EQ(0, memcmp(b + PAGE, "BBB", 3));
+	} else {
+		ASSERT_EQ(0, cache_rw(fd, 4, 1, GPA + PAGE, "new", 3, &via));
+		EXPECT_EQ(0, memcmp(b + PAGE, "new", 3));
+	}
+	if (!unmap_old)
+		EXPECT_EQ(0, memcmp(a + PAGE, "old", 3));
+	ASSERT_EQ(0, set_slot(fd, 0, 0, 0, NULL));
+	munmap(b, 4 * PAGE);
+	if (!unmap_old)
+		munmap(a, 4 * PAGE);
+}
+
+TEST_F(dev, the_cache_follows_a_recreated_slot)
+{
+	cache_across_slots(_metadata, self->fd, false, 0);
+}
+
+TEST_F(dev, the_cache_never_touches_the_freed_memory_of_a_deleted_slot)
+{
+	cache_across_slots(_metadata, self->fd, true, 0);
+}
+
+TEST_F(dev, the_cache_never_writes_a_recreated_readonly_slot)
+{
+	cache_across_slots(_metadata, self->fd, true, GUESTMAP_MEM_READONLY);
+}
+
+/*
  * A write through a kernel mapping must reach the file: written back by
  * fsync() and read again after the page cache is dropped.  (In 6.12 the
  * FOLL_WRITE pin of a shared file page already dirties it through the

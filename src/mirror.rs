@@ -242,8 +242,13 @@ const ALL: GfnRange = GfnRange {
 /// `gfn_to_pfn_cache` keeps under its rwlock.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct CacheView {
-    /// The invalidate callback clears this for any event on the page.
+    /// The invalidate callback clears this for any event on the page, and
+    /// deleting the memslot clears it for the slot's frames.
     pub(crate) valid: bool,
+    /// [`State::slots_gen`] when the view was made: the view is good only
+    /// for the memslot layout it was made under, as a
+    /// `gfn_to_pfn_cache` is for its `memslots` generation.
+    pub(crate) gen: u64,
     /// Writable: refreshed by a write walk.
     pub(crate) writable: bool,
     /// The guest frame cached.
@@ -261,6 +266,8 @@ pub(crate) struct State {
     stats: uapi::guestmap_stats,
     released: bool,
     caches: [CacheView; uapi::GUESTMAP_NR_CACHES as usize],
+    /// Bumped by every memslot creation and deletion.
+    slots_gen: u64,
 }
 
 impl State {
@@ -284,9 +291,22 @@ impl State {
         }
     }
 
-    /// Pfn cache `i`'s view.
+    /// Pfn cache `i`'s view, if it is valid for the current memslot
+    /// layout: the check of `kvm_gpc_check()`.
     pub(crate) fn cache(&self, i: usize) -> Option<&CacheView> {
-        self.caches.get(i)
+        self.caches
+            .get(i)
+            .filter(|c| c.valid && c.gen == self.slots_gen)
+    }
+
+    /// The memslot layout's generation, for [`CacheView::gen`].
+    pub(crate) fn slots_gen(&self) -> u64 {
+        self.slots_gen
+    }
+
+    /// Records a memslot creation: views made before it are stale.
+    pub(crate) fn add_slot(&mut self) {
+        self.slots_gen += 1;
     }
 
     /// Installs pfn cache `i`'s view.
@@ -322,8 +342,16 @@ impl State {
         self.account(c);
     }
 
-    /// Removes a deleted slot's frames, and its tables.
+    /// Removes a deleted slot's frames, its tables and every cache view
+    /// of its frames.  Once the slot's notifier is gone nothing would tell
+    /// the views that their page was unmapped or freed.
     pub(crate) fn remove_slot(&mut self, gfns: GfnRange) {
+        self.slots_gen += 1;
+        for c in self.caches.iter_mut() {
+            if gfns.start <= c.gfn && c.gfn < gfns.end {
+                c.valid = false;
+            }
+        }
         self.apply(Action::ZapAndFree, gfns);
     }
 
@@ -469,6 +497,7 @@ impl Mirror {
             stats: uapi::guestmap_stats::default(),
             released: false,
             caches: Default::default(),
+            slots_gen: 0,
         };
         Ok(try_pin_init!(Self {
             state <- new_spinlock!(state, "guestmap_mirror"),

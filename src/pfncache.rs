@@ -9,13 +9,24 @@
 //! pfn lives with the context, so a refresh that finds the same pfn keeps
 //! it: PFN-only memory pays for `memremap()` once, not per access.
 //!
-//! Check: under the mirror lock, the view is valid for this gfn (and
-//! writable for a write) -> use it, still under the lock.  Refresh: with
-//! no lock held, `read_begin`, walk the CPU page table, map; then under
-//! the lock install only if `read_retry` says no invalidation ran.  A
-//! stale mapping can never be used: every use is under the lock, after
-//! the check, and every invalidation clears the view under the lock
-//! before the CPU's page tables change.
+//! Check: under the mirror lock, the view is valid, was made under the
+//! current memslot layout, is for this gfn (and writable for a write) ->
+//! use it, still under the lock.  Refresh: with no lock held,
+//! `read_begin`, walk the CPU page table, map; then under the lock install
+//! only if `read_retry` says no invalidation ran.
+//!
+//! What ends a view's page, and why a stale view is never used:
+//!
+//! * munmap, mremap, mprotect, fork, reclaim, migration, exit (RELEASE):
+//!   the memslot's notifier clears the view under the lock before the
+//!   CPU's page tables change;
+//! * the memslot deleted (and perhaps re-created at the same gpa on other
+//!   memory, perhaps READONLY): deletion clears the views of the slot's
+//!   frames under the lock while its notifier still watches, and bumps the
+//!   layout generation that every check compares, as `kvm_gpc_check()`
+//!   compares the memslots generation;
+//! * the context closed or the module unloaded: the caches live in the
+//!   context, which an open file keeps, and an open file pins the module.
 
 use crate::{
     ext::{
@@ -56,39 +67,48 @@ pub(crate) fn access(
     for _ in 0..MAX_TRIES {
         {
             let state = mirror.lock();
-            let c = state.cache(i).ok_or(EINVAL)?;
-            if c.valid && c.gfn == gfn && (c.writable || !write) {
-                match &mut buf {
-                    Access::Read(b) => {
-                        // SAFETY: the view is valid under the mirror lock,
-                        // so its page is still what the CPU maps at
-                        // `c.hva`: the invalidation that must precede any
-                        // change clears the view under this lock first.
-                        // `kva` is the direct map of a struct page, or
-                        // `res.remap`, which only the caller (holding the
-                        // context mutex) replaces.
-                        #[allow(unsafe_code)]
-                        unsafe {
-                            pfn::read_kva(c.kva, off, b)
+            if let Some(c) = state.cache(i) {
+                if c.gfn == gfn && (c.writable || !write) {
+                    match &mut buf {
+                        Access::Read(b) => {
+                            // SAFETY: the view is valid and of the current
+                            // memslot layout under the mirror lock, so its
+                            // page is still what the CPU maps at `c.hva` of a
+                            // slot that still exists (see the file comment).
+                            // `kva` is the direct map of a struct page, or
+                            // `res.remap`, which only the caller (holding the
+                            // context mutex) replaces.
+                            #[allow(unsafe_code)]
+                            unsafe {
+                                pfn::read_kva(c.kva, off, b)
+                            }
+                        }
+                        Access::Write(b) => {
+                            // SAFETY: as for reads; the view is writable only
+                            // if refreshed by a write walk of a writable slot,
+                            // so the CPU pte is writable.
+                            #[allow(unsafe_code)]
+                            unsafe {
+                                pfn::write_kva(c.kva, off, b)
+                            }
                         }
                     }
-                    Access::Write(b) => {
-                        // SAFETY: as for reads; the view is writable only
-                        // if refreshed by a write walk, so the CPU pte is
-                        // writable and dirty.
-                        #[allow(unsafe_code)]
-                        unsafe {
-                            pfn::write_kva(c.kva, off, b)
-                        }
-                    }
+                    return Ok(refreshed);
                 }
-                return Ok(refreshed);
             }
         }
         refresh(slot, mirror, res, i, gfn, write, walk)?;
         refreshed = true;
     }
     Err(EAGAIN)
+}
+
+/// Drops the mapping cache `i` keeps if its view is no longer valid: after
+/// its memslot went, nothing will use it again.
+pub(crate) fn trim(mirror: &Mirror, res: &mut CacheRes, i: usize) {
+    if mirror.lock().cache(i).is_none() {
+        res.remap = None;
+    }
 }
 
 fn refresh(
@@ -142,10 +162,14 @@ fn refresh(
         if slot.read_retry(seq) {
             continue;
         }
+        // The caller holds the context mutex, so the memslot layout is the
+        // one `slot` belongs to.
+        let gen = state.slots_gen();
         state.set_cache(
             i,
             CacheView {
                 valid: true,
+                gen,
                 writable: write && cpu.is_writable(),
                 gfn,
                 hva,

@@ -85,18 +85,25 @@ impl Vm {
                 let len = desc.map.npages << PAGE_SHIFT;
                 let slot =
                     KBox::pin_init(Memslot::new(&user, desc.map.hva, len, watch), GFP_KERNEL)?;
+                mirror.lock().add_slot();
                 self.slots[desc.id as usize] = Some(slot);
             }
-            Change::Delete(id) => {
-                if let Some(slot) = self.slots[id as usize].take() {
-                    // Zap while the notifier still watches, and no fault
-                    // can run (we hold the context mutex); then remove it.
-                    mirror.lock().remove_slot(slot.data().desc().gfns());
-                    drop(slot);
-                }
-            }
+            Change::Delete(id) => self.delete_slot(mirror, id as usize),
         }
         Ok(())
+    }
+
+    /// Deletes slot `id`, if it exists, with its entries and cache views.
+    fn delete_slot(&mut self, mirror: &Mirror, id: usize) {
+        if let Some(slot) = self.slots[id].take() {
+            // Zap while the notifier still watches, and no fault can run
+            // (we hold the context mutex); then remove it.
+            mirror.lock().remove_slot(slot.data().desc().gfns());
+            drop(slot);
+            for (i, res) in self.caches.iter_mut().enumerate() {
+                pfncache::trim(mirror, res, i);
+            }
+        }
     }
 
     /// `GUESTMAP_MIRROR_FAULT`.
@@ -314,12 +321,10 @@ impl Vm {
         Ok(())
     }
 
-    /// Deletes every memslot, zapping its entries first.
+    /// Deletes every memslot, zapping its entries and cache views first.
     pub(crate) fn clear(&mut self, mirror: &Mirror) {
-        for slot in self.slots.iter_mut() {
-            if let Some(slot) = slot.take() {
-                mirror.lock().remove_slot(slot.data().desc().gfns());
-            }
+        for id in 0..self.slots.len() {
+            self.delete_slot(mirror, id);
         }
     }
 }
