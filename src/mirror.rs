@@ -420,8 +420,7 @@ impl State {
                 #[allow(unsafe_code)]
                 unsafe {
                     pfn::read_kva(pfn::direct_map_address(pte.pfn()), off, b)
-                };
-                Ok(())
+                }
             }
             (Some(pte::PfnClass::Page), Access::Write(b)) if pte.is_writable() => {
                 // SAFETY: as for reads; and the entry is writable, so the
@@ -430,8 +429,7 @@ impl State {
                 #[allow(unsafe_code)]
                 unsafe {
                     pfn::write_kva(pfn::direct_map_address(pte.pfn()), off, b)
-                };
-                Ok(())
+                }
             }
             _ => Err(EAGAIN),
         }
@@ -457,16 +455,14 @@ impl State {
                 #[allow(unsafe_code)]
                 unsafe {
                     map.read(off, b)
-                };
-                Ok(())
+                }
             }
             Access::Write(b) if pte.is_writable() => {
                 // SAFETY: as for reads, and the CPU pte is writable.
                 #[allow(unsafe_code)]
                 unsafe {
                     map.write(off, b)
-                };
-                Ok(())
+                }
             }
             Access::Write(_) => Err(EAGAIN),
         }

@@ -80,7 +80,7 @@ pub(crate) fn access(
                             // context mutex) replaces.
                             #[allow(unsafe_code)]
                             unsafe {
-                                pfn::read_kva(c.kva, off, b)
+                                pfn::read_kva(c.kva, off, b)?
                             }
                         }
                         Access::Write(b) => {
@@ -89,7 +89,7 @@ pub(crate) fn access(
                             // so the CPU pte is writable.
                             #[allow(unsafe_code)]
                             unsafe {
-                                pfn::write_kva(c.kva, off, b)
+                                pfn::write_kva(c.kva, off, b)?
                             }
                         }
                     }

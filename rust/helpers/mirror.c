@@ -168,6 +168,17 @@ int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
 	return ret;
 }
 
+/*
+ * The copy of every access to a guest frame through a kernel mapping
+ * (rust/kernel/pfn.rs): user space may write the frame at the same time,
+ * which the kernel's memcpy() tolerates as any copy of shared memory does,
+ * and Rust's copies must not be asked to.
+ */
+void gm_frame_copy(void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+}
+
 void *gm_memremap_pfn(unsigned long pfn)
 {
 	return memremap(PFN_PHYS(pfn), PAGE_SIZE, MEMREMAP_WB);

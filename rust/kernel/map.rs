@@ -110,12 +110,10 @@ impl HostMap {
 
     /// Copies bytes `off..off + buf.len()` of the page into `buf`.
     pub(crate) fn read(&self, off: usize, buf: &mut [u8]) -> Result {
-        let p = self.ptr(off, buf.len())?;
-        // SAFETY: `p` is valid for `buf.len()` bytes of a live mapping
-        // (type invariants); other CPUs may write the page concurrently,
-        // as guest memory is shared, which a byte copy tolerates.
-        unsafe { core::ptr::copy_nonoverlapping(p, buf.as_mut_ptr(), buf.len()) };
-        Ok(())
+        // SAFETY: `kva` maps a whole live page (type invariants); user
+        // space may write it concurrently, which the C copy behind
+        // `read_kva` tolerates.
+        unsafe { super::pfn::read_kva(self.raw.kva as usize, off, buf) }
     }
 
     /// Copies `buf` to `off`; `EPERM` if the mapping is read-only.
@@ -123,10 +121,8 @@ impl HostMap {
         if !self.is_writable() {
             return Err(EPERM);
         }
-        let p = self.ptr(off, buf.len())?;
         // SAFETY: as for `read`, and the mapping is writable.
-        unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), p, buf.len()) };
-        Ok(())
+        unsafe { super::pfn::write_kva(self.raw.kva as usize, off, buf) }
     }
 
     /// Atomically replaces the u64 at `off` (8-byte aligned) with `new` if

@@ -25,6 +25,7 @@ extern "C" {
     fn gm_memremap_pfn(pfn: c_ulong) -> *mut c_void;
     fn gm_memunmap(addr: *mut c_void);
     fn gm_pfn_to_kva(pfn: c_ulong) -> *mut c_void;
+    fn gm_frame_copy(dst: *mut c_void, src: *const c_void, len: usize);
 }
 
 /// The direct-map address of `pfn`, which must have a `struct page` (a
@@ -34,32 +35,55 @@ pub(crate) fn direct_map_address(pfn: u64) -> usize {
     unsafe { gm_pfn_to_kva(pfn as c_ulong) as usize }
 }
 
-/// Copies `buf.len()` bytes at `kva + off` into `buf`.
+/// Copies `buf.len()` bytes at `kva + off` into `buf`; `EINVAL` if the
+/// range leaves the page.
+///
+/// The frame is guest memory that user space (and other CPUs) may write
+/// while it is copied, so the copy is the kernel's C `memcpy()`, as for any
+/// kernel access to memory shared with user space: Rust's
+/// `copy_nonoverlapping` would make such a race undefined behaviour.  No
+/// Rust reference to the frame is ever made.
 ///
 /// # Safety
 ///
 /// `kva` maps a whole page that stays the memory it was for the call.
-pub(crate) unsafe fn read_kva(kva: usize, off: usize, buf: &mut [u8]) {
-    check(off, buf.len());
-    // SAFETY: in bounds of a live page mapping (the caller's contract).
+pub(crate) unsafe fn read_kva(kva: usize, off: usize, buf: &mut [u8]) -> Result {
+    check(off, buf.len())?;
+    // SAFETY: the range is inside a live page mapping (the caller's
+    // contract, and the check above); `buf` is a distinct kernel buffer;
+    // the C copy tolerates concurrent writers of the frame.
     unsafe {
-        core::ptr::copy_nonoverlapping((kva + off) as *const u8, buf.as_mut_ptr(), buf.len())
+        gm_frame_copy(
+            buf.as_mut_ptr().cast(),
+            (kva + off) as *const c_void,
+            buf.len(),
+        )
     };
+    Ok(())
 }
 
-/// Copies `buf` to `kva + off`.
+/// Copies `buf` to `kva + off`; `EINVAL` if the range leaves the page.
+///
+/// As for [`read_kva`], the copy is C's `memcpy()`: the frame may be read
+/// and written concurrently by user space.
 ///
 /// # Safety
 ///
 /// As for [`read_kva`], and the page's owner allows the write.
-pub(crate) unsafe fn write_kva(kva: usize, off: usize, buf: &[u8]) {
-    check(off, buf.len());
+pub(crate) unsafe fn write_kva(kva: usize, off: usize, buf: &[u8]) -> Result {
+    check(off, buf.len())?;
     // SAFETY: as for `read_kva`.
-    unsafe { core::ptr::copy_nonoverlapping(buf.as_ptr(), (kva + off) as *mut u8, buf.len()) };
+    unsafe { gm_frame_copy((kva + off) as *mut c_void, buf.as_ptr().cast(), buf.len()) };
+    Ok(())
 }
 
-fn check(off: usize, len: usize) {
-    assert!(off <= PAGE_SIZE && len <= PAGE_SIZE - off);
+/// The one bounds check of every frame copy: `off..off + len` must lie in
+/// one page.
+fn check(off: usize, len: usize) -> Result {
+    if off > PAGE_SIZE || len > PAGE_SIZE - off {
+        return Err(EINVAL);
+    }
+    Ok(())
 }
 
 /// A write-back mapping of one page frame of any kind, made with
@@ -99,10 +123,10 @@ impl Remap {
     ///
     /// The frame is the memory it was when its pfn was looked up, for the
     /// duration of the call.
-    pub(crate) unsafe fn read(&self, off: usize, buf: &mut [u8]) {
+    pub(crate) unsafe fn read(&self, off: usize, buf: &mut [u8]) -> Result {
         // SAFETY: `addr` maps a whole page (type invariants), which is
         // live (the caller's contract).
-        unsafe { read_kva(self.address(), off, buf) };
+        unsafe { read_kva(self.address(), off, buf) }
     }
 
     /// Copies `buf` to `off`.
@@ -110,9 +134,9 @@ impl Remap {
     /// # Safety
     ///
     /// As for [`Remap::read`], and the frame's owner allows writes.
-    pub(crate) unsafe fn write(&self, off: usize, buf: &[u8]) {
+    pub(crate) unsafe fn write(&self, off: usize, buf: &[u8]) -> Result {
         // SAFETY: as for `read`.
-        unsafe { write_kva(self.address(), off, buf) };
+        unsafe { write_kva(self.address(), off, buf) }
     }
 }
 
