@@ -10,7 +10,16 @@
 dir=$(dirname "$0")
 export GUESTMAP_RESERVED GUESTMAP_HIDDEN
 status=0
-for t in guestmap_test mirror_test map_test; do
+
+# Swap, for the tests that swap guest memory out and in: a zram device
+# (CONFIG_ZRAM=y), compressed RAM, so nothing reaches the host's disk.
+if [ -e /sys/block/zram0/disksize ] && ! grep -q zram0 /proc/swaps; then
+	echo 256M >/sys/block/zram0/disksize &&
+		mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 ||
+		echo "# no zram swap: the swap tests skip"
+fi
+
+for t in guestmap_test mirror_test map_test integrity_test; do
 	# map_test also asks another module, which calls guestmap's exports
 	# (and pins guestmap, so only after guestmap_test's unload test).
 	if [ $t = map_test ]; then

@@ -15,6 +15,7 @@ use crate::{
     ext::{debugfs, pfn},
     policy::{Action, Event},
     pte::{self, index, span, GfnRange, Pte, LEVELS, TABLE_ENTRIES},
+    refcount::{classify, Facts},
     uapi,
 };
 use core::fmt::Write;
@@ -258,6 +259,11 @@ pub(crate) struct CacheView {
     /// Kernel address of the page: the direct map, or a `memremap()`
     /// mapping the context keeps (`src/pfncache.rs`).
     pub(crate) kva: usize,
+    /// The page frame.
+    pub(crate) pfn: u64,
+    /// Whether a write must mark the page dirty: a struct page, reached
+    /// through the direct map, that may be dirtied.
+    pub(crate) dirty_tracked: bool,
 }
 
 /// The mirror's state, under its lock.
@@ -307,6 +313,35 @@ impl State {
     /// Records a memslot creation: views made before it are stale.
     pub(crate) fn add_slot(&mut self) {
         self.slots_gen += 1;
+    }
+
+    /// Records a write through pfn cache `i`'s valid view: marks its page
+    /// dirty if it is one reclaim and writeback track.
+    pub(crate) fn cache_written(&self, i: usize) {
+        if let Some(c) = self.cache(i) {
+            if c.dirty_tracked {
+                // SAFETY: the view is valid under the mirror lock, so its
+                // page is mapped by the pte it was made from, which the
+                // slot's notifier watches: it cannot be freed or truncated
+                // before the invalidation, which waits for this lock.  The
+                // view is dirty-tracked only if the page may be dirtied.
+                #[allow(unsafe_code)]
+                unsafe {
+                    pfn::mark_dirty(c.pfn)
+                };
+            }
+        }
+    }
+
+    /// Whether the page of `pfn`, a struct page reached through the direct
+    /// map, may be marked dirty.  Call with `pfn` mapped by a valid entry
+    /// or view, under the mirror lock.
+    pub(crate) fn may_dirty(&self, pfn: u64) -> bool {
+        // SAFETY: the caller's entry or view is valid under the mirror
+        // lock, so the page keeps its identity for the call.
+        #[allow(unsafe_code)]
+        let facts = unsafe { pfn::facts(pfn) };
+        classify(Facts::from_raw(facts)).may_dirty
     }
 
     /// Installs pfn cache `i`'s view.
@@ -428,8 +463,23 @@ impl State {
                 // every write-protection reaches the mirror first).
                 #[allow(unsafe_code)]
                 unsafe {
-                    pfn::write_kva(pfn::direct_map_address(pte.pfn()), off, b)
+                    pfn::write_kva(pfn::direct_map_address(pte.pfn()), off, b)?
+                };
+                // The pte may be writable but clean (MADV_FREE, a read
+                // fault of shmem, a swap-in): only the folio's dirty flag
+                // keeps reclaim from discarding what was just written.
+                if self.may_dirty(pte.pfn()) {
+                    // SAFETY: the entry is present under the mirror lock,
+                    // so the page is mapped by the pte it was made from,
+                    // which the slot's notifier watches: it cannot be freed
+                    // or truncated before the invalidation, which waits for
+                    // this lock.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        pfn::mark_dirty(pte.pfn())
+                    };
                 }
+                Ok(())
             }
             _ => Err(EAGAIN),
         }

@@ -90,7 +90,8 @@ pub(crate) fn access(
                             #[allow(unsafe_code)]
                             unsafe {
                                 pfn::write_kva(c.kva, off, b)?
-                            }
+                            };
+                            state.cache_written(i);
                         }
                     }
                     return Ok(refreshed);
@@ -147,7 +148,8 @@ fn refresh(
         if !cpu.is_valid() {
             return Err(EFAULT);
         }
-        let kva = if cpu.is_special() {
+        let special = cpu.is_special();
+        let kva = if special {
             if res.remap.as_ref().map(Remap::pfn) != Some(cpu.pfn()) {
                 // The view may point into the old mapping: retire it
                 // before the mapping goes.
@@ -165,6 +167,9 @@ fn refresh(
         // The caller holds the context mutex, so the memslot layout is the
         // one `slot` belongs to.
         let gen = state.slots_gen();
+        // A bare pfn belongs to whoever mapped it; KVM leaves such pages'
+        // flags alone too.
+        let dirty_tracked = !special && state.may_dirty(cpu.pfn());
         state.set_cache(
             i,
             CacheView {
@@ -174,6 +179,8 @@ fn refresh(
                 gfn,
                 hva,
                 kva,
+                pfn: cpu.pfn(),
+                dirty_tracked,
             },
         );
         return Ok(());

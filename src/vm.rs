@@ -212,7 +212,9 @@ impl Vm {
                 } else {
                     page.read(off, buf)
                 };
-                page.unmap(write && dirty);
+                // A write the kernel made must never be lost to reclaim:
+                // it dirties the page whatever the flag says.
+                page.unmap((write && ret.is_ok()) || dirty);
                 ret?;
                 if !write {
                     user().writer().write_slice(buf)?;
@@ -226,7 +228,7 @@ impl Vm {
                 req.via = via(&page);
                 let found = page.cmpxchg_u64(off, req.old, req.new);
                 let swapped = found.as_ref().is_ok_and(|f| *f == req.old);
-                page.unmap(swapped && dirty);
+                page.unmap(swapped || dirty);
                 req.old = found?;
             }
             uapi::GUESTMAP_ACCESS_CACHE_READ | uapi::GUESTMAP_ACCESS_CACHE_WRITE => {

@@ -54,6 +54,7 @@ int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
 		   unsigned long end, bool write, void *owner,
 		   unsigned long seq, u64 *out);
 void gm_frame_copy(void *dst, const void *src, size_t len);
+void gm_pfn_mark_dirty(unsigned long pfn);
 void *gm_memremap_pfn(unsigned long pfn);
 void gm_memunmap(void *addr);
 void *gm_pfn_to_kva(unsigned long pfn);

@@ -179,6 +179,18 @@ void gm_frame_copy(void *dst, const void *src, size_t len)
 	memcpy(dst, src, len);
 }
 
+/*
+ * After a kernel write through a mirror entry or a pfn cache.  The caller
+ * holds the mirror lock with the entry valid, so the page is mapped by a
+ * pte whose invalidation waits for that lock: like a caller holding the
+ * page-table lock, it keeps the folio from being truncated, which
+ * folio_mark_dirty() requires of callers without the folio lock.
+ */
+void gm_pfn_mark_dirty(unsigned long pfn)
+{
+	folio_mark_dirty(page_folio(pfn_to_page(pfn)));
+}
+
 void *gm_memremap_pfn(unsigned long pfn)
 {
 	return memremap(PFN_PHYS(pfn), PAGE_SIZE, MEMREMAP_WB);

@@ -26,6 +26,7 @@ extern "C" {
     fn gm_memunmap(addr: *mut c_void);
     fn gm_pfn_to_kva(pfn: c_ulong) -> *mut c_void;
     fn gm_frame_copy(dst: *mut c_void, src: *const c_void, len: usize);
+    fn gm_pfn_mark_dirty(pfn: c_ulong);
 }
 
 /// The direct-map address of `pfn`, which must have a `struct page` (a
@@ -75,6 +76,28 @@ pub(crate) unsafe fn write_kva(kva: usize, off: usize, buf: &[u8]) -> Result {
     // SAFETY: as for `read_kva`.
     unsafe { gm_frame_copy((kva + off) as *mut c_void, buf.as_ptr().cast(), buf.len()) };
     Ok(())
+}
+
+/// Marks the folio of `pfn` dirty (`folio_mark_dirty()`), after the kernel
+/// wrote it through a kernel mapping.
+///
+/// A CPU write through a pte sets the pte's dirty bit, which reclaim and
+/// writeback fold into the folio; a kernel write through the direct map
+/// or a pfn cache sets nothing.  A pte may be writable but clean (after
+/// MADV_FREE, a read fault of shmem, a swap-in), so without this the
+/// folio stays clean and reclaim discards the write.
+///
+/// # Safety
+///
+/// `pfn` has a `struct page` that may be dirtied (`src/refcount.rs`), and
+/// it is mapped, for the whole call, by a pte the caller's MMU notifier
+/// watches while the caller holds the lock its invalidations take: the
+/// folio can then be neither freed nor truncated (truncation unmaps it
+/// first), which is what `folio_mark_dirty()` asks of a caller that does
+/// not hold the folio lock.
+pub(crate) unsafe fn mark_dirty(pfn: u64) {
+    // SAFETY: the folio is pinned in place by the caller's contract.
+    unsafe { gm_pfn_mark_dirty(pfn as c_ulong) };
 }
 
 /// The one bounds check of every frame copy: `off..off + len` must lie in

@@ -262,7 +262,13 @@ struct guestmap_classify {
 #define GUESTMAP_ACCESS_CACHE_READ	6	/* through pfn cache @cache */
 #define GUESTMAP_ACCESS_CACHE_WRITE	7
 
-/* Unmap with the page marked dirty (MAP_WRITE, CMPXCHG). */
+/*
+ * Mark the page dirty on unmap even if nothing was written (MAP_READ, a
+ * CMPXCHG that found another value), as kvm_vcpu_unmap(map, true) does.
+ * A write the kernel made always marks the page dirty where the page may
+ * be dirtied (GUESTMAP_PFN_MAY_DIRTY), whatever the flag: it must never
+ * be lost to reclaim or writeback.
+ */
 #define GUESTMAP_ACCESS_DIRTY		(1U << 0)
 
 /* How the page was reached, in guestmap_access.via. */
