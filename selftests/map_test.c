@@ -561,6 +561,75 @@ TEST_F(dev, access_pfn_only_memory)
 		SKIP(return, "boot with mem=, set GUESTMAP_HIDDEN");
 }
 
+static int guest_rw(int fd, uint64_t gpa, void *buf, uint64_t len, int write)
+{
+	struct guestmap_rw rw = { .gpa = gpa, .len = len, .buf = (uintptr_t)buf };
+
+	return ioctl(fd, write ? GUESTMAP_WRITE_GUEST : GUESTMAP_READ_GUEST, &rw) ?
+	       errno : 0;
+}
+
+static int mirror_fault(int fd, uint64_t gpa, uint64_t size, int write)
+{
+	struct guestmap_fault f = {
+		.gpa = gpa, .size = size,
+		.flags = write ? GUESTMAP_FAULT_WRITE : 0,
+	};
+
+	return ioctl(fd, GUESTMAP_MIRROR_FAULT, &f) ? errno : 0;
+}
+
+/*
+ * A VM_PFNMAP mapping made PROT_NONE must be as unreadable through
+ * guestmap as anonymous PROT_NONE memory.  On x86 a PROT_NONE pte is
+ * pte_present() and follow_pfnmap_start() returns it, so only the vma's
+ * permissions can tell; before the fix every read path still returned the
+ * bytes.  PROT_READ allows reads and refuses every write.
+ */
+TEST_F(dev, pfnmap_memory_follows_mprotect)
+{
+	unsigned long size, phys;
+	uint64_t old = 0;
+	char buf[8];
+	char *p;
+	struct guestmap_classify c;
+
+	if (!env_range("GUESTMAP_RESERVED", &size, &phys))
+		SKIP(return, "boot with memmap=<size>$<phys>, set GUESTMAP_RESERVED");
+	p = map_devmem(phys, 4 * PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memcpy(p + PAGE, "secret!", 8);
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, 4 * PAGE, p));
+	ASSERT_EQ(0, guest_rw(self->fd, GPA + PAGE, buf, 8, 0));
+	ASSERT_EQ(0, cache_rw(self->fd, 5, 0, GPA + PAGE, buf, 8, NULL));
+	ASSERT_EQ(0, classify(self->fd, p + PAGE, &c));
+
+	ASSERT_EQ(0, mprotect(p, 4 * PAGE, PROT_NONE));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(EFAULT, guest_rw(self->fd, GPA + PAGE, buf, 8, 0));
+	EXPECT_EQ(EFAULT, mirror_fault(self->fd, GPA, 4 * PAGE, 0));
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA + PAGE, buf, 8, 0, NULL));
+	EXPECT_EQ(EFAULT, cache_rw(self->fd, 5, 0, GPA + PAGE, buf, 8, NULL));
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_READ, GPA + PAGE, buf, 8, 0, NULL));
+	EXPECT_EQ(EFAULT, classify(self->fd, p + PAGE, &c));
+	EXPECT_EQ(0, buf[0]);
+
+	ASSERT_EQ(0, mprotect(p, 4 * PAGE, PROT_READ));
+	EXPECT_EQ(0, guest_rw(self->fd, GPA + PAGE, buf, 8, 0));
+	EXPECT_EQ(0, memcmp(buf, "secret!", 8));
+	EXPECT_EQ(0, cache_rw(self->fd, 5, 0, GPA + PAGE, buf, 8, NULL));
+	EXPECT_EQ(0, classify(self->fd, p + PAGE, &c));
+	EXPECT_EQ(EFAULT, guest_rw(self->fd, GPA + PAGE, "written", 8, 1));
+	EXPECT_EQ(EFAULT, mirror_fault(self->fd, GPA, PAGE, 1));
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_MAP_WRITE, GPA + PAGE,
+			      "written", 8, 0, NULL));
+	EXPECT_EQ(EFAULT, cache_rw(self->fd, 5, 1, GPA + PAGE, "written", 8, NULL));
+	EXPECT_EQ(EFAULT, cmpxchg(self->fd, GPA + PAGE, &old, 1));
+	EXPECT_EQ(0, memcmp(p + PAGE, "secret!", 8));
+	ASSERT_EQ(0, set_slot(self->fd, 0, 0, 0, NULL));
+	munmap(p, 4 * PAGE);
+}
+
 TEST_F(dev, access_fsdax_memory)
 {
 	const char *dir = "/tmp/guestmap-dax2";

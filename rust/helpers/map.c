@@ -18,6 +18,9 @@ static int gm_follow_pfnmap(struct vm_area_struct *vma, unsigned long addr,
 {
 	int tries;
 
+	/* A PROT_NONE pte is present on x86: the vma says what is allowed. */
+	if (!(vma->vm_flags & VM_READ) || (write && !(vma->vm_flags & VM_WRITE)))
+		return -EFAULT;
 	for (tries = 0; tries < 2; tries++) {
 		struct follow_pfnmap_args args = { .vma = vma, .address = addr };
 		bool unlocked = false;

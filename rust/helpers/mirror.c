@@ -61,6 +61,13 @@ static int gm_walk_pfnmap(struct vm_area_struct *vma, unsigned long start,
 	unsigned long addr;
 	int tries;
 
+	/*
+	 * On x86 a PROT_NONE pte is pte_present(), and follow_pfnmap_start()
+	 * hands it back like any other: the vma's permissions are the check,
+	 * as for the hmm walk and GUP.
+	 */
+	if (!(vma->vm_flags & VM_READ) || (write && !(vma->vm_flags & VM_WRITE)))
+		return -EFAULT;
 	for (addr = start; addr < end; addr += PAGE_SIZE, out++) {
 		for (tries = 0;; tries++) {
 			struct follow_pfnmap_args args = {

@@ -64,6 +64,12 @@ int gm_classify_user(unsigned long addr, unsigned long *pfn, u32 *facts,
 	if (*pfnmap) {
 		struct follow_pfnmap_args args = { .vma = vma, .address = addr };
 
+		/* As GUP: what the process may not read is not there. */
+		if (!(vma->vm_flags & VM_READ)) {
+			ret = -EFAULT;
+			goto out;
+		}
+
 		ret = follow_pfnmap_start(&args);
 		if (ret) {
 			ret = -EFAULT;
