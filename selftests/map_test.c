@@ -79,18 +79,54 @@ TEST_F(dev, anonymous_page_is_normal)
 	munmap(p, PAGE);
 }
 
-TEST_F(dev, untouched_anonymous_memory_is_the_zero_page)
+TEST_F(dev, read_faulted_anonymous_memory_is_the_zero_page)
 {
 	char *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct guestmap_classify c;
 
 	ASSERT_NE(MAP_FAILED, p);
+	/* A read fault of anonymous memory maps the zero page. */
+	EXPECT_EQ(0, p[0]);
 	ASSERT_EQ(0, classify(self->fd, p, &c));
 	/* PG_reserved but refcounted; never to be dirtied. */
 	EXPECT_EQ(GUESTMAP_PFN_ZERO, c.class);
 	EXPECT_EQ(REF, c.flags);
 	EXPECT_EQ(pagemap_pfn(p), c.pfn);
 	munmap(p, PAGE);
+}
+
+/*
+ * CLASSIFY reports what is mapped and faults nothing in (the UAPI header
+ * says so): untouched anonymous and shmem memory is EFAULT, and stays
+ * unmapped and unallocated afterwards.
+ */
+TEST_F(dev, classify_faults_nothing_in)
+{
+	char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int mfd = memfd_create("classify", 0);
+	struct guestmap_classify c;
+	unsigned char vec = 1;
+	char *q;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, PAGE));
+	q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(EFAULT, classify(self->fd, p, &c));
+	EXPECT_EQ(0, pagemap_entry(p) & PM_PRESENT);
+	EXPECT_EQ(EFAULT, classify(self->fd, q, &c));
+	EXPECT_EQ(0, pagemap_entry(q) & PM_PRESENT);
+	ASSERT_EQ(0, mincore(q, PAGE, &vec));
+	EXPECT_EQ(0, vec & 1);
+	/* Once the process touches them, they are there. */
+	p[0] = 1;
+	EXPECT_EQ(0, classify(self->fd, p, &c));
+	EXPECT_EQ(GUESTMAP_PFN_NORMAL, c.class);
+	munmap(q, PAGE);
+	munmap(p, PAGE);
+	close(mfd);
 }
 
 TEST_F(dev, thp_tail_is_normal_and_compound)

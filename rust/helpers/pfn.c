@@ -80,7 +80,12 @@ int gm_classify_user(unsigned long addr, unsigned long *pfn, u32 *facts,
 		follow_pfnmap_end(&args);
 		goto out;
 	}
-	if (get_user_pages(addr, 1, 0, &page) != 1) {
+	/*
+	 * FOLL_NOFAULT: classify what is mapped, never fault it in (the
+	 * UAPI's promise).  GUP also refuses what the process may not read,
+	 * and secret memory.
+	 */
+	if (get_user_pages(addr, 1, FOLL_NOFAULT, &page) != 1) {
 		ret = -EFAULT;
 		goto out;
 	}
