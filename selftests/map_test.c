@@ -1049,9 +1049,10 @@ TEST_F(dev, random_arguments_are_refused_cleanly)
 /*
  * device-dax: the pmem namespace reconfigured with ndctl (and put back as
  * fsdax afterwards), mapped from /dev/dax0.0.  Last, since it takes
- * /dev/pmem0 away while it runs.
+ * /dev/pmem0 away while it runs.  Reconfiguring twice is slow under TCG,
+ * hence the longer timeout.
  */
-TEST_F(dev, device_dax_is_refcounted_and_maps_like_ram)
+TEST_F_TIMEOUT(dev, device_dax_is_refcounted_and_maps_like_ram, 180)
 {
 	size_t len = 2UL << 20;	/* the namespace's alignment */
 	struct guestmap_classify c;
