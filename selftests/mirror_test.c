@@ -277,6 +277,45 @@ TEST(fault_and_access_rules)
 	munmap(buf, 2 * PAGE);
 }
 
+/*
+ * Guest physical addresses are GUESTMAP_GPA_BITS (48) wide.  QUERY used to
+ * index the mirror with gpa mod 2^48, so gpa 2^48 reported gpa 0's entry,
+ * pfn included; every ioctl must refuse such an address with EINVAL.
+ */
+TEST(addresses_past_the_guest_address_width_are_einval)
+{
+	const uint64_t top = 1ULL << GUESTMAP_GPA_BITS;
+	int fd = open_dev();
+	char *buf = map_aligned(PAGE, PAGE);
+	struct guestmap_access a = { .len = 8, .op = GUESTMAP_ACCESS_READ };
+	uint64_t e[2] = { 0, 0 };
+	char b[8];
+
+	ASSERT_LE(0, fd);
+	buf[0] = 1;
+	ASSERT_EQ(0, set_slot(fd, 0, 0, 0, PAGE, buf));
+	ASSERT_EQ(0, fault(fd, 0, PAGE, 1));
+	ASSERT_EQ(0, query(fd, 0, 1, e));
+	ASSERT_TRUE(e[0] & GUESTMAP_PAGE_PRESENT);
+	e[0] = 0;
+	EXPECT_EQ(EINVAL, query(fd, top, 1, e));
+	EXPECT_EQ(0, e[0]);
+	EXPECT_EQ(EINVAL, query(fd, top - PAGE, 2, e));
+	EXPECT_EQ(EINVAL, query(fd, top | (1ULL << 62), 1, e));
+	EXPECT_EQ(EINVAL, fault(fd, top, PAGE, 0));
+	EXPECT_EQ(EINVAL, guest_rw(fd, top, b, 8, 0));
+	EXPECT_EQ(EINVAL, guest_rw(fd, top - 4, b, 8, 1));
+	a.gpa = top;
+	a.buf = (uintptr_t)b;
+	EXPECT_EQ(-1, ioctl(fd, GUESTMAP_ACCESS, &a));
+	EXPECT_EQ(EINVAL, errno);
+	/* The last page below the limit is an ordinary address. */
+	EXPECT_EQ(0, query(fd, top - PAGE, 1, e));
+	EXPECT_EQ(ENOENT, fault(fd, top - PAGE, PAGE, 0));
+	close(fd);
+	munmap(buf, PAGE);
+}
+
 TEST_F(slot, fault_installs_what_the_cpu_maps)
 {
 	struct guestmap_stats s;

@@ -130,12 +130,12 @@ pub(crate) fn check<'a>(
 
 /// Checks a guest range of `len` bytes from `gpa` for an ioctl that needs
 /// it page aligned: the gfns it spans, or `None` if it is empty,
-/// unaligned or wraps.
+/// unaligned, wraps or leaves the guest address space.
 pub(crate) fn aligned_gfns(gpa: u64, len: u64) -> Option<GfnRange> {
     if len == 0 || (gpa | len) & PAGE_MASK != 0 {
         return None;
     }
-    let end = gpa.checked_add(len)?;
+    let end = gpa.checked_add(len).filter(|&end| end <= GPA_LIMIT)?;
     Some(GfnRange {
         start: gpa >> PAGE_SHIFT,
         end: end >> PAGE_SHIFT,
@@ -143,12 +143,14 @@ pub(crate) fn aligned_gfns(gpa: u64, len: u64) -> Option<GfnRange> {
 }
 
 /// The gfns touched by `len` bytes from `gpa` (any alignment), or `None`
-/// if the range is empty or wraps.
+/// if the range is empty, wraps or leaves the guest address space
+/// (`GUESTMAP_GPA_BITS`): every ioctl refuses such an address the same
+/// way, and none may alias it onto a lower one.
 pub(crate) fn byte_gfns(gpa: u64, len: u64) -> Option<GfnRange> {
     if len == 0 {
         return None;
     }
-    let last = gpa.checked_add(len - 1)?;
+    let last = gpa.checked_add(len - 1).filter(|&last| last < GPA_LIMIT)?;
     Some(GfnRange {
         start: gpa >> PAGE_SHIFT,
         end: (last >> PAGE_SHIFT) + 1,

@@ -160,6 +160,33 @@ fn guest_ranges_for_fault_and_access() {
 }
 
 #[test]
+fn guest_ranges_end_at_the_guest_address_width() {
+    // GUESTMAP_GPA_BITS is 48 (include/uapi/linux/guestmap.h): the last
+    // page is gfn 2^36 - 1, and nothing may alias above it.
+    let top = 1u64 << 48;
+    assert_eq!(
+        aligned_gfns(top - 0x1000, 0x1000),
+        Some(GfnRange {
+            start: (1 << 36) - 1,
+            end: 1 << 36
+        })
+    );
+    assert_eq!(aligned_gfns(top, 0x1000), None);
+    assert_eq!(aligned_gfns(top - 0x1000, 0x2000), None);
+    assert_eq!(aligned_gfns(top | 0x40000000, 0x1000), None);
+    assert_eq!(
+        byte_gfns(top - 1, 1),
+        Some(GfnRange {
+            start: (1 << 36) - 1,
+            end: 1 << 36
+        })
+    );
+    assert_eq!(byte_gfns(top - 1, 2), None);
+    assert_eq!(byte_gfns(top, 1), None);
+    assert_eq!(rw_gfns(top + 0x1000, 8), None);
+}
+
+#[test]
 fn guest_accesses_are_at_most_one_mebibyte() {
     // GUESTMAP_RW_MAX is 1 << 20 (include/uapi/linux/guestmap.h).
     assert_eq!(
