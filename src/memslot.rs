@@ -83,8 +83,11 @@ impl IntervalOps for SlotWatch {
         state.count_invalidation(event, inv.is_blockable());
         state.invalidate_caches(inv.start(), inv.end());
         match (action, gfns) {
-            (Action::Release, _) => state.apply(Action::Release, self.desc.gfns()),
-            (action, Some(gfns)) => state.apply(action, gfns),
+            (Action::Release, _) => {
+                self.mirror
+                    .apply(state, Action::Release, self.desc.gfns(), inv.is_blockable())
+            }
+            (action, Some(gfns)) => self.mirror.apply(state, action, gfns, inv.is_blockable()),
             (_, None) => {}
         }
         true

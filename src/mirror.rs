@@ -12,7 +12,7 @@
 //! lock; that is the safety argument of the accesses in [`State::access`].
 
 use crate::{
-    ext::{debugfs, pfn},
+    ext::{debugfs, pfn, task},
     policy::{Action, Event},
     pte::{self, index, span, GfnRange, Pte, LEVELS, TABLE_ENTRIES},
     refcount::{classify, Facts},
@@ -32,17 +32,98 @@ struct Counts {
     tables_allocated: u64,
 }
 
+/// Most tables one batch of a zap or write-protection visits.  The mirror
+/// lock is a spinlock, so a batch is a section with preemption off; the
+/// lock is given back between batches, which bounds that section whatever
+/// the size of the range (a RELEASE of a terabyte-sized mirror, the
+/// deletion of a 64 GiB slot).  A table visit touches at most 512 entries.
+const BATCH_TABLES: u32 = 8;
+
+/// A zap or write-protection of a range, done in batches.
+///
+/// The walk visits gfns in increasing order, so when a batch stops, every
+/// gfn of the range below `from` is done.
+struct Walk {
+    /// The whole range: tables wholly inside it are freed.
+    range: GfnRange,
+    /// Where the next batch starts.
+    from: u64,
+    /// Tables visited in this batch.
+    work: u32,
+    counts: Counts,
+    /// Tables the batch took out of the tree, to be freed once the lock
+    /// is given back: `kfree()` is not for a preempt-off section.
+    dead: Graveyard,
+}
+
+impl Walk {
+    fn new(range: GfnRange) -> Walk {
+        Walk {
+            range,
+            from: range.start,
+            work: 0,
+            counts: Counts::default(),
+            dead: Graveyard::default(),
+        }
+    }
+
+    /// What is left to do.
+    fn todo(&self) -> GfnRange {
+        GfnRange {
+            start: self.from,
+            end: self.range.end,
+        }
+    }
+
+    /// Accounts a table visit; `false` if the batch is over, and the walk
+    /// must stop before `next`, the first gfn not yet done.
+    fn visit(&mut self, next: u64) -> bool {
+        if self.work >= BATCH_TABLES {
+            self.from = self.from.max(next);
+            return false;
+        }
+        self.work += 1;
+        true
+    }
+}
+
+/// An empty table taken out of the tree, held only to be dropped.
+#[allow(dead_code)]
+enum Dead {
+    Leaf(KBox<Leaf>),
+    L2(KBox<L2>),
+    L3(KBox<L3>),
+}
+
+/// The tables one batch frees.  A batch frees only tables it visited, so
+/// [`BATCH_TABLES`] places always suffice.
+#[derive(Default)]
+struct Graveyard {
+    tables: [Option<Dead>; BATCH_TABLES as usize],
+}
+
+impl Graveyard {
+    fn bury(&mut self, t: Dead) {
+        match self.tables.iter_mut().find(|t| t.is_none()) {
+            Some(place) => *place = Some(t),
+            // Cannot happen (see above); freeing here is merely slower.
+            None => drop(t),
+        }
+    }
+}
+
 /// One level of the tree.
 trait Table: Zeroable + Sized {
     /// 1 for the leaf table.
     const LEVEL: u32;
 
-    /// Removes the entries of `r`; with `free`, also frees every table
-    /// whose whole span lies in `r`.  `base` is the first gfn of `self`.
-    fn zap(&mut self, base: u64, r: GfnRange, free: bool, c: &mut Counts);
+    /// Removes the entries of `w.todo()`; with `free`, also frees every
+    /// table whose whole span lies in `w.range`.  `base` is the first gfn
+    /// of `self`.  `false` if the batch ended before the walk did.
+    fn zap(&mut self, base: u64, free: bool, w: &mut Walk) -> bool;
 
-    /// Makes the entries of `r` read-only.
-    fn wrprotect(&mut self, base: u64, r: GfnRange, c: &mut Counts);
+    /// Makes the entries of `w.todo()` read-only; `false` as for `zap`.
+    fn wrprotect(&mut self, base: u64, w: &mut Walk) -> bool;
 
     /// The entry for `gfn`.
     fn get(&self, gfn: u64) -> Pte;
@@ -50,9 +131,6 @@ trait Table: Zeroable + Sized {
     /// Sets the entry for `gfn`, taking missing tables from `spare`;
     /// returns the old entry.
     fn set(&mut self, gfn: u64, pte: Pte, spare: &mut Spare, c: &mut Counts) -> Result<Pte>;
-
-    /// Present entries and tables below `self` (not counting `self`).
-    fn census(&self) -> (u64, u64);
 }
 
 /// The indices of the entries of a table at `level` based at `base` that
@@ -74,23 +152,25 @@ struct Leaf {
 impl Table for Leaf {
     const LEVEL: u32 = 1;
 
-    fn zap(&mut self, base: u64, r: GfnRange, _free: bool, c: &mut Counts) {
-        for p in &mut self.ptes[entries(1, base, r)] {
+    fn zap(&mut self, base: u64, _free: bool, w: &mut Walk) -> bool {
+        for p in &mut self.ptes[entries(1, base, w.todo())] {
             if Pte::from_raw(*p).is_present() {
-                c.zapped += 1;
+                w.counts.zapped += 1;
             }
             *p = 0;
         }
+        true
     }
 
-    fn wrprotect(&mut self, base: u64, r: GfnRange, c: &mut Counts) {
-        for p in &mut self.ptes[entries(1, base, r)] {
+    fn wrprotect(&mut self, base: u64, w: &mut Walk) -> bool {
+        for p in &mut self.ptes[entries(1, base, w.todo())] {
             let pte = Pte::from_raw(*p);
             if pte.is_writable() {
-                c.wrprotected += 1;
+                w.counts.wrprotected += 1;
                 *p = pte.wrprotect().raw();
             }
         }
+        true
     }
 
     fn get(&self, gfn: u64) -> Pte {
@@ -102,11 +182,6 @@ impl Table for Leaf {
         let old = Pte::from_raw(*slot);
         *slot = pte.raw();
         Ok(old)
-    }
-
-    fn census(&self) -> (u64, u64) {
-        let present = self.ptes.iter().filter(|p| Pte::from_raw(**p).is_present());
-        (present.count() as u64, 0)
     }
 }
 
@@ -126,11 +201,16 @@ const _: () = assert!(core::mem::size_of::<Root>() == 4096);
 /// A table type that may be taken from [`Spare`].
 trait Child: Table {
     fn spare(s: &mut Spare) -> &mut Option<KBox<Self>>;
+    fn dead(t: KBox<Self>) -> Dead;
 }
 
 impl Child for Leaf {
     fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
         &mut s.l1
+    }
+
+    fn dead(t: KBox<Self>) -> Dead {
+        Dead::Leaf(t)
     }
 }
 
@@ -138,40 +218,59 @@ impl Child for L2 {
     fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
         &mut s.l2
     }
+
+    fn dead(t: KBox<Self>) -> Dead {
+        Dead::L2(t)
+    }
 }
 
 impl Child for L3 {
     fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
         &mut s.l3
     }
+
+    fn dead(t: KBox<Self>) -> Dead {
+        Dead::L3(t)
+    }
 }
 
 impl<T: Child> Table for Dir<T> {
     const LEVEL: u32 = T::LEVEL + 1;
 
-    fn zap(&mut self, base: u64, r: GfnRange, free: bool, c: &mut Counts) {
+    fn zap(&mut self, base: u64, free: bool, w: &mut Walk) -> bool {
         let child_span = span(Self::LEVEL);
-        for i in entries(Self::LEVEL, base, r) {
+        for i in entries(Self::LEVEL, base, w.todo()) {
             let child_base = base + i as u64 * child_span;
-            if free && r.covers(child_base, child_span) {
-                if let Some(child) = self.next[i].take() {
-                    let (present, tables) = child.census();
-                    c.zapped += present;
-                    c.tables_freed += tables + 1;
+            let Some(child) = self.next[i].as_mut() else {
+                continue;
+            };
+            if !w.visit(child_base) || !child.zap(child_base, free, w) {
+                return false;
+            }
+            // Emptied by the walk: every table below it was inside the
+            // range too, and went first.
+            if free && w.range.covers(child_base, child_span) {
+                if let Some(t) = self.next[i].take() {
+                    w.dead.bury(T::dead(t));
+                    w.counts.tables_freed += 1;
                 }
-            } else if let Some(child) = self.next[i].as_mut() {
-                child.zap(child_base, r, free, c);
             }
         }
+        true
     }
 
-    fn wrprotect(&mut self, base: u64, r: GfnRange, c: &mut Counts) {
+    fn wrprotect(&mut self, base: u64, w: &mut Walk) -> bool {
         let child_span = span(Self::LEVEL);
-        for i in entries(Self::LEVEL, base, r) {
-            if let Some(child) = self.next[i].as_mut() {
-                child.wrprotect(base + i as u64 * child_span, r, c);
+        for i in entries(Self::LEVEL, base, w.todo()) {
+            let child_base = base + i as u64 * child_span;
+            let Some(child) = self.next[i].as_mut() else {
+                continue;
+            };
+            if !w.visit(child_base) || !child.wrprotect(child_base, w) {
+                return false;
             }
         }
+        true
     }
 
     fn get(&self, gfn: u64) -> Pte {
@@ -194,13 +293,6 @@ impl<T: Child> Table for Dir<T> {
             Some(child) => child.set(gfn, pte, spare, c),
             None => Ok(Pte::NONE),
         }
-    }
-
-    fn census(&self) -> (u64, u64) {
-        self.next.iter().flatten().fold((0, 0), |(p, t), child| {
-            let (cp, ct) = child.census();
-            (p + cp, t + ct + 1)
-        })
     }
 }
 
@@ -361,25 +453,23 @@ impl State {
         }
     }
 
-    /// Applies `action` to the guest frames `gfns`.
-    pub(crate) fn apply(&mut self, action: Action, gfns: GfnRange) {
-        let mut c = Counts::default();
-        match action {
-            Action::ZapAndFree => self.root.zap(0, gfns, true, &mut c),
-            Action::Zap => self.root.zap(0, gfns, false, &mut c),
-            Action::WriteProtect => self.root.wrprotect(0, gfns, &mut c),
-            Action::Ignore => {}
-            Action::Release => {
-                self.root.zap(0, ALL, true, &mut c);
-                self.released = true;
-            }
-        }
-        self.account(c);
+    /// Does one batch of `action` on `w`; `false` if there is more.
+    fn apply_batch(&mut self, action: Action, w: &mut Walk) -> bool {
+        let done = match action {
+            Action::ZapAndFree | Action::Release => self.root.zap(0, true, w),
+            Action::Zap => self.root.zap(0, false, w),
+            Action::WriteProtect => self.root.wrprotect(0, w),
+            Action::Ignore => true,
+        };
+        self.account(core::mem::take(&mut w.counts));
+        w.work = 0;
+        done
     }
 
-    /// Removes a deleted slot's frames, its tables and every cache view
-    /// of its frames.  Once the slot's notifier is gone nothing would tell
-    /// the views that their page was unmapped or freed.
+    /// Removes a deleted slot's cache views.  Once the slot's notifier is
+    /// gone nothing would tell them that their page was unmapped or freed;
+    /// [`Mirror::apply`] with [`Action::ZapAndFree`] removes its entries
+    /// and tables.
     pub(crate) fn remove_slot(&mut self, gfns: GfnRange) {
         self.slots_gen += 1;
         for c in self.caches.iter_mut() {
@@ -387,7 +477,11 @@ impl State {
                 c.valid = false;
             }
         }
-        self.apply(Action::ZapAndFree, gfns);
+    }
+
+    /// Refuses further faults: the address space is gone.
+    pub(crate) fn release(&mut self) {
+        self.released = true;
     }
 
     /// Whether the address space is gone (RELEASE was seen).
@@ -527,6 +621,10 @@ pub(crate) enum Access<'a> {
     Write(&'a [u8]),
 }
 
+/// The mirror lock, held.
+pub(crate) type StateGuard<'a> =
+    kernel::sync::lock::Guard<'a, State, kernel::sync::lock::spinlock::SpinLockBackend>;
+
 /// The mirror, shared by the context and its memslots' notifiers.
 #[pin_data]
 pub(crate) struct Mirror {
@@ -553,10 +651,56 @@ impl Mirror {
     /// Takes the mirror lock.  Never sleeps, so invalidations that may not
     /// sleep (the OOM reaper's) can always take it: they never have to
     /// fail.
-    pub(crate) fn lock(
-        &self,
-    ) -> kernel::sync::lock::Guard<'_, State, kernel::sync::lock::spinlock::SpinLockBackend> {
+    pub(crate) fn lock(&self) -> StateGuard<'_> {
         self.state.lock()
+    }
+
+    /// Applies `action` to the guest frames `gfns` (all of them for
+    /// [`Action::Release`]), starting under `state`, in batches of at most
+    /// [`BATCH_TABLES`] tables with the lock given back in between; with
+    /// `may_sleep`, also yields the CPU between batches.
+    ///
+    /// Giving the lock back in the middle is safe:
+    ///
+    /// * in an invalidation, the caller has already published it
+    ///   ([`Invalidation::set_seq`](crate::ext::mmu_notifier::Invalidation::set_seq))
+    ///   under this lock, so a fault that walked before it fails
+    ///   `read_retry` and one that starts after it waits in `read_begin`
+    ///   until the invalidation ends: nothing is installed in the range
+    ///   meanwhile.  An entry not yet zapped is still good, since the CPU
+    ///   page tables change only after the callback returns;
+    /// * for a deleted slot, faults are serialised by the context mutex
+    ///   the caller holds, and the slot's notifier still watches;
+    /// * the walk keeps no pointer into the tree across batches: each one
+    ///   starts again from the root at the first gfn not yet done.
+    pub(crate) fn apply<'a>(
+        &'a self,
+        mut state: StateGuard<'a>,
+        action: Action,
+        gfns: GfnRange,
+        may_sleep: bool,
+    ) {
+        let range = match action {
+            Action::Release => {
+                state.release();
+                ALL
+            }
+            _ => gfns,
+        };
+        let mut w = Walk::new(range);
+        loop {
+            let done = state.apply_batch(action, &mut w);
+            let dead = core::mem::take(&mut w.dead);
+            drop(state);
+            drop(dead);
+            if done {
+                return;
+            }
+            if may_sleep {
+                task::cond_resched();
+            }
+            state = self.lock();
+        }
     }
 
     /// An identity for `mmu_notifier_range.owner` comparisons.

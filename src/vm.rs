@@ -19,6 +19,7 @@ use crate::{
     memslot::{Memslot, SlotWatch},
     mirror::{Access, Mirror, Spare},
     pfncache::{self, CacheRes},
+    policy::Action,
     pte::{GfnRange, PfnClass, Pte, PAGE_SHIFT, TABLE_ENTRIES},
     slots::{self, Change, SlotDesc, SlotError},
     uapi,
@@ -98,7 +99,10 @@ impl Vm {
         if let Some(slot) = self.slots[id].take() {
             // Zap while the notifier still watches, and no fault can run
             // (we hold the context mutex); then remove it.
-            mirror.lock().remove_slot(slot.data().desc().gfns());
+            let gfns = slot.data().desc().gfns();
+            let mut state = mirror.lock();
+            state.remove_slot(gfns);
+            mirror.apply(state, Action::ZapAndFree, gfns, true);
             drop(slot);
             for (i, res) in self.caches.iter_mut().enumerate() {
                 pfncache::trim(mirror, res, i);
