@@ -1080,6 +1080,206 @@ TEST(a_huge_fault_is_killable)
 	EXPECT_GT(2, t.tv_sec - t0.tv_sec);
 }
 
+#define TRACING	"/sys/kernel/tracing/"
+#define TH_LOG_STDERR(fmt, ...) fprintf(stderr, "# " fmt "\n", ##__VA_ARGS__)
+
+static int tracing_write(const char *file, const char *val)
+{
+	char path[128];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), TRACING "%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long tracing_read_long(const char *file)
+{
+	char path[128], buf[32] = "";
+	long v = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), TRACING "%s", file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		v = atol(buf);
+	close(fd);
+	return v;
+}
+
+/*
+ * The longest preempt-off section (preemptoff tracer, in microseconds)
+ * while @nslots slots of @len bytes each, fully read-faulted, are deleted
+ * one after the other; -1 if the set-up failed.  The slots all map the
+ * same memory (at different gpas, 32 to a context), so that the same
+ * amount of mirror is torn down whatever the slot size, with the same
+ * tables freed in a row: the page allocator's own sections (draining its
+ * per-CPU lists, whose batches grow with the frees in a row) then weigh
+ * the same on both sides.  Read faults of untouched anonymous memory map
+ * the zero page (the huge one where a THP fits), so 64 GiB costs table
+ * pages, not memory; MADV_POPULATE_READ maps it first, one fault per
+ * 2 MiB rather than hmm_range_fault()'s one per page.
+ */
+static long teardown_preempt_off_us(size_t len, int nslots)
+{
+	/* Read-only, so not charged against overcommit; 1 GiB aligned. */
+	size_t align = 1UL << 30;
+	char *map = mmap(NULL, len + align, PROT_READ,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *buf = (char *)(((uintptr_t)map + align - 1) & ~(align - 1));
+	int nfd = (nslots + 31) / 32, fd[32], i, err = 0;
+	long us = -1;
+
+	for (i = 0; i < nfd; i++)
+		fd[i] = open_dev();
+	if (map == MAP_FAILED || nfd > 32 || madvise(buf, len, MADV_POPULATE_READ))
+		goto out;
+	for (i = 0; i < nslots && !err; i++) {
+		err = set_slot(fd[i / 32], i % 32, 0, (i % 32) * len, len, buf);
+		if (!err)
+			err = fault(fd[i / 32], (i % 32) * len, len, 0);
+	}
+	for (i = 0; i < nfd && !err; i++) {
+		if (stats(fd[i]).entries_present !=
+		    (uint64_t)(nslots - 32 * i < 32 ? nslots - 32 * i : 32) * (len / PAGE))
+			err = EINVAL;
+	}
+	if (err) {
+		TH_LOG_STDERR("%zu MiB: fault: %s", len >> 20, strerror(err));
+		goto out;
+	}
+	/*
+	 * The tracer stays on (turning it off and on can lose the section
+	 * that follows); only its maximum is reset, so the window is the
+	 * deletions alone.
+	 */
+	if (tracing_write("tracing_max_latency", "0"))
+		goto out;
+	for (i = 0; i < nslots && !err; i++)
+		err = set_slot(fd[i / 32], i % 32, 0, 0, 0, NULL);
+	us = tracing_read_long("tracing_max_latency");
+	/* Every entry gone, and at least every leaf table freed. */
+	for (i = 0; i < nfd; i++) {
+		if (err || stats(fd[i]).entries_present != 0 ||
+		    stats(fd[i]).tables_freed < len / PAGE / 512) {
+			TH_LOG_STDERR("%zu MiB: delete: %s, %llu entries, %llu tables freed",
+				      len >> 20, strerror(err),
+				      (unsigned long long)stats(fd[i]).entries_present,
+				      (unsigned long long)stats(fd[i]).tables_freed);
+			us = -1;
+		}
+	}
+	if (getenv("GM_TEARDOWN_TRACE"))
+		system("head -30 " TRACING "trace >&2");
+out:
+	for (i = 0; i < nfd; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	if (map != MAP_FAILED)
+		munmap(map, len + align);
+	return us;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+FIXTURE(preemptoff) {
+	int have;
+	char cpumask[64];
+};
+
+FIXTURE_SETUP(preemptoff)
+{
+	int fd = open(TRACING "tracing_cpumask", O_RDONLY);
+	cpu_set_t one;
+	char mask[16];
+	ssize_t n;
+
+	/*
+	 * One CPU: the test runs there, and the tracer watches only it.  A
+	 * section that ends after another CPU recorded a new maximum is
+	 * dropped (check_critical_timing() compares max_sequence), so with
+	 * every CPU watched a long section is lost whenever a short one ends
+	 * elsewhere meanwhile.
+	 */
+	self->have = 0;
+	ASSERT_LE(0, fd);
+	n = read(fd, self->cpumask, sizeof(self->cpumask) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	self->cpumask[n] = 0;
+	CPU_ZERO(&one);
+	CPU_SET(1, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	snprintf(mask, sizeof(mask), "%x", 1 << 1);
+	ASSERT_EQ(0, tracing_write("tracing_cpumask", mask));
+	/*
+	 * Without recording every function call of a section, which would
+	 * make sections long in proportion to the C code they run.
+	 */
+	tracing_write("options/function-trace", "0");
+	tracing_write("tracing_on", "1");
+	self->have = !tracing_write("current_tracer", "preemptoff");
+}
+
+FIXTURE_TEARDOWN(preemptoff)
+{
+	tracing_write("current_tracer", "nop");
+	tracing_write("options/function-trace", "1");
+	tracing_write("tracing_cpumask", self->cpumask);
+}
+
+/*
+ * Deleting a slot frees its whole mirror.  Done in one go under the
+ * mirror's spinlock, that was a preempt-off section as long as the slot
+ * is large; the walk now gives the lock back every few tables, and frees
+ * them after.  The issue asks: the longest preempt-off section while
+ * tearing down a fully faulted 64 GiB slot is at most twice the one for a
+ * 64 MiB slot, as a ratio in one VM run.
+ *
+ * The tracer sees every section of its CPU, its own and the kernel's (the
+ * page allocator frees the tables in batches that grow with the frees in
+ * a row), and under TCG the host preempts a vCPU inside any of them now
+ * and then, so the longest section of a window grows with the work done
+ * in it whatever our code does.  To measure the dependence on slot size
+ * alone, the 64 MiB side tears down the same amount of mirror the same
+ * way: 1024 slots of 64 MiB, faulted, then deleted one after the other,
+ * against one of 64 GiB.  Three rounds, compared by their medians.
+ */
+TEST_F_TIMEOUT(preemptoff, slot_teardown_keeps_preemption_off_briefly, 1800)
+{
+	const char *env = getenv("GM_TEARDOWN_BIG_GIB");
+	size_t big = (env ? atol(env) : 64) << 30, small = 64UL << 20;
+	int rounds = 3, reps = big / small, i;
+	long s[3], b[3];
+
+	if (!self->have)
+		SKIP(return, "no preemptoff tracer (CONFIG_PREEMPT_TRACER)");
+	for (i = 0; i < rounds; i++) {
+		s[i] = teardown_preempt_off_us(small, reps);
+		b[i] = teardown_preempt_off_us(big, 1);
+		ASSERT_LE(0, s[i]);
+		ASSERT_LE(0, b[i]);
+		TH_LOG("round %d: %d x %zu MiB: %ld us, 1 x %zu MiB: %ld us", i,
+		       reps, small >> 20, s[i], big >> 20, b[i]);
+	}
+	qsort(s, rounds, sizeof(*s), cmp_long);
+	qsort(b, rounds, sizeof(*b), cmp_long);
+	TH_LOG("median longest preempt-off: %ld us (%zu MiB slots) vs %ld us (%zu MiB slot)",
+	       s[1], small >> 20, b[1], big >> 20);
+	EXPECT_LE(b[1], 2 * s[1]);
+}
+
 /* GUESTMAP_RESERVED="<size>@<phys>" names memory reserved by memmap=. */
 TEST(pfnmap_slot)
 {

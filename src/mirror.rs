@@ -12,16 +12,18 @@
 //! lock; that is the safety argument of the accesses in [`State::access`].
 
 use crate::{
-    ext::{debugfs, pfn, task},
+    ext::{
+        debugfs,
+        page_box::{PageBox, PageSlot},
+        pfn, task,
+    },
     policy::{Action, Event},
     pte::{self, index, span, GfnRange, Pte, LEVELS, TABLE_ENTRIES},
     refcount::{classify, Facts},
     uapi,
 };
 use core::fmt::Write;
-use kernel::{
-    alloc::flags::GFP_KERNEL_ACCOUNT, init::Zeroable, new_spinlock, prelude::*, sync::SpinLock,
-};
+use kernel::{init::Zeroable, new_spinlock, prelude::*, sync::SpinLock};
 
 /// Counts taken while walking the tree, folded into the statistics.
 #[derive(Default)]
@@ -90,9 +92,9 @@ impl Walk {
 /// An empty table taken out of the tree, held only to be dropped.
 #[allow(dead_code)]
 enum Dead {
-    Leaf(KBox<Leaf>),
-    L2(KBox<L2>),
-    L3(KBox<L3>),
+    Leaf(PageBox<Leaf>),
+    L2(PageBox<L2>),
+    L3(PageBox<L3>),
 }
 
 /// The tables one batch frees.  A batch frees only tables it visited, so
@@ -187,8 +189,8 @@ impl Table for Leaf {
 
 /// A directory table: 512 pointers to tables of the level below.
 #[derive(Zeroable)]
-struct Dir<T> {
-    next: [Option<KBox<T>>; TABLE_ENTRIES],
+struct Dir<T: Zeroable> {
+    next: [PageSlot<T>; TABLE_ENTRIES],
 }
 
 type L2 = Dir<Leaf>;
@@ -200,36 +202,36 @@ const _: () = assert!(core::mem::size_of::<Root>() == 4096);
 
 /// A table type that may be taken from [`Spare`].
 trait Child: Table {
-    fn spare(s: &mut Spare) -> &mut Option<KBox<Self>>;
-    fn dead(t: KBox<Self>) -> Dead;
+    fn spare(s: &mut Spare) -> &mut Option<PageBox<Self>>;
+    fn dead(t: PageBox<Self>) -> Dead;
 }
 
 impl Child for Leaf {
-    fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
+    fn spare(s: &mut Spare) -> &mut Option<PageBox<Self>> {
         &mut s.l1
     }
 
-    fn dead(t: KBox<Self>) -> Dead {
+    fn dead(t: PageBox<Self>) -> Dead {
         Dead::Leaf(t)
     }
 }
 
 impl Child for L2 {
-    fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
+    fn spare(s: &mut Spare) -> &mut Option<PageBox<Self>> {
         &mut s.l2
     }
 
-    fn dead(t: KBox<Self>) -> Dead {
+    fn dead(t: PageBox<Self>) -> Dead {
         Dead::L2(t)
     }
 }
 
 impl Child for L3 {
-    fn spare(s: &mut Spare) -> &mut Option<KBox<Self>> {
+    fn spare(s: &mut Spare) -> &mut Option<PageBox<Self>> {
         &mut s.l3
     }
 
-    fn dead(t: KBox<Self>) -> Dead {
+    fn dead(t: PageBox<Self>) -> Dead {
         Dead::L3(t)
     }
 }
@@ -274,14 +276,14 @@ impl<T: Child> Table for Dir<T> {
     }
 
     fn get(&self, gfn: u64) -> Pte {
-        match &self.next[index(gfn, Self::LEVEL)] {
+        match &*self.next[index(gfn, Self::LEVEL)] {
             Some(child) => child.get(gfn),
             None => Pte::NONE,
         }
     }
 
     fn set(&mut self, gfn: u64, pte: Pte, spare: &mut Spare, c: &mut Counts) -> Result<Pte> {
-        let slot = &mut self.next[index(gfn, Self::LEVEL)];
+        let slot = &mut *self.next[index(gfn, Self::LEVEL)];
         if slot.is_none() {
             if !pte.is_present() {
                 return Ok(Pte::NONE);
@@ -302,20 +304,20 @@ impl<T: Child> Table for Dir<T> {
 /// aligned to 512.
 #[derive(Default)]
 pub(crate) struct Spare {
-    l3: Option<KBox<L3>>,
-    l2: Option<KBox<L2>>,
-    l1: Option<KBox<Leaf>>,
+    l3: Option<PageBox<L3>>,
+    l2: Option<PageBox<L2>>,
+    l1: Option<PageBox<Leaf>>,
 }
 
 impl Spare {
     /// Allocates what is missing; sleeps.
     pub(crate) fn fill(&mut self) -> Result {
-        fn fill<T: Zeroable>(s: &mut Option<KBox<T>>) -> Result {
+        fn fill<T: Zeroable>(s: &mut Option<PageBox<T>>) -> Result {
             // Charged to the caller's memory cgroup, as KVM charges its
             // shadow pages: a process mirroring terabytes of zero pages
             // pays for the tables itself.
             if s.is_none() {
-                *s = Some(KBox::init(kernel::init::zeroed(), GFP_KERNEL_ACCOUNT)?);
+                *s = Some(PageBox::new_zeroed()?);
             }
             Ok(())
         }
@@ -360,7 +362,7 @@ pub(crate) struct CacheView {
 
 /// The mirror's state, under its lock.
 pub(crate) struct State {
-    root: KBox<Root>,
+    root: PageBox<Root>,
     stats: uapi::guestmap_stats,
     released: bool,
     caches: [CacheView; uapi::GUESTMAP_NR_CACHES as usize],
@@ -635,7 +637,7 @@ pub(crate) struct Mirror {
 impl Mirror {
     /// A mirror with an empty root table.
     pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
-        let root = KBox::init(kernel::init::zeroed(), GFP_KERNEL)?;
+        let root = PageBox::new_zeroed()?;
         let state = State {
             root,
             stats: uapi::guestmap_stats::default(),

@@ -26,6 +26,8 @@ void gm_mmdrop(struct mm_struct *mm);
 void gm_mmget(struct mm_struct *mm);
 bool gm_mmget_not_zero(struct mm_struct *mm);
 void gm_mmput(struct mm_struct *mm);
+void *gm_get_zeroed_page_account(void);
+void gm_free_page(void *addr);
 unsigned long gm_task_size(void);
 pid_t gm_current_tgid(void);
 void gm_cond_resched(void);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <linux/gfp.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 
@@ -32,6 +33,16 @@ bool gm_mmget_not_zero(struct mm_struct *mm)
 void gm_mmput(struct mm_struct *mm)
 {
 	mmput(mm);
+}
+
+void *gm_get_zeroed_page_account(void)
+{
+	return (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+}
+
+void gm_free_page(void *addr)
+{
+	free_page((unsigned long)addr);
 }
 
 unsigned long gm_task_size(void)
