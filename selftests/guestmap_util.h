@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #define PAGE		4096UL
 #define DEV_PATH	"/dev/guestmap"
@@ -72,6 +74,18 @@ static inline char *map_devmem(unsigned long phys, size_t len, int prot)
 	p = mmap(NULL, len, prot, MAP_SHARED, fd, phys);
 	close(fd);
 	return p;
+}
+
+/* Drops CAP_SYS_ADMIN from the effective set; 0 on success. */
+static inline int drop_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
 }
 
 #endif /* _GUESTMAP_UTIL_H */

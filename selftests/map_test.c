@@ -341,22 +341,34 @@ TEST_F(dev, pfns_only_for_cap_sys_admin)
 {
 	char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t pfn;
 	int status;
 	pid_t pid;
 
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 1;
+	pfn = pagemap_pfn(p);
+	ASSERT_NE(0, pfn);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		/*
+		 * A context opened with the privilege, then one opened
+		 * without: as for /proc/pid/pagemap, the opener's
+		 * credentials decide, once.
+		 */
 		struct guestmap_classify c;
-		int fd = open_dev();
+		int before = open_dev(), after;
 
-		/* setresuid() drops every capability of a root process. */
-		if (fd < 0 || setresuid(65534, 65534, 65534))
+		if (before < 0 || drop_cap_sys_admin())
 			_exit(2);
-		if (classify(fd, p, &c))
+		after = open_dev();
+		if (after < 0)
 			_exit(3);
+		if (classify(before, p, &c) || c.pfn != pfn)
+			_exit(4);
+		if (classify(after, p, &c))
+			_exit(5);
 		_exit(c.class == GUESTMAP_PFN_NORMAL && c.pfn == 0 ? 0 : 1);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

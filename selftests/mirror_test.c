@@ -813,16 +813,6 @@ TEST(deleting_a_slot_frees_its_tables)
 	munmap(buf, 8 * PAGE);
 }
 
-static void drop_cap_sys_admin(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	syscall(SYS_capget, &h, d);
-	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
-	syscall(SYS_capset, &h, d);
-}
-
 TEST_F(slot, pfns_only_for_cap_sys_admin)
 {
 	int status;
@@ -833,15 +823,25 @@ TEST_F(slot, pfns_only_for_cap_sys_admin)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		/* A new context in the child's own mm, then no privilege. */
-		int fd = open_dev();
+		/*
+		 * In the child's own mm: a context opened with the privilege,
+		 * then one opened without.  As for /proc/pid/pagemap, the
+		 * opener's credentials decide, once.
+		 */
+		int before = open_dev(), after;
 		uint64_t e;
 
-		if (fd < 0 || set_slot(fd, 0, 0, SLOT_GPA, self->len, self->buf) ||
-		    fault(fd, SLOT_GPA, self->len, 0))
+		if (before < 0 || set_slot(before, 0, 0, SLOT_GPA, self->len, self->buf) ||
+		    fault(before, SLOT_GPA, self->len, 0))
 			_exit(2);
 		drop_cap_sys_admin();
-		e = query1(fd, SLOT_GPA);
+		after = open_dev();
+		if (after < 0 || set_slot(after, 0, 0, SLOT_GPA, self->len, self->buf) ||
+		    fault(after, SLOT_GPA, self->len, 0))
+			_exit(3);
+		if (!(query1(before, SLOT_GPA) >> GUESTMAP_PAGE_PFN_SHIFT))
+			_exit(4);
+		e = query1(after, SLOT_GPA);
 		/* Present and classed, but no pfn. */
 		_exit(e == (GUESTMAP_PAGE_PRESENT |
 			    GUESTMAP_CLASS_PAGE << GUESTMAP_PAGE_CLASS_SHIFT) ? 0 : 1);

@@ -5,7 +5,7 @@
 
 use crate::{
     abi::{self, Command},
-    ext::{cred, debugfs, miscdevice::MiscDevice, mm, mm::Mm, pfn, task, trace},
+    ext::{debugfs, file::File, miscdevice::MiscDevice, mm, mm::Mm, pfn, task, trace},
     mirror::Mirror,
     refcount,
     slots::{self, SlotError},
@@ -35,6 +35,10 @@ pub(crate) struct Context {
     mm: ARef<Mm>,
     /// The mirror, shared with the memslots' notifiers.
     mirror: Arc<Mirror>,
+    /// Whether QUERY and CLASSIFY report pfns: the opener had
+    /// `CAP_SYS_ADMIN`.  PFNs locate kernel memory; as for
+    /// `/proc/pid/pagemap`, the file's opener decides, once.
+    show_pfn: bool,
     /// Memslots and fault state.  Faults sleep (they walk the CPU page
     /// tables), so they are serialised by a mutex, never by the mirror's
     /// spinlock; invalidations never take this.
@@ -114,10 +118,7 @@ impl Context {
                 }
                 let len = req.npages << crate::pte::PAGE_SHIFT;
                 let gfns = slots::aligned_gfns(req.gpa, len).ok_or(EINVAL)?;
-                // PFNs locate kernel memory: as in /proc/pid/pagemap, only
-                // for CAP_SYS_ADMIN.
-                let show_pfn = cred::capable_sys_admin();
-                vm::query(&self.mirror, gfns, req.entries, show_pfn)?;
+                vm::query(&self.mirror, gfns, req.entries, self.show_pfn)?;
             }
             Command::Classify => {
                 let mut req: uapi::guestmap_classify = read_arg(arg)?;
@@ -129,11 +130,7 @@ impl Context {
                     | flag(verdict.may_dirty, uapi::GUESTMAP_PFN_MAY_DIRTY)
                     | flag(user.pfnmap, uapi::GUESTMAP_PFN_MAPPED_PFNMAP)
                     | flag(facts.compound, uapi::GUESTMAP_PFN_COMPOUND);
-                req.pfn = if cred::capable_sys_admin() {
-                    user.pfn
-                } else {
-                    0
-                };
+                req.pfn = if self.show_pfn { user.pfn } else { 0 };
                 write_arg(arg, &req)?;
             }
             Command::Access => {
@@ -159,7 +156,7 @@ impl Context {
 impl MiscDevice for Context {
     type Ptr = Arc<Context>;
 
-    fn open() -> Result<Arc<Context>> {
+    fn open(file: &File) -> Result<Arc<Context>> {
         // A kernel thread has no address space to bind to.
         let mm = Mm::current().ok_or(EINVAL)?;
         let mirror = Arc::pin_init(Mirror::new()?, GFP_KERNEL)?;
@@ -174,6 +171,7 @@ impl MiscDevice for Context {
             try_pin_init!(Context {
                 mm,
                 mirror,
+                show_pfn: file.opener_has_sys_admin(),
                 vm <- new_mutex!(vm, "guestmap_vm"),
                 _stats_file: stats_file,
             }? Error),

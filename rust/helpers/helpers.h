@@ -18,6 +18,7 @@
 int gm_misc_register(const char *name, const struct file_operations *fops,
 		     struct miscdevice **out);
 void gm_misc_deregister(struct miscdevice *misc);
+bool gm_file_opener_sys_admin(const struct file *file);
 
 /* mm.c */
 struct mm_struct *gm_current_mm(void);

@@ -4,8 +4,10 @@
  * allocated and registered here.  The file operations, owner included, come
  * from Rust (rust/kernel/miscdevice.rs).
  */
+#include <linux/capability.h>
 #include <linux/miscdevice.h>
 #include <linux/slab.h>
+#include <linux/user_namespace.h>
 
 #include "helpers.h"
 
@@ -36,4 +38,10 @@ void gm_misc_deregister(struct miscdevice *misc)
 {
 	misc_deregister(misc);
 	kfree(misc);
+}
+
+/* What the file's opener may see: pfns, as /proc/pid/pagemap decides. */
+bool gm_file_opener_sys_admin(const struct file *file)
+{
+	return file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 }

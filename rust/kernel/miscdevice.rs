@@ -9,6 +9,7 @@
 //! part (`rust/helpers/misc.c`) allocates and registers it; the file
 //! operations are built here, from one template per [`MiscDevice`] type.
 
+use super::file::File;
 use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KBox},
@@ -40,9 +41,9 @@ pub(crate) trait MiscDevice: Sized {
     /// How the state is owned while the file is open.
     type Ptr: ForeignOwnable + Send + Sync;
 
-    /// Called for each `open()` of the device; the result lives as long as
-    /// the open file.
-    fn open() -> Result<Self::Ptr>;
+    /// Called for each `open()` of the device, with the file being opened;
+    /// the result lives as long as the open file.
+    fn open(file: &File) -> Result<Self::Ptr>;
 
     /// Called when the last reference to the open file goes away.  This may
     /// run in another task than `open()`, or in a kernel thread.
@@ -124,7 +125,8 @@ impl<T: MiscDevice> VTable<T> {
     ///
     /// Called by the VFS, through `misc_open()`, for a file being opened.
     unsafe extern "C" fn open(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
-        let ptr = match T::open() {
+        // SAFETY: the VFS passes a live file, which outlives this call.
+        let ptr = match T::open(unsafe { File::from_raw(file) }) {
             Ok(ptr) => ptr,
             Err(err) => return err.to_errno(),
         };

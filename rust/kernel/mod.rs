@@ -10,9 +10,9 @@
 //! The C shims these wrappers call live in `rust/helpers/`, declared in
 //! `rust/helpers/helpers.h`.
 
-pub(crate) mod cred;
 pub(crate) mod debugfs;
 pub(crate) mod export;
+pub(crate) mod file;
 pub(crate) mod map;
 pub(crate) mod miscdevice;
 pub(crate) mod mm;
