@@ -678,6 +678,54 @@ TEST_F(dev, pfnmap_memory_follows_mprotect)
 	munmap(p, 4 * PAGE);
 }
 
+#ifndef __NR_memfd_secret
+#define __NR_memfd_secret 447
+#endif
+
+/*
+ * Secret memory is removed from the kernel's direct map.  GUP refuses it;
+ * hmm_range_fault() does not, so the mirror installed it, and READ_GUEST
+ * then oopsed in memcpy() on the direct map with the mirror spinlock
+ * held (as did the pfn cache).  Every path that maps a frame for the
+ * kernel now refuses it; a copy through the user mapping is the
+ * process's own access, as for KVM's kvm_read_guest().
+ */
+TEST_F(dev, secret_memory_is_refused)
+{
+	int sfd = syscall(__NR_memfd_secret, 0);
+	struct guestmap_query q = { .gpa = GPA + PAGE, .npages = 1 };
+	struct guestmap_classify c;
+	uint64_t e = 0;
+	char buf[8];
+	char *p;
+
+	if (sfd < 0)
+		SKIP(return, "no memfd_secret() (%s)", strerror(errno));
+	ASSERT_EQ(0, ftruncate(sfd, 4 * PAGE));
+	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memcpy(p + PAGE, "hidden!", 8);
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, 4 * PAGE, p));
+	EXPECT_EQ(EFAULT, mirror_fault(self->fd, GPA, 4 * PAGE, 0));
+	EXPECT_EQ(EFAULT, guest_rw(self->fd, GPA + PAGE, buf, 8, 0));
+	EXPECT_EQ(EFAULT, guest_rw(self->fd, GPA + PAGE, "written", 8, 1));
+	EXPECT_EQ(EFAULT, cache_rw(self->fd, 7, 0, GPA + PAGE, buf, 8, NULL));
+	EXPECT_EQ(EFAULT, cache_rw(self->fd, 7, 1, GPA + PAGE, "written", 8, NULL));
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA + PAGE, buf, 8, 0, NULL));
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_MAP_WRITE, GPA + PAGE, "written",
+			      8, 0, NULL));
+	EXPECT_EQ(EFAULT, classify(self->fd, p + PAGE, &c));
+	q.entries = (uintptr_t)&e;
+	ASSERT_EQ(0, ioctl(self->fd, GUESTMAP_QUERY, &q));
+	EXPECT_EQ(0, e);
+	ASSERT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_READ, GPA + PAGE, buf, 8, 0, NULL));
+	EXPECT_EQ(0, memcmp(buf, "hidden!", 8));
+	EXPECT_EQ(0, memcmp(p + PAGE, "hidden!", 8));
+	ASSERT_EQ(0, set_slot(self->fd, 0, 0, 0, NULL));
+	munmap(p, 4 * PAGE);
+	close(sfd);
+}
+
 TEST_F(dev, access_fsdax_memory)
 {
 	const char *dir = "/tmp/guestmap-dax2";

@@ -13,6 +13,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
+#include <uapi/linux/magic.h>
 
 #include "helpers.h"
 
@@ -103,6 +104,18 @@ static int gm_walk_pfnmap(struct vm_area_struct *vma, unsigned long start,
 	return 0;
 }
 
+/*
+ * Secret memory (memfd_secret()) is removed from the kernel's direct map:
+ * reading it through a mirror entry would fault.  GUP refuses it, and so
+ * must the mirror; hmm_range_fault() does not.  vma_is_secretmem() is not
+ * exported, but its files live on the secretmem pseudo-filesystem.
+ */
+static bool gm_vma_is_secretmem(struct vm_area_struct *vma)
+{
+	return vma->vm_file &&
+	       file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC;
+}
+
 static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 		       unsigned long end, bool write, void *owner,
 		       unsigned long seq, u64 *out)
@@ -162,7 +175,9 @@ int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
 			break;
 		}
 		next = min(end, vma->vm_end);
-		if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+		if (gm_vma_is_secretmem(vma))
+			ret = -EFAULT;
+		else if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 			ret = gm_walk_pfnmap(vma, addr, next, write, o);
 		else
 			ret = gm_walk_hmm(mni, addr, next, write, owner, seq, o);
