@@ -1107,6 +1107,49 @@ TEST_F(dev, random_arguments_are_refused_cleanly)
 }
 
 /*
+ * The same device-dax memory through /dev/mem: a VM_PFNMAP mapping of the
+ * pages of a compound ZONE_DEVICE folio, whose tail pages have refcount 0.
+ * Mapping them used to take a reference (kvm_try_get_pfn() style), which
+ * get_page_unless_zero() refused on every try: MAP_READ, MAP_WRITE and
+ * CMPXCHG returned EAGAIN forever.  Since Linux 6.13 KVM takes no
+ * reference on a PFNMAP'd page, and neither does guestmap: the memslot's
+ * notifier guards the access.
+ */
+static void pfnmap_of_refcount_zero_pages(struct __test_metadata *_metadata,
+					  int fd, char *dax, size_t len)
+{
+	uint64_t pfn = pagemap_pfn(dax), old;
+	struct guestmap_classify c;
+	char buf[8];
+	uint32_t via;
+	char *p;
+
+	ASSERT_NE(0, pfn);
+	p = map_devmem(pfn * PAGE, len, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, p);
+	memcpy(dax + 5 * PAGE, "tail p5", 8);
+	ASSERT_EQ(0, classify(fd, p + 5 * PAGE, &c));
+	EXPECT_EQ(GUESTMAP_PFN_DEVICE_GENERIC, c.class);
+	EXPECT_EQ(REF | PFNMAP | COMPOUND, c.flags);
+	ASSERT_EQ(0, set_slot(fd, 0, GPA, len, p));
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_MAP_READ, GPA + 5 * PAGE, buf, 8, 0, &via));
+	EXPECT_EQ(GUESTMAP_VIA_REMAP, via);
+	EXPECT_EQ(0, memcmp(buf, "tail p5", 8));
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_MAP_WRITE, GPA + 6 * PAGE, "tail p6", 8, 0, &via));
+	EXPECT_EQ(0, memcmp(dax + 6 * PAGE, "tail p6", 8));
+	old = *(uint64_t *)(dax + 7 * PAGE);
+	ASSERT_EQ(0, cmpxchg(fd, GPA + 7 * PAGE, &old, 0x7a11));
+	EXPECT_EQ(0x7a11, *(uint64_t *)(dax + 7 * PAGE));
+	ASSERT_EQ(0, cache_rw(fd, 6, 0, GPA + 5 * PAGE, buf, 8, &via));
+	EXPECT_EQ(0, memcmp(buf, "tail p5", 8));
+	/* Unmapped: the notifier tells every path. */
+	ASSERT_EQ(0, munmap(p, len));
+	EXPECT_EQ(EFAULT, acc(fd, GUESTMAP_ACCESS_MAP_READ, GPA + 5 * PAGE, buf, 8, 0, &via));
+	EXPECT_EQ(EFAULT, cache_rw(fd, 6, 0, GPA + 5 * PAGE, buf, 8, &via));
+	ASSERT_EQ(0, set_slot(fd, 0, 0, 0, NULL));
+}
+
+/*
  * device-dax: the pmem namespace reconfigured with ndctl (and put back as
  * fsdax afterwards), mapped from /dev/dax0.0.  Last, since it takes
  * /dev/pmem0 away while it runs.  Reconfiguring twice is slow under TCG,
@@ -1133,6 +1176,7 @@ TEST_F_TIMEOUT(dev, device_dax_is_refcounted_and_maps_like_ram, 180)
 	EXPECT_EQ(REF, c.flags & ~COMPOUND);
 	EXPECT_EQ(pagemap_pfn(p + PAGE), c.pfn);
 	round_trips(_metadata, self->fd, p, GUESTMAP_VIA_PAGE);
+	pfnmap_of_refcount_zero_pages(_metadata, self->fd, p, len);
 	munmap(p, len);
 	close(dfd);
 	EXPECT_EQ(0, system("ndctl create-namespace -f -e namespace0.0 -m fsdax >/dev/null"));

@@ -3,15 +3,20 @@
 //! Guest memory the ways a hypervisor reaches it, by gpa:
 //!
 //! * [`GuestPage`], like `kvm_vcpu_map()`/`kvm_vcpu_unmap()`: the page is
-//!   pinned and kmapped if it has a `struct page`, memremapped if not;
-//!   unmapping marks it dirty only where `src/refcount.rs` allows;
+//!   pinned if it has a `struct page` GUP can pin; a bare pfn of a
+//!   `VM_PFNMAP`/`VM_IO` mapping is mapped without a reference (as KVM
+//!   since Linux 6.13) and guarded by the memslot's MMU notifier instead;
+//!   unmapping marks a pinned page dirty only where `src/refcount.rs`
+//!   allows;
 //! * [`read`]/[`write`], like `kvm_read_guest()`: a copy through the user
 //!   mapping, no kernel mapping at all;
 //! * [`GuestPage::cmpxchg_u64`], like `emulator_cmpxchg_emulated()`;
 //! * pfn caches (`src/pfncache.rs`), like `gfn_to_pfn_cache`.
 
 use crate::{
-    ext::map::HostMap,
+    ext::{map::HostMap, mmu_notifier::Seq},
+    memslot::Memslot,
+    mirror::{Mirror, StateGuard},
     pte::{GfnRange, PAGE_SHIFT},
     refcount::{classify, Facts},
     slots::SlotDesc,
@@ -19,46 +24,98 @@ use crate::{
 use kernel::{page::PAGE_SIZE, prelude::*, uaccess::UserSlice};
 
 /// A guest frame mapped into the kernel.
-pub(crate) struct GuestPage {
+///
+/// What keeps the frame the guest's while it is used:
+///
+/// * a pinned page: the pin, whatever user space does (munmap, mremap,
+///   fork, exit) and whatever the memslot does (deleted, re-created);
+/// * a bare pfn: the memslot's notifier.  `seq` is read before the pfn is
+///   looked up, and every access runs under the mirror lock after checking
+///   that no invalidation of the slot ran since (munmap, mremap, mprotect,
+///   exit all invalidate first, under that lock).  The slot cannot be
+///   deleted meanwhile: `'a` borrows it from the slot table, which only
+///   the context mutex holder changes.
+pub(crate) struct GuestPage<'a> {
     map: HostMap,
+    guard: Option<(&'a Memslot, Seq)>,
 }
 
-impl GuestPage {
+impl<'a> GuestPage<'a> {
     /// Maps guest frame `gfn` of `slot`, for writing if `write`; a write
     /// mapping of a READONLY slot is `EPERM`.
-    pub(crate) fn map(slot: &SlotDesc, gfn: u64, write: bool) -> Result<GuestPage> {
-        if write && slot.readonly {
+    pub(crate) fn map(slot: &'a Memslot, gfn: u64, write: bool) -> Result<GuestPage<'a>> {
+        let desc = slot.data().desc();
+        if write && desc.readonly {
             return Err(EPERM);
         }
         let gfns = GfnRange {
             start: gfn,
             end: gfn + 1,
         };
-        if !slot.map.contains(gfns) {
+        if !desc.map.contains(gfns) {
             return Err(ENOENT);
         }
-        let map = HostMap::new(slot.map.gfn_to_hva(gfn), write)?;
-        Ok(GuestPage { map })
+        let seq = slot.read_begin();
+        let map = HostMap::new(desc.map.gfn_to_hva(gfn), write)?;
+        let guard = (!map.is_pinned()).then_some((slot, seq));
+        Ok(GuestPage { map, guard })
     }
 
-    /// Whether the page is reached through `memremap()`.
+    /// Whether the page is reached through a mapping of its bare pfn.
     pub(crate) fn is_remapped(&self) -> bool {
         self.map.is_remapped()
     }
 
+    /// For a bare pfn, the mirror lock, held with the frame still the one
+    /// looked up; `EAGAIN` if an invalidation ran since (map again).
+    fn check<'m>(&self, mirror: &'m Mirror) -> Result<Option<StateGuard<'m>>> {
+        match self.guard {
+            None => Ok(None),
+            Some((slot, seq)) => {
+                let state = mirror.lock();
+                if slot.read_retry(seq) {
+                    return Err(EAGAIN);
+                }
+                Ok(Some(state))
+            }
+        }
+    }
+
     /// Copies bytes `off..off + buf.len()` of the page into `buf`.
-    pub(crate) fn read(&self, off: usize, buf: &mut [u8]) -> Result {
-        self.map.read(off, buf)
+    pub(crate) fn read(&self, mirror: &Mirror, off: usize, buf: &mut [u8]) -> Result {
+        let _guard = self.check(mirror)?;
+        // SAFETY: pinned, or the mirror lock is held with no invalidation
+        // of the slot since before the lookup (see the type's comment).
+        #[allow(unsafe_code)]
+        unsafe {
+            self.map.read(off, buf)
+        }
     }
 
     /// Copies `buf` to `off`.
-    pub(crate) fn write(&self, off: usize, buf: &[u8]) -> Result {
-        self.map.write(off, buf)
+    pub(crate) fn write(&self, mirror: &Mirror, off: usize, buf: &[u8]) -> Result {
+        let _guard = self.check(mirror)?;
+        // SAFETY: as for `read`.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.map.write(off, buf)
+        }
     }
 
     /// Atomic compare-exchange of the u64 at `off`; the value found.
-    pub(crate) fn cmpxchg_u64(&self, off: usize, old: u64, new: u64) -> Result<u64> {
-        self.map.cmpxchg_u64(off, old, new)
+    pub(crate) fn cmpxchg_u64(
+        &self,
+        mirror: &Mirror,
+        off: usize,
+        old: u64,
+        new: u64,
+    ) -> Result<u64> {
+        let _guard = self.check(mirror)?;
+        // SAFETY: as for `read`.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.map.cmpxchg_u64(off, old, new)
+        }
     }
 
     /// Unmaps; `dirty` asks for the page to be marked dirty, which is

@@ -209,17 +209,24 @@ impl Vm {
                 if write {
                     user().reader().read_slice(buf)?;
                 }
-                let page = GuestPage::map(desc, gfns.start, write)?;
-                req.via = via(&page);
-                let ret = if write {
-                    page.write(off, buf)
-                } else {
-                    page.read(off, buf)
-                };
-                // A write the kernel made must never be lost to reclaim:
-                // it dirties the page whatever the flag says.
-                page.unmap((write && ret.is_ok()) || dirty);
-                ret?;
+                let mut tries = 0;
+                loop {
+                    let page = GuestPage::map(slot, gfns.start, write)?;
+                    let ret = if write {
+                        page.write(mirror, off, buf)
+                    } else {
+                        page.read(mirror, off, buf)
+                    };
+                    if raced(&ret, &mut tries)? {
+                        continue;
+                    }
+                    req.via = via(&page);
+                    // A write the kernel made must never be lost to
+                    // reclaim: it dirties the page whatever the flag says.
+                    page.unmap((write && ret.is_ok()) || dirty);
+                    ret?;
+                    break;
+                }
                 if !write {
                     user().writer().write_slice(buf)?;
                 }
@@ -228,12 +235,19 @@ impl Vm {
                 if len != 8 || off % 8 != 0 {
                     return Err(EINVAL);
                 }
-                let page = GuestPage::map(desc, gfns.start, true)?;
-                req.via = via(&page);
-                let found = page.cmpxchg_u64(off, req.old, req.new);
-                let swapped = found.as_ref().is_ok_and(|f| *f == req.old);
-                page.unmap(swapped || dirty);
-                req.old = found?;
+                let mut tries = 0;
+                loop {
+                    let page = GuestPage::map(slot, gfns.start, true)?;
+                    let found = page.cmpxchg_u64(mirror, off, req.old, req.new);
+                    if raced(&found, &mut tries)? {
+                        continue;
+                    }
+                    req.via = via(&page);
+                    let swapped = found.as_ref().is_ok_and(|f| *f == req.old);
+                    page.unmap(swapped || dirty);
+                    req.old = found?;
+                    break;
+                }
             }
             uapi::GUESTMAP_ACCESS_CACHE_READ | uapi::GUESTMAP_ACCESS_CACHE_WRITE => {
                 if !one_page {
@@ -290,7 +304,6 @@ impl Vm {
             ..
         } = self;
         let slot = Self::find(slots, gfns)?;
-        let desc = slot.data().desc();
         let off = (req.gpa as usize) & (PAGE_SIZE - 1);
         let mut word = [0u8; 8];
         let start = map::ktime_ns();
@@ -303,9 +316,15 @@ impl Vm {
             }
             match req.op {
                 uapi::GUESTMAP_ACCESS_MAP_READ => {
-                    let page = GuestPage::map(desc, gfns.start, false)?;
-                    page.read(off, &mut word)?;
-                    page.unmap(false);
+                    let mut tries = 0;
+                    loop {
+                        let page = GuestPage::map(slot, gfns.start, false)?;
+                        let ret = page.read(mirror, off, &mut word);
+                        page.unmap(false);
+                        if !raced(&ret, &mut tries)? {
+                            break ret?;
+                        }
+                    }
                 }
                 uapi::GUESTMAP_ACCESS_CACHE_READ => {
                     let res = caches.get_mut(req.cache as usize).ok_or(EINVAL)?;
@@ -452,13 +471,13 @@ fn access_one(
         let pte = mirror.lock().get(gfn);
         if pte.is_present() && (pte.is_writable() || !write) {
             let ret = if pte.class() == Some(PfnClass::PfnMap) {
-                // memremap() and memunmap() sleep: map first, then check
-                // under the lock that the entry still names the frame, and
-                // unmap after unlocking.
+                // Mapping sleeps: map first, then check under the lock
+                // that the entry still names the frame, and unmap after
+                // unlocking.
                 let map = Remap::new(pte.pfn())?;
-                let state = mirror.lock();
-                let ret = state.access_remapped(gfn, &map, off, acc_of(write, buf));
-                drop(state);
+                let ret = mirror
+                    .lock()
+                    .access_remapped(gfn, &map, off, acc_of(write, buf));
                 drop(map);
                 ret
             } else {
@@ -472,6 +491,26 @@ fn access_one(
         fault_in(slot, mirror, ahead, write, spare, walk)?;
     }
     Err(EAGAIN)
+}
+
+/// Whether an access of a bare pfn's mapping raced an invalidation
+/// (`EAGAIN`), so that the page must be mapped again: a retry that can
+/// succeed is the kernel's to make, not user space's.  Gives up with
+/// `EINTR` on a fatal signal and `EAGAIN` after [`MAX_ACCESS_TRIES`].
+fn raced<T>(ret: &Result<T>, tries: &mut u32) -> Result<bool> {
+    match ret {
+        Err(e) if *e == EAGAIN => {
+            *tries += 1;
+            if *tries >= MAX_ACCESS_TRIES {
+                return Err(EAGAIN);
+            }
+            if kernel::current!().signal_pending() {
+                return Err(EINTR);
+            }
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 fn acc_of(write: bool, buf: &mut [u8]) -> Access<'_> {
@@ -510,7 +549,7 @@ fn zerocopy(words: &[u64; 64]) -> [u8; 512] {
     out
 }
 
-fn via(page: &GuestPage) -> u32 {
+fn via(page: &GuestPage<'_>) -> u32 {
     if page.is_remapped() {
         uapi::GUESTMAP_VIA_REMAP
     } else {

@@ -58,9 +58,11 @@ int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
 		   unsigned long seq, u64 *out);
 void gm_frame_copy(void *dst, const void *src, size_t len);
 void gm_pfn_mark_dirty(unsigned long pfn);
-void *gm_memremap_pfn(unsigned long pfn);
-void gm_memunmap(void *addr);
 void *gm_pfn_to_kva(unsigned long pfn);
+
+/* frame.c */
+int gm_frame_map(unsigned long pfn, void **kva, bool *aliased);
+void gm_frame_unmap(void *kva, bool aliased);
 
 /* pfn.c */
 
@@ -88,15 +90,15 @@ struct gm_map {
 	void *kva;		/* kernel address of the page */
 	unsigned long pfn;
 	struct page *page;	/* pinned (FOLL_PIN), or NULL */
-	struct page *ref;	/* a pfnmap page with a reference, or NULL */
 	u32 flags;		/* GM_MAP_* */
 	u32 facts;		/* gm_pfn_facts(pfn), read while held */
 	u64 reserved;
 };
 
 #define GM_MAP_PINNED	BIT(0)	/* a pinned page, by its direct map */
-#define GM_MAP_REMAPPED	BIT(1)	/* memremap() of the pfn */
+#define GM_MAP_REMAPPED	BIT(1)	/* gm_frame_map() of a bare pfn */
 #define GM_MAP_WRITABLE	BIT(2)
+#define GM_MAP_ALIASED	BIT(3)	/* gm_frame_map() made a vmap() alias */
 
 int gm_map_hva(unsigned long hva, bool write, struct gm_map *m);
 void gm_unmap(struct gm_map *m, bool dirty);

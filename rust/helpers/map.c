@@ -9,10 +9,20 @@
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 
-#include <guestmap/pfn.h>
-
 #include "helpers.h"
 
+/*
+ * The pfn a VM_PFNMAP/VM_IO mapping has at @addr, faulting it in (or
+ * making it writable) as hva_to_pfn_remapped() does.  No reference is
+ * taken, as since Linux 6.13 ("KVM: Stop grabbing references to PFNMAP'd
+ * pages"): a PFNMAP'd page need not be refcounted at all (a THP tail, a
+ * non-compound higher-order page, device memory), and trying to take one
+ * made such pages fail forever.  The caller protects its use with the
+ * memslot's MMU notifier instead.
+ *
+ * -EAGAIN if the mmap lock was dropped (the vma may have changed): the
+ * caller looks it up again.
+ */
 static int gm_follow_pfnmap(struct vm_area_struct *vma, unsigned long addr,
 			    bool write, struct gm_map *m)
 {
@@ -27,28 +37,17 @@ static int gm_follow_pfnmap(struct vm_area_struct *vma, unsigned long addr,
 		int ret;
 
 		if (!follow_pfnmap_start(&args)) {
-			if (args.writable || !write) {
+			bool ok = args.writable || !write;
+
+			if (ok) {
 				m->pfn = args.pfn;
 				m->facts = gm_pfn_facts(args.pfn);
 				if (args.writable)
 					m->flags |= GM_MAP_WRITABLE;
-				/*
-				 * As kvm_try_get_pfn(): hold a reference on a
-				 * refcounted page, so it outlives the mapping.
-				 */
-				if (kvm_is_refcounted_pfn(args.pfn)) {
-					struct page *page = pfn_to_page(args.pfn);
-
-					if (!get_page_unless_zero(page)) {
-						follow_pfnmap_end(&args);
-						return -EAGAIN;
-					}
-					m->ref = page;
-				}
-				follow_pfnmap_end(&args);
-				return 0;
 			}
 			follow_pfnmap_end(&args);
+			if (ok)
+				return 0;
 		}
 		ret = fixup_user_fault(vma->vm_mm, addr,
 				       write ? FAULT_FLAG_WRITE : 0, &unlocked);
@@ -65,9 +64,10 @@ int gm_map_hva(unsigned long hva, bool write, struct gm_map *m)
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	struct page *page;
+	bool aliased;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct gm_map) != 48);
+	BUILD_BUG_ON(sizeof(struct gm_map) != 40);
 	memset(m, 0, sizeof(*m));
 	ret = pin_user_pages_fast(hva & PAGE_MASK, 1, write ? FOLL_WRITE : 0,
 				  &page);
@@ -85,24 +85,30 @@ int gm_map_hva(unsigned long hva, bool write, struct gm_map *m)
 		return 0;
 	}
 
-	/* GUP refuses VM_IO and VM_PFNMAP: as hva_to_pfn_remapped(). */
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	vma = vma_lookup(mm, hva);
-	if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)))
-		ret = ret < 0 ? ret : -EFAULT;
-	else
-		ret = gm_follow_pfnmap(vma, hva & PAGE_MASK, write, m);
-	mmap_read_unlock(mm);
+	/*
+	 * GUP refuses VM_IO and VM_PFNMAP: as hva_to_pfn_remapped().  A fault
+	 * that drops the mmap lock is retried, with the vma looked up again,
+	 * for as long as no fatal signal is pending: that is a retry that can
+	 * succeed, which user space could not tell from one that cannot.
+	 */
+	do {
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		vma = vma_lookup(mm, hva);
+		if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+			ret = ret < 0 && ret != -EAGAIN ? ret : -EFAULT;
+		else
+			ret = gm_follow_pfnmap(vma, hva & PAGE_MASK, write, m);
+		mmap_read_unlock(mm);
+		if (ret == -EAGAIN && fatal_signal_pending(current))
+			return -EINTR;
+	} while (ret == -EAGAIN);
 	if (ret)
 		return ret;
-	m->kva = memremap(PFN_PHYS(m->pfn), PAGE_SIZE, MEMREMAP_WB);
-	if (!m->kva) {
-		if (m->ref)
-			put_page(m->ref);
-		return -EFAULT;
-	}
-	m->flags |= GM_MAP_REMAPPED;
+	ret = gm_frame_map(m->pfn, &m->kva, &aliased);
+	if (ret)
+		return ret;
+	m->flags |= GM_MAP_REMAPPED | (aliased ? GM_MAP_ALIASED : 0);
 	return 0;
 }
 
@@ -112,12 +118,11 @@ void gm_unmap(struct gm_map *m, bool dirty)
 		unpin_user_pages_dirty_lock(&m->page, 1, dirty);
 		return;
 	}
-	memunmap(m->kva);
-	if (m->ref) {
-		if (dirty)
-			set_page_dirty_lock(m->ref);
-		put_page(m->ref);
-	}
+	/*
+	 * A bare pfn held no reference and belongs to whoever mapped it, so
+	 * its flags are left alone, as KVM leaves them.
+	 */
+	gm_frame_unmap(m->kva, m->flags & GM_MAP_ALIASED);
 }
 
 u64 gm_cmpxchg64(void *p, u64 old, u64 new)

@@ -213,15 +213,6 @@ void gm_pfn_mark_dirty(unsigned long pfn)
 	folio_mark_dirty(page_folio(pfn_to_page(pfn)));
 }
 
-void *gm_memremap_pfn(unsigned long pfn)
-{
-	return memremap(PFN_PHYS(pfn), PAGE_SIZE, MEMREMAP_WB);
-}
-
-void gm_memunmap(void *addr)
-{
-	memunmap(addr);
-}
 
 /* The direct-map address of a pfn with a struct page (no highmem here). */
 void *gm_pfn_to_kva(unsigned long pfn)

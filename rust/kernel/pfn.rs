@@ -22,8 +22,8 @@ extern "C" {
         facts: *mut u32,
         pfnmap: *mut bool,
     ) -> c_int;
-    fn gm_memremap_pfn(pfn: c_ulong) -> *mut c_void;
-    fn gm_memunmap(addr: *mut c_void);
+    fn gm_frame_map(pfn: c_ulong, kva: *mut *mut c_void, aliased: *mut bool) -> c_int;
+    fn gm_frame_unmap(kva: *mut c_void, aliased: bool);
     fn gm_pfn_to_kva(pfn: c_ulong) -> *mut c_void;
     fn gm_frame_copy(dst: *mut c_void, src: *const c_void, len: usize);
     fn gm_pfn_mark_dirty(pfn: c_ulong);
@@ -109,29 +109,41 @@ fn check(off: usize, len: usize) -> Result {
     Ok(())
 }
 
-/// A write-back mapping of one page frame of any kind, made with
-/// `memremap()`: frames with no `struct page`, or outside the direct map,
-/// are reached this way.
+/// A write-back kernel mapping of one page frame named only by its pfn,
+/// as a `VM_PFNMAP`/`VM_IO` mapping hands them out (`gm_frame_map()`):
+///
+/// * RAM with a `struct page` is mapped through a `vmap()` alias of its
+///   own, never through the direct map, which need not map it (secret
+///   memory, a free page DEBUG_PAGEALLOC unmapped) and can stop mapping it
+///   at any time, since the page is not ours; a page the direct map lacks
+///   when it is looked up is refused (`EFAULT`), as `/dev/mem`'s `read()`
+///   refuses it;
+/// * anything else (RAM the kernel never took, reserved RAM, device
+///   memory) through `memremap()`.
 ///
 /// # Invariants
 ///
-/// `addr` is a live `memremap()` mapping of `PAGE_SIZE` bytes.
+/// `addr` is a live mapping of `PAGE_SIZE` bytes of `pfn` made by
+/// `gm_frame_map()`, which said whether it is an alias (`aliased`).
 pub(crate) struct Remap {
     addr: *mut u8,
     pfn: u64,
+    aliased: bool,
 }
 
 impl Remap {
     /// Maps `pfn`; sleeps.  Making the mapping touches no memory.
     pub(crate) fn new(pfn: u64) -> Result<Remap> {
-        // SAFETY: memremap() checks the range itself and touches nothing.
-        let addr = unsafe { gm_memremap_pfn(pfn as c_ulong) };
-        if addr.is_null() {
-            return Err(ENOMEM);
-        }
+        let mut addr = core::ptr::null_mut();
+        let mut aliased = false;
+        // SAFETY: the helper checks the pfn itself and touches no memory;
+        // the out pointers are valid locals.
+        to_result(unsafe { gm_frame_map(pfn as c_ulong, &mut addr, &mut aliased) })?;
+        // INVARIANT: the helper succeeded, so `addr` maps the frame.
         Ok(Remap {
             addr: addr.cast(),
             pfn,
+            aliased,
         })
     }
 
@@ -175,8 +187,9 @@ unsafe impl Send for Remap {}
 
 impl Drop for Remap {
     fn drop(&mut self) {
-        // SAFETY: `addr` came from memremap() (type invariants).
-        unsafe { gm_memunmap(self.addr.cast()) };
+        // SAFETY: `addr` came from `gm_frame_map()`, which said whether it
+        // is an alias (type invariants), and is not used again.
+        unsafe { gm_frame_unmap(self.addr.cast(), self.aliased) };
     }
 }
 
