@@ -42,6 +42,8 @@ mod pte;
 #[forbid(unsafe_code)]
 mod refcount;
 #[forbid(unsafe_code)]
+mod remaps;
+#[forbid(unsafe_code)]
 mod slots;
 #[forbid(unsafe_code)]
 mod vm;

@@ -12,7 +12,6 @@ use crate::{
         map,
         mm::Mm,
         mmu_notifier::{CpuPte, WALK_MAX},
-        pfn::Remap,
         task, trace,
     },
     guest::{self, GuestPage},
@@ -21,6 +20,7 @@ use crate::{
     pfncache::{self, CacheRes},
     policy::Action,
     pte::{GfnRange, PfnClass, Pte, PAGE_SHIFT, TABLE_ENTRIES},
+    remaps::Remaps,
     slots::{self, Change, SlotDesc, SlotError},
     uapi,
 };
@@ -51,6 +51,7 @@ pub(crate) struct Vm {
     walk: KBox<[CpuPte; WALK_MAX]>,
     bounce: KBox<[u8; PAGE_SIZE]>,
     caches: [CacheRes; uapi::GUESTMAP_NR_CACHES as usize],
+    remaps: Remaps,
 }
 
 impl Vm {
@@ -62,6 +63,7 @@ impl Vm {
             walk: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
             bounce: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
             caches: Default::default(),
+            remaps: Remaps::default(),
         })
     }
 
@@ -107,6 +109,7 @@ impl Vm {
             for (i, res) in self.caches.iter_mut().enumerate() {
                 pfncache::trim(mirror, res, i);
             }
+            self.remaps.clear();
         }
     }
 
@@ -142,6 +145,7 @@ impl Vm {
             spare,
             walk,
             bounce,
+            remaps,
             ..
         } = self;
         let slot = Self::find(slots, gfns)?;
@@ -164,7 +168,9 @@ impl Vm {
                 start: gfn,
                 end: gfns.end.min((gfn | (TABLE_ENTRIES as u64 - 1)) + 1),
             };
-            access_one(slot, mirror, gfn, off, buf, write, ahead, spare, walk)?;
+            access_one(
+                slot, mirror, gfn, off, buf, write, ahead, spare, walk, remaps,
+            )?;
             if !write {
                 user().writer().write_slice(buf)?;
             }
@@ -466,20 +472,18 @@ fn access_one(
     ahead: GfnRange,
     spare: &mut Spare,
     walk: &mut [CpuPte; WALK_MAX],
+    remaps: &mut Remaps,
 ) -> Result {
     for _ in 0..MAX_ACCESS_TRIES {
         let pte = mirror.lock().get(gfn);
         if pte.is_present() && (pte.is_writable() || !write) {
             let ret = if pte.class() == Some(PfnClass::PfnMap) {
-                // Mapping sleeps: map first, then check under the lock
-                // that the entry still names the frame, and unmap after
-                // unlocking.
-                let map = Remap::new(pte.pfn())?;
-                let ret = mirror
+                // Mapping sleeps: map (or reuse) first, then check under
+                // the lock that the entry still names the frame.
+                let map = remaps.get(pte.pfn())?;
+                mirror
                     .lock()
-                    .access_remapped(gfn, &map, off, acc_of(write, buf));
-                drop(map);
-                ret
+                    .access_remapped(gfn, map, off, acc_of(write, buf))
             } else {
                 mirror.lock().access(gfn, off, acc_of(write, buf))
             };
