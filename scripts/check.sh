@@ -138,6 +138,24 @@ else
 		fi
 	fi
 	grep -h 'VM finished in' "$log/vm.log" | sed 's/^/# /'
+
+	# RAM through /dev/mem needs a boot of its own (GM_DEVMEM_APPEND).
+	"$GM_ROOT/scripts/vm-run" --module --append "$GM_DEVMEM_APPEND" \
+		-- "selftests/run_vm_tests.sh devmem" \
+		>"$log/vm-devmem.tap" 2>"$log/vm-devmem.log"
+	vm_status=$?
+	from_tap "vm-devmem: " "$log/vm-devmem.tap"
+	if grep -q 'kernel log NOT clean\|VM timed out\|VM ended early' "$log/vm-devmem.log"; then
+		tap "not ok" "vm-devmem: guest kernel log clean, VM finished"
+		sed 's/^/# /' "$log/vm-devmem.log"
+	else
+		tap ok "vm-devmem: guest kernel log clean, VM finished"
+		if [ $vm_status != 0 ] && ! grep -q '^not ok' "$log/vm-devmem.tap"; then
+			tap "not ok" "vm-devmem: selftests exit status ($vm_status)"
+			tail -n 40 "$log/vm-devmem.tap" | sed 's/^/# /'
+		fi
+	fi
+	grep -h 'VM finished in' "$log/vm-devmem.log" | sed 's/^/# /'
 fi
 
 echo "# make check took $(($(date +%s) - start)) s"

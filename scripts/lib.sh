@@ -100,3 +100,9 @@ gm_kdir() {
 #   numa=fake=2            two nodes, for migration
 GM_TEST_APPEND='mem=1920M memmap=4M$0x6c000000 memmap=64M!0x70000000 numa=fake=2'
 GM_TEST_ENV='GUESTMAP_RESERVED=0x400000@0x6c000000 GUESTMAP_HIDDEN=0x8000000@0x78000000'
+
+# A second boot for selftests/devmem_test, which maps RAM through /dev/mem:
+#   nopat             x86 PAT refuses RAM through /dev/mem otherwise
+#                     (the test kernel has STRICT_DEVMEM off)
+#   movablecore=256M  memory blocks that can be offlined
+GM_DEVMEM_APPEND='nopat movablecore=256M'

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs every kselftest binary in the test VM, one TAP stream after the
-# other.  scripts/check.sh boots the VM with the memory the tests need
+# other; with "devmem", only selftests/devmem_test (its own boot).  scripts/check.sh boots the VM with the memory the tests need
 # ($GM_TEST_APPEND in scripts/lib.sh) and tells them where it is
 # ($GM_TEST_ENV): GUESTMAP_RESERVED (memmap=$ RAM) and GUESTMAP_HIDDEN
 # (RAM above mem=), as <size>@<physical address>.  Tests without them skip.
@@ -10,6 +10,14 @@
 dir=$(dirname "$0")
 export GUESTMAP_RESERVED GUESTMAP_HIDDEN
 status=0
+
+# "devmem": the tests of RAM through /dev/mem, in their own boot
+# (GM_DEVMEM_APPEND in scripts/lib.sh).
+if [ "${1:-}" = devmem ]; then
+	modprobe kvm && insmod "$dir/kmod/gm_kvm_probe.ko" ||
+		echo "# gm_kvm_probe not loaded: its checks are left out"
+	exec "$dir/devmem_test"
+fi
 
 # Swap, for the tests that swap guest memory out and in: a zram device
 # (CONFIG_ZRAM=y), compressed RAM, so nothing reaches the host's disk.

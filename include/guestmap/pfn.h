@@ -14,9 +14,14 @@
  *	refcounted and not PG_reserved, and not the zero page.
  *	ZONE_DEVICE pages are PG_reserved in 6.12, so never.
  *
- * The caller must keep the pfn's page from changing identity (hold a
- * reference, or be protected by an MMU notifier), as for KVM's own
- * kvm_pfn_to_refcounted_page().
+ * The caller must keep the pfn's page from changing identity and its
+ * memory online for the call: hold a reference on the page, or the lock
+ * of a pte that maps it, or be inside an MMU-notifier protected section
+ * for a mapping of it (as for KVM's own kvm_pfn_to_refcounted_page()).
+ * Memory that is offline (its struct pages are not initialised) has no
+ * struct page as far as these answers go: neither refcounted nor
+ * dirtiable.  Without such protection the answer may describe memory that
+ * has since gone offline or been hot-removed.
  */
 #ifndef _GUESTMAP_PFN_H
 #define _GUESTMAP_PFN_H

@@ -17,14 +17,35 @@
  * (GUP), the pte lock of a pte mapping it, or, for callers of
  * kvm_is_refcounted_pfn(), whatever KVM's callers hold (an MMU-notifier
  * protected mapping).  ZONE_DEVICE metadata is valid only then.
+ *
+ * pfn_valid() is not enough to read a struct page: it stays true for a
+ * memory block that was offlined, whose struct pages are poisoned
+ * (compound_head() of one is garbage).  pfn_to_online_page() is too much:
+ * it refuses the holes of boot memory (memmap=$ reserved RAM), whose
+ * struct pages are initialised, PG_reserved.  What tells is whether the
+ * pfn's section is online; offlining works on whole memory blocks, which
+ * are whole sections.  ZONE_DEVICE pages come first: get_dev_pagemap()
+ * vouches for one while it holds the pgmap, as memory_failure() uses it.
+ * Offline memory is reported as having no usable struct page.  Memory can
+ * go offline right after the check: the caller's reference, or a mapping
+ * of the page that offlining would have to migrate away first, is what
+ * keeps it online.
  */
 u32 gm_pfn_facts(unsigned long pfn)
 {
+	struct dev_pagemap *pgmap;
 	struct page *page;
 	u32 f = GM_FACT_VALID;
 
 	if (!pfn_valid(pfn))
 		return 0;
+	pgmap = get_dev_pagemap(pfn, NULL);
+	if (pgmap) {
+		/* A tail page's pgmap field is its compound_head. */
+		f |= GM_FACT_ZONE_DEVICE | ((u32)pgmap->type << GM_FACT_PGMAP_SHIFT);
+	} else if (!online_section(__pfn_to_section(pfn))) {
+		return 0;
+	}
 	page = pfn_to_page(pfn);
 	/*
 	 * The huge zero page cannot be recognised here: 6.12 does not export
@@ -37,10 +58,8 @@ u32 gm_pfn_facts(unsigned long pfn)
 		f |= GM_FACT_RESERVED;
 	if (PageCompound(page))
 		f |= GM_FACT_COMPOUND;
-	/* A tail page's pgmap field is its compound_head: ask the head. */
-	if (is_zone_device_page(page))
-		f |= GM_FACT_ZONE_DEVICE |
-		     ((u32)compound_head(page)->pgmap->type << GM_FACT_PGMAP_SHIFT);
+	if (pgmap)
+		put_dev_pagemap(pgmap);
 	return f;
 }
 

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guestmap selftests on RAM reached through /dev/mem: memory whose struct
+ * page guestmap must not trust, or whose direct-map entry it must not
+ * assume.
+ *
+ * Needs a VM booted with "nopat" (x86 PAT refuses to map RAM through
+ * /dev/mem, and the test kernel has STRICT_DEVMEM off) and with movable
+ * memory that can be offlined ("movablecore="): selftests/run_vm_tests.sh
+ * runs this binary in its own boot (GM_DEVMEM_APPEND in scripts/lib.sh).
+ * Without them the tests skip.
+ *
+ * - A memory block offlined with /sys/devices/system/memory keeps
+ *   pfn_valid() true but has its struct pages poisoned: CLASSIFY used to
+ *   read compound_head() of one and oops, with the page-table lock and
+ *   the mmap lock held.
+ * - A THP's tail page has refcount 0: mapping it through /dev/mem used to
+ *   try for a reference and fail with EAGAIN forever.
+ * - A secret-memory page is not in the direct map: memremap() of RAM
+ *   returns its direct-map address, which used to fault.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/guestmap.h>
+
+#include "kselftest_harness.h"
+#include "guestmap_util.h"
+
+#define GPA	0x100000UL
+#define MEMDIR	"/sys/devices/system/memory"
+
+#ifndef __NR_memfd_secret
+#define __NR_memfd_secret 447
+#endif
+
+static int set_slot(int fd, uint64_t gpa, uint64_t size, const void *hva)
+{
+	struct guestmap_memslot m = {
+		.guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(fd, GUESTMAP_SET_MEMSLOT, &m) ? errno : 0;
+}
+
+static int classify(int fd, const void *addr, struct guestmap_classify *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->addr = (uintptr_t)addr;
+	return ioctl(fd, GUESTMAP_CLASSIFY, c) ? errno : 0;
+}
+
+static int guest_rw(int fd, uint64_t gpa, void *buf, uint64_t len, int write)
+{
+	struct guestmap_rw rw = { .gpa = gpa, .len = len, .buf = (uintptr_t)buf };
+
+	return ioctl(fd, write ? GUESTMAP_WRITE_GUEST : GUESTMAP_READ_GUEST, &rw) ?
+	       errno : 0;
+}
+
+static int acc(int fd, uint32_t op, uint64_t gpa, void *buf, uint64_t len,
+	       uint64_t old, uint64_t new, uint64_t *found)
+{
+	struct guestmap_access a = {
+		.gpa = gpa, .len = len, .buf = (uintptr_t)buf, .op = op,
+		.old = old, .new = new, .cache = 1,
+	};
+
+	if (ioctl(fd, GUESTMAP_ACCESS, &a))
+		return errno;
+	if (found)
+		*found = a.old;
+	return 0;
+}
+
+/* kvm_is_refcounted_pfn()/kvm_pfn_may_mark_dirty() via gm_kvm_probe.ko. */
+static int probe_classify(unsigned long pfn, int *refcounted, int *may_dirty)
+{
+	char s[32];
+	int fd = open("/sys/kernel/debug/gm_kvm_probe/classify", O_RDWR), n, ret = -1;
+
+	if (fd < 0)
+		return -1;
+	n = snprintf(s, sizeof(s), "%lu", pfn);
+	if (write(fd, s, n) == n && pread(fd, s, sizeof(s) - 1, 0) > 0 &&
+	    sscanf(s, "%d %d", refcounted, may_dirty) == 2)
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Whether /dev/mem's read() gives the bytes at @phys: it reads RAM through
+ * the direct map with copy_from_kernel_nofault() and fails with EFAULT
+ * where the direct map lacks the page (secret memory; free or offlined
+ * pages under DEBUG_PAGEALLOC).  guestmap must agree with it.
+ */
+static bool devmem_readable(unsigned long phys)
+{
+	int fd = open("/dev/mem", O_RDONLY);
+	char b[8];
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = pread(fd, b, sizeof(b), phys) == sizeof(b);
+	close(fd);
+	return ok;
+}
+
+/* Every path refuses @gpa (a page of the slot) with EFAULT. */
+static void all_refused(struct __test_metadata *_metadata, int fd, uint64_t gpa)
+{
+	char buf[8] = "";
+
+	EXPECT_EQ(EFAULT, guest_rw(fd, gpa, buf, 8, 0));
+	EXPECT_EQ(EFAULT, guest_rw(fd, gpa, "written", 8, 1));
+	EXPECT_EQ(EFAULT, acc(fd, GUESTMAP_ACCESS_MAP_READ, gpa, buf, 8, 0, 0, NULL));
+	EXPECT_EQ(EFAULT, acc(fd, GUESTMAP_ACCESS_MAP_WRITE, gpa, "written", 8, 0, 0, NULL));
+	EXPECT_EQ(EFAULT, acc(fd, GUESTMAP_ACCESS_CACHE_READ, gpa, buf, 8, 0, 0, NULL));
+	EXPECT_EQ(EFAULT, acc(fd, GUESTMAP_ACCESS_CMPXCHG, gpa, NULL, 8, 0, 1, NULL));
+	EXPECT_EQ(0, buf[0]);
+}
+
+/* Every path, both ways, on @p (a /dev/mem mapping of 4 pages at GPA). */
+static void round_trips(struct __test_metadata *_metadata, int fd, char *p)
+{
+	uint64_t found = 0;
+	char buf[8];
+
+	memcpy(p + PAGE, "devmem!", 8);
+	ASSERT_EQ(0, guest_rw(fd, GPA + PAGE, buf, 8, 0));
+	EXPECT_EQ(0, memcmp(buf, "devmem!", 8));
+	ASSERT_EQ(0, guest_rw(fd, GPA + 2 * PAGE, "written", 8, 1));
+	EXPECT_EQ(0, memcmp(p + 2 * PAGE, "written", 8));
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_MAP_READ, GPA + PAGE, buf, 8, 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(buf, "devmem!", 8));
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_MAP_WRITE, GPA + 3 * PAGE, "mapped!", 8,
+			 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(p + 3 * PAGE, "mapped!", 8));
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_CACHE_READ, GPA + PAGE, buf, 8, 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(buf, "devmem!", 8));
+	*(uint64_t *)p = 7;
+	ASSERT_EQ(0, acc(fd, GUESTMAP_ACCESS_CMPXCHG, GPA, NULL, 8, 7, 8, &found));
+	EXPECT_EQ(7, found);
+	EXPECT_EQ(8, *(uint64_t *)p);
+}
+
+static long read_long(const char *path)
+{
+	char buf[64] = "";
+	int fd = open(path, O_RDONLY);
+	long v = -1;
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		v = strtol(buf, NULL, 16);
+	close(fd);
+	return v;
+}
+
+static int block_state(int n, const char *state)
+{
+	char path[128];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), MEMDIR "/memory%d/state", n);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, state, strlen(state)) == (ssize_t)strlen(state);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Offlines some memory block; its number, or -1. */
+static int offline_a_block(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir(MEMDIR);
+	int n = -1;
+
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		int i;
+
+		char path[128], zones[64] = "";
+		int zfd;
+
+		if (sscanf(d->d_name, "memory%d", &i) != 1)
+			continue;
+		/* Only ZONE_MOVABLE blocks are sure to offline. */
+		snprintf(path, sizeof(path), MEMDIR "/memory%d/valid_zones", i);
+		zfd = open(path, O_RDONLY);
+		if (zfd < 0)
+			continue;
+		if (read(zfd, zones, sizeof(zones) - 1) < 0)
+			zones[0] = 0;
+		close(zfd);
+		if (strncmp(zones, "Movable", 7))
+			continue;
+		if (!block_state(i, "offline")) {
+			n = i;
+			break;
+		}
+	}
+	closedir(dir);
+	return n;
+}
+
+FIXTURE(devmem) {
+	int fd;
+};
+
+FIXTURE_SETUP(devmem)
+{
+	self->fd = open_dev();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(devmem)
+{
+	close(self->fd);
+}
+
+TEST_F_TIMEOUT(devmem, offline_memory_has_no_usable_struct_page, 120)
+{
+	long block = read_long(MEMDIR "/block_size_bytes");
+	int n, ref = -1, dirty = -1;
+	struct guestmap_classify c;
+	unsigned long phys;
+	char *p;
+
+	if (block <= 0)
+		SKIP(return, "no memory hotplug");
+	n = offline_a_block();
+	if (n < 0)
+		SKIP(return, "no memory block could be offlined (boot with movablecore=)");
+	phys = (unsigned long)n * block;
+	p = map_devmem(phys, 4 * PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED) {
+		block_state(n, "online");
+		SKIP(return, "/dev/mem refuses RAM (boot with nopat)");
+	}
+	TH_LOG("memory%d offline, at %#lx", n, phys);
+	/* pfn_valid(), but the struct pages are poisoned: never read them. */
+	ASSERT_EQ(0, classify(self->fd, p, &c));
+	EXPECT_EQ(GUESTMAP_PFN_NO_PAGE, c.class);
+	EXPECT_EQ(GUESTMAP_PFN_MAPPED_PFNMAP, c.flags);
+	EXPECT_EQ(phys / PAGE, c.pfn);
+	if (!probe_classify(phys / PAGE, &ref, &dirty)) {
+		EXPECT_EQ(0, ref);
+		EXPECT_EQ(0, dirty);
+	}
+	ASSERT_EQ(0, set_slot(self->fd, GPA, 4 * PAGE, p));
+	/*
+	 * Offlining does not unmap the direct map, but DEBUG_PAGEALLOC had
+	 * already unmapped the free pages it took: then, like /dev/mem's
+	 * read(), every path refuses them.
+	 */
+	if (devmem_readable(phys + PAGE)) {
+		round_trips(_metadata, self->fd, p);
+	} else {
+		TH_LOG("not in the direct map (DEBUG_PAGEALLOC): refused");
+		all_refused(_metadata, self->fd, GPA + PAGE);
+	}
+	ASSERT_EQ(0, set_slot(self->fd, 0, 0, NULL));
+	munmap(p, 4 * PAGE);
+	EXPECT_EQ(0, block_state(n, "online"));
+}
+
+TEST_F(devmem, a_thp_tail_page_maps_without_a_reference)
+{
+	size_t len = 2UL << 20;
+	char *m = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *thp = (char *)(((uintptr_t)m + len - 1) & ~(len - 1)), *p;
+	struct guestmap_classify c;
+	uint64_t pfn;
+
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, madvise(thp, len, MADV_HUGEPAGE));
+	memset(thp, 0x11, len);
+	pfn = pagemap_pfn(thp);
+	if (!pfn || pagemap_pfn(thp + 5 * PAGE) != pfn + 5)
+		SKIP(goto out, "no THP");
+	p = map_devmem((pfn + 4) * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		SKIP(goto out, "/dev/mem refuses RAM (boot with nopat)");
+	ASSERT_EQ(0, classify(self->fd, p + PAGE, &c));
+	EXPECT_EQ(GUESTMAP_PFN_NORMAL, c.class);
+	EXPECT_EQ(GUESTMAP_PFN_REFCOUNTED | GUESTMAP_PFN_MAY_DIRTY |
+		  GUESTMAP_PFN_MAPPED_PFNMAP | GUESTMAP_PFN_COMPOUND, c.flags);
+	ASSERT_EQ(0, set_slot(self->fd, GPA, 4 * PAGE, p));
+	round_trips(_metadata, self->fd, p);
+	/* The THP saw the same writes: it is the same memory. */
+	EXPECT_EQ(0, memcmp(thp + 6 * PAGE, "written", 8));
+	ASSERT_EQ(0, set_slot(self->fd, 0, 0, NULL));
+	munmap(p, 4 * PAGE);
+out:
+	munmap(m, 2 * len);
+}
+
+TEST_F(devmem, a_page_missing_from_the_direct_map_is_refused)
+{
+	int sfd = syscall(__NR_memfd_secret, 0);
+	uint64_t pfn;
+	char *s, *p;
+
+	if (sfd < 0)
+		SKIP(return, "no memfd_secret()");
+	ASSERT_EQ(0, ftruncate(sfd, PAGE));
+	s = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, sfd, 0);
+	ASSERT_NE(MAP_FAILED, s);
+	memcpy(s, "secret!", 8);
+	pfn = pagemap_pfn(s);
+	ASSERT_NE(0, pfn);
+	p = map_devmem(pfn * PAGE, PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		SKIP(goto out, "/dev/mem refuses RAM (boot with nopat)");
+	/*
+	 * RAM, pfn_valid(), but not in the direct map: memremap() would
+	 * return its direct-map address.  Refused, as /dev/mem's read()
+	 * refuses it.
+	 */
+	EXPECT_FALSE(devmem_readable(pfn * PAGE));
+	ASSERT_EQ(0, set_slot(self->fd, GPA, PAGE, p));
+	all_refused(_metadata, self->fd, GPA);
+	EXPECT_EQ(0, memcmp(s, "secret!", 8));
+	ASSERT_EQ(0, set_slot(self->fd, 0, 0, NULL));
+	munmap(p, PAGE);
+out:
+	munmap(s, PAGE);
+	close(sfd);
+}
+
+TEST_HARNESS_MAIN
