@@ -13,6 +13,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
+#include <linux/userfaultfd_k.h>
 #include <uapi/linux/magic.h>
 
 #include "helpers.h"
@@ -116,6 +117,25 @@ static bool gm_vma_is_secretmem(struct vm_area_struct *vma)
 	       file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC;
 }
 
+/* hmm_range_fault()'s answer, as gm_mirror_walk() reports it. */
+static int gm_hmm_to_out(const unsigned long *hmm_pfns, unsigned long n,
+			 u64 *out)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		unsigned long h = hmm_pfns[i];
+		unsigned long pfn = h & ~HMM_PFN_FLAGS;
+
+		if (!(h & HMM_PFN_VALID) || (h & HMM_PFN_ERROR))
+			return -EFAULT;
+		out[i] = pfn | GM_PFN_VALID |
+			 (h & HMM_PFN_WRITE ? GM_PFN_WRITE : 0) |
+			 (is_zero_pfn(pfn) ? GM_PFN_ZERO : 0);
+	}
+	return 0;
+}
+
 static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 		       unsigned long end, bool write, void *owner,
 		       unsigned long seq, u64 *out)
@@ -130,24 +150,58 @@ static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 				 (write ? HMM_PFN_REQ_WRITE : 0),
 		.dev_private_owner = owner,
 	};
-	unsigned long i, n = (end - start) >> PAGE_SHIFT;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
 	ret = hmm_range_fault(&range);
 	if (ret)
 		return ret;
+	return gm_hmm_to_out(range.hmm_pfns, (end - start) >> PAGE_SHIFT, out);
+}
+
+/*
+ * A userfaultfd-registered vma, page by page.  hmm_range_fault() faults
+ * without FAULT_FLAG_ALLOW_RETRY, which such a vma cannot serve:
+ * handle_userfault() then gives SIGBUS at once (with a stack dump under
+ * DEBUG_VM) instead of waiting for user space to resolve the fault, which
+ * is what a guest access needs (postcopy migration works so).  So look
+ * without faulting, and fault in what is missing with fixup_user_fault(),
+ * which waits for user space killably, with the mmap lock dropped: then
+ * the caller starts over (-EBUSY) and finds the page mapped.
+ */
+static int gm_walk_uffd(struct vm_area_struct *vma,
+			struct mmu_interval_notifier *mni, unsigned long start,
+			unsigned long end, bool write, void *owner,
+			unsigned long seq, u64 *out)
+{
+	struct hmm_range range = {
+		.notifier = mni,
+		.notifier_seq = seq,
+		.start = start,
+		.end = end,
+		.hmm_pfns = (unsigned long *)out,
+		.dev_private_owner = owner,
+	};
+	unsigned long i, n = (end - start) >> PAGE_SHIFT;
+	int ret;
+
+	ret = hmm_range_fault(&range);
+	if (ret)
+		return ret;
 	for (i = 0; i < n; i++) {
 		unsigned long h = range.hmm_pfns[i];
-		unsigned long pfn = h & ~HMM_PFN_FLAGS;
+		unsigned long addr = start + (i << PAGE_SHIFT);
+		bool unlocked = false;
 
-		if (!(h & HMM_PFN_VALID) || (h & HMM_PFN_ERROR))
-			return -EFAULT;
-		out[i] = pfn | GM_PFN_VALID |
-			 (h & HMM_PFN_WRITE ? GM_PFN_WRITE : 0) |
-			 (is_zero_pfn(pfn) ? GM_PFN_ZERO : 0);
+		if ((h & HMM_PFN_VALID) && !(h & HMM_PFN_ERROR) &&
+		    (!write || (h & HMM_PFN_WRITE)))
+			continue;
+		ret = fixup_user_fault(vma->vm_mm, addr,
+				       write ? FAULT_FLAG_WRITE : 0, &unlocked);
+		return ret ? ret : -EBUSY;
 	}
-	return 0;
+	/* All there: the snapshot is the answer, under the same sequence. */
+	return gm_hmm_to_out(range.hmm_pfns, n, out);
 }
 
 int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
@@ -179,6 +233,9 @@ int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
 			ret = -EFAULT;
 		else if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 			ret = gm_walk_pfnmap(vma, addr, next, write, o);
+		else if (userfaultfd_armed(vma))
+			ret = gm_walk_uffd(vma, mni, addr, next, write, owner,
+					   seq, o);
 		else
 			ret = gm_walk_hmm(mni, addr, next, write, owner, seq, o);
 		if (ret)
