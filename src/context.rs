@@ -5,7 +5,14 @@
 
 use crate::{
     abi::{self, Command},
-    ext::{debugfs, file::File, miscdevice::MiscDevice, mm, mm::Mm, pfn, task, trace},
+    ext::{
+        debugfs,
+        file::File,
+        miscdevice::MiscDevice,
+        mm::{self, Mm},
+        mutex::Mutex,
+        pfn, task, trace,
+    },
     mirror::Mirror,
     refcount,
     slots::{self, SlotError},
@@ -14,11 +21,11 @@ use crate::{
 };
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
-    fmt, new_mutex,
+    fmt,
     page::PAGE_SIZE,
     prelude::*,
     str::CString,
-    sync::{Arc, ArcBorrow, Mutex},
+    sync::{Arc, ArcBorrow},
     types::{ARef, AsBytes, FromBytes},
     uaccess::UserSlice,
 };
@@ -41,7 +48,9 @@ pub(crate) struct Context {
     show_pfn: bool,
     /// Memslots and fault state.  Faults sleep (they walk the CPU page
     /// tables), so they are serialised by a mutex, never by the mirror's
-    /// spinlock; invalidations never take this.
+    /// spinlock; invalidations never take this.  A holder may wait for
+    /// user space (a userfaultfd-registered page), so waiters wait
+    /// killably.
     #[pin]
     vm: Mutex<Vm>,
     /// `/sys/kernel/debug/guestmap/ctx-<tgid>-<n>`.
@@ -91,7 +100,7 @@ impl Context {
             }
             Command::SetMemslot => {
                 let req: uapi::guestmap_memslot = read_arg(arg)?;
-                let mut vm = self.vm.lock();
+                let mut vm = self.vm.lock_killable()?;
                 match vm.set_memslot(&self.mm, &self.mirror, &req, mm::task_size()) {
                     Ok(()) => {}
                     Err(VmError::Slot(e)) => return Err(slot_errno(e)),
@@ -105,7 +114,7 @@ impl Context {
                 }
                 let gfns = slots::aligned_gfns(req.gpa, req.size).ok_or(EINVAL)?;
                 let write = req.flags & uapi::GUESTMAP_FAULT_WRITE != 0;
-                self.vm.lock().fault(&self.mirror, gfns, write)?;
+                self.vm.lock_killable()?.fault(&self.mirror, gfns, write)?;
             }
             Command::GetStats => {
                 let stats = self.mirror.lock().stats();
@@ -135,18 +144,18 @@ impl Context {
             }
             Command::Access => {
                 let mut req: uapi::guestmap_access = read_arg(arg)?;
-                self.vm.lock().access_op(&self.mirror, &mut req)?;
+                self.vm.lock_killable()?.access_op(&self.mirror, &mut req)?;
                 write_arg(arg, &req)?;
             }
             Command::Bench => {
                 let mut req: uapi::guestmap_bench = read_arg(arg)?;
-                self.vm.lock().bench(&self.mirror, &mut req)?;
+                self.vm.lock_killable()?.bench(&self.mirror, &mut req)?;
                 write_arg(arg, &req)?;
             }
             Command::ReadGuest | Command::WriteGuest => {
                 let req: uapi::guestmap_rw = read_arg(arg)?;
                 let write = Command::decode(cmd) == Some(Command::WriteGuest);
-                self.vm.lock().access(&self.mirror, &req, write)?;
+                self.vm.lock_killable()?.access(&self.mirror, &req, write)?;
             }
         }
         Ok(0)
@@ -172,7 +181,7 @@ impl MiscDevice for Context {
                 mm,
                 mirror,
                 show_pfn: file.opener_has_sys_admin(),
-                vm <- new_mutex!(vm, "guestmap_vm"),
+                vm <- Mutex::new(vm),
                 _stats_file: stats_file,
             }? Error),
             GFP_KERNEL,
@@ -185,6 +194,9 @@ impl MiscDevice for Context {
         trace::ctx_destroy(&*ctx);
         // The memslots hold references on the mirror; remove them (and
         // their notifiers) now, while the file goes away.
+        // Not killable: the file's last reference is going, maybe in a task
+        // with a fatal signal pending, and the slots must go.  No ioctl can
+        // hold the lock: each holds a reference to the file.
         ctx.vm.lock().clear(&ctx.mirror);
     }
 

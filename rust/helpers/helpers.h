@@ -12,6 +12,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
 
 /* misc.c */
@@ -32,6 +33,10 @@ void gm_free_page(void *addr);
 unsigned long gm_task_size(void);
 pid_t gm_current_tgid(void);
 void gm_cond_resched(void);
+void gm_mutex_init(struct mutex *lock);
+void gm_mutex_lock(struct mutex *lock);
+int gm_mutex_lock_killable(struct mutex *lock);
+void gm_mutex_unlock(struct mutex *lock);
 
 /* mirror.c */
 

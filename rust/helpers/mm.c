@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <linux/gfp.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 
@@ -53,6 +54,27 @@ unsigned long gm_task_size(void)
 pid_t gm_current_tgid(void)
 {
 	return task_tgid_nr(current);
+}
+
+/* One lockdep class for every context's mutex (rust/kernel/mutex.rs). */
+void gm_mutex_init(struct mutex *lock)
+{
+	mutex_init(lock);
+}
+
+void gm_mutex_lock(struct mutex *lock)
+{
+	mutex_lock(lock);
+}
+
+int gm_mutex_lock_killable(struct mutex *lock)
+{
+	return mutex_lock_killable(lock);
+}
+
+void gm_mutex_unlock(struct mutex *lock)
+{
+	mutex_unlock(lock);
 }
 
 void gm_cond_resched(void)

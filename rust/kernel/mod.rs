@@ -17,6 +17,7 @@ pub(crate) mod map;
 pub(crate) mod miscdevice;
 pub(crate) mod mm;
 pub(crate) mod mmu_notifier;
+pub(crate) mod mutex;
 pub(crate) mod page_box;
 pub(crate) mod pfn;
 pub(crate) mod task;
