@@ -56,6 +56,17 @@ if [ -f "$top/.complete" ]; then
 	exit 0
 fi
 
+# One build of a flavour at a time: a second one would delete the tree the
+# first is building (make check and make run started together, say).  The
+# second waits, then finds the tree complete.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+if [ -f "$top/.complete" ]; then
+	echo "$kdir"
+	exit 0
+fi
+
 gm_log "building the ${GM_FLAVOUR:-gcc} test kernel (key $key) in $top"
 start=$(date +%s)
 rm -rf "$top"
