@@ -5,6 +5,8 @@
 #   make run     install what is missing, build the kernel and the module,
 #                boot the test VM, load guestmap.ko and show it working
 #   make check   every test, as TAP, ending in "N passed, N failed"
+#   make check-debug  the same on the KASAN/UBSAN kernel (clang-built), with
+#                the fuzzer and the race stress run longer
 #
 # Also:
 #   make [modules]      build guestmap.ko (against the cached test kernel)
@@ -46,6 +48,9 @@ run:
 check:
 	@$(S)/check.sh
 
+check-debug:
+	@GM_FLAVOUR=debug $(S)/check.sh
+
 anchor-hmm: kernel
 	@$(S)/anchor-hmm.sh
 
@@ -62,4 +67,5 @@ clean:
 	@$(MAKE) -s -C selftests clean KDIR=none
 	@rm -rf rust/host/target
 
-.PHONY: all modules modules_install deps kernel selftests run check anchor-hmm bench clean
+.PHONY: all modules modules_install deps kernel selftests run check check-debug anchor-hmm \
+	bench clean

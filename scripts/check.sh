@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: every test guestmap has, as one TAP stream ending in the line
-# "N passed, N failed".
+# "N passed, N failed".  With GM_FLAVOUR=debug (make check-debug), on the
+# KASAN/UBSAN kernel, with the fuzzer and the race stress run longer.
 #
 #   1. the module builds with W=1 and CLIPPY=1 without a warning
 #      (CONFIG_WERROR turns every warning into an error)
@@ -14,7 +15,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-log=$GUESTMAP_CACHE/check
+log=$GUESTMAP_CACHE/check${GM_FLAVOUR:+-$GM_FLAVOUR}
 rm -rf "$log"
 mkdir -p "$log"
 n=0 passed=0 failed=0 skipped=0
@@ -82,6 +83,16 @@ if ! kdir=$("$GM_ROOT/scripts/kernel.sh" 2>"$log/kernel.log"); then
 fi
 echo "# kernel: $kdir"
 
+# How long the bounded tests run: the debug kernel is 2-3 times slower, and
+# is where the fuzzer and the stress matter most.
+if [ "$GM_FLAVOUR" = debug ]; then
+	bounds="GM_FUZZ_COUNT=${GM_FUZZ_COUNT:-1000000} GM_FUZZ_SECONDS=${GM_FUZZ_SECONDS:-900}"
+	bounds+=" GM_STRESS_SECONDS=${GM_STRESS_SECONDS:-60}"
+else
+	bounds="GM_FUZZ_COUNT=${GM_FUZZ_COUNT:-200000} GM_FUZZ_SECONDS=${GM_FUZZ_SECONDS:-60}"
+	bounds+=" GM_STRESS_SECONDS=${GM_STRESS_SECONDS:-10}"
+fi
+
 # 1. Build.  The old module goes first: the VM must never test a stale one.
 # Removing the Rust object also makes its lints run every time.
 rm -f "$GM_ROOT/guestmap.ko" "$GM_ROOT/src/guestmap.o"
@@ -121,8 +132,8 @@ if [ $built = 0 ]; then
 	tap "not ok" "vm: kselftests not run: the module or the selftests did not build"
 else
 	# Memory of every kind the tests need (scripts/lib.sh says which).
-	"$GM_ROOT/scripts/vm-run" --module --append "$GM_TEST_APPEND" \
-		-- "$GM_TEST_ENV selftests/run_vm_tests.sh" \
+	"$GM_ROOT/scripts/vm-run" --module --append "$GM_TEST_APPEND" --timeout 3600 \
+		-- "$GM_TEST_ENV $bounds selftests/run_vm_tests.sh" \
 		>"$log/vm.tap" 2>"$log/vm.log"
 	vm_status=$?
 	from_tap "vm: " "$log/vm.tap"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs every kselftest binary in the test VM, one TAP stream after the
-# other; with "devmem", only selftests/devmem_test (its own boot).  scripts/check.sh boots the VM with the memory the tests need
+# other; with "devmem", only selftests/devmem_test (its own boot).
+# scripts/check.sh boots the VM with the memory the tests need
 # ($GM_TEST_APPEND in scripts/lib.sh) and tells them where it is
 # ($GM_TEST_ENV): GUESTMAP_RESERVED (memmap=$ RAM) and GUESTMAP_HIDDEN
 # (RAM above mem=), as <size>@<physical address>.  Tests without them skip.
@@ -27,7 +28,13 @@ if [ -e /sys/block/zram0/disksize ] && ! grep -q zram0 /proc/swaps; then
 		echo "# no zram swap: the swap tests skip"
 fi
 
-for t in guestmap_test mirror_test map_test integrity_test; do
+# The fuzzer and the race stress are bounded by time; make check-debug
+# gives them longer (GM_FUZZ_*, GM_STRESS_SECONDS).
+export GM_FUZZ_COUNT=${GM_FUZZ_COUNT:-200000} GM_FUZZ_SECONDS=${GM_FUZZ_SECONDS:-60}
+export GM_STRESS_SECONDS=${GM_STRESS_SECONDS:-10}
+
+for t in guestmap_test mirror_test map_test integrity_test events_test \
+	fuzz_test stress_test; do
 	# map_test also asks another module, which calls guestmap's exports
 	# (and pins guestmap, so only after guestmap_test's unload test).
 	if [ $t = map_test ]; then
