@@ -816,6 +816,69 @@ TEST_F(dev, access_fsdax_memory)
 	EXPECT_EQ(0, umount(dir));
 }
 
+/* Whether /proc/kpageflags says the page at @pfn is dirty (KPF_DIRTY). */
+static int page_is_dirty(uint64_t pfn)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY);
+	uint64_t flags = 0;
+
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &flags, 8, pfn * 8) != 8)
+		flags = 0;
+	close(fd);
+	return !!(flags & (1ULL << 4));
+}
+
+/*
+ * A read mapping pins its page without FOLL_WRITE: the filesystem never
+ * prepared it for writing (page_mkwrite), and some filesystems have no
+ * ->dirty_folio() at all (squashfs, erofs, isofs: a NULL call).  Marking
+ * it dirty because GUESTMAP_ACCESS_DIRTY was given made ext4 WARN (a page
+ * cache folio read through mpage has no buffer heads).  A read mapping is
+ * never marked dirty now; a write mapping still is.
+ */
+TEST_F(dev, a_read_mapping_never_dirties_the_page)
+{
+	const char *dir = "/tmp/guestmap-ro";
+	char path[64], buf[8];
+	int ffd, dfd;
+	char *p;
+
+	if (access("/dev/pmem0", F_OK))
+		SKIP(return, "no /dev/pmem0");
+	ASSERT_EQ(0, system("mkfs.ext4 -q -F -b 4096 /dev/pmem0 >/dev/null 2>&1"));
+	mkdir(dir, 0700);
+	ASSERT_EQ(0, mount("/dev/pmem0", dir, "ext4", 0, NULL));	/* no dax */
+	snprintf(path, sizeof(path), "%s/f", dir);
+	ffd = open(path, O_RDWR | O_CREAT, 0600);
+	ASSERT_LE(0, ffd);
+	ASSERT_EQ(4, pwrite(ffd, "file", 4, 0));
+	ASSERT_EQ(0, fsync(ffd));
+	close(ffd);
+	/* Read back through mpage: a clean folio with no buffer heads. */
+	dfd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(1, write(dfd, "1", 1));
+	close(dfd);
+	ffd = open(path, O_RDONLY);
+	ASSERT_LE(0, ffd);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, ffd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ('f', p[0]);
+	ASSERT_EQ(0, page_is_dirty(pagemap_pfn(p)));
+	ASSERT_EQ(0, set_slot(self->fd, GUESTMAP_MEM_READONLY, GPA, PAGE, p));
+	ASSERT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_MAP_READ, GPA, buf, 4,
+			 GUESTMAP_ACCESS_DIRTY, NULL));
+	EXPECT_EQ(0, memcmp(buf, "file", 4));
+	EXPECT_EQ(0, page_is_dirty(pagemap_pfn(p)));
+	ASSERT_EQ(0, set_slot(self->fd, 0, 0, 0, NULL));
+	munmap(p, PAGE);
+	close(ffd);
+	sync();
+	EXPECT_EQ(0, umount(dir));
+}
+
 TEST_F(dev, the_zero_page_maps_for_reading_only)
 {
 	char *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,

@@ -229,7 +229,11 @@ impl Vm {
                     req.via = via(&page);
                     // A write the kernel made must never be lost to
                     // reclaim: it dirties the page whatever the flag says.
-                    page.unmap((write && ret.is_ok()) || dirty);
+                    // A read mapping is never marked dirty, flag or not:
+                    // the page was pinned without FOLL_WRITE, so its
+                    // filesystem never prepared it for writing
+                    // (page_mkwrite), and some have no dirty_folio at all.
+                    page.unmap(write && (ret.is_ok() || dirty));
                     ret?;
                     break;
                 }

@@ -263,11 +263,13 @@ struct guestmap_classify {
 #define GUESTMAP_ACCESS_CACHE_WRITE	7
 
 /*
- * Mark the page dirty on unmap even if nothing was written (MAP_READ, a
- * CMPXCHG that found another value), as kvm_vcpu_unmap(map, true) does.
- * A write the kernel made always marks the page dirty where the page may
- * be dirtied (GUESTMAP_PFN_MAY_DIRTY), whatever the flag: it must never
- * be lost to reclaim or writeback.
+ * Mark the page dirty on unmap even if nothing was written through a
+ * mapping made for writing (a CMPXCHG that found another value, a failed
+ * MAP_WRITE copy), as kvm_vcpu_unmap(map, true) does.  A write the kernel
+ * made always marks the page dirty where the page may be dirtied
+ * (GUESTMAP_PFN_MAY_DIRTY), whatever the flag: it must never be lost to
+ * reclaim or writeback.  A MAP_READ mapping is never marked dirty: its
+ * page was not made ready for writing.
  */
 #define GUESTMAP_ACCESS_DIRTY		(1U << 0)
 
