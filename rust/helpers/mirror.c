@@ -185,6 +185,13 @@ static int gm_walk_uffd(struct vm_area_struct *vma,
 	unsigned long i, n = (end - start) >> PAGE_SHIFT;
 	int ret;
 
+	/*
+	 * hmm reports every page of a vma the process may not read as an
+	 * error, and fixup_user_fault() would still grant a write fault on a
+	 * write-only one: that would be a retry that never ends.
+	 */
+	if (!(vma->vm_flags & VM_READ))
+		return -EFAULT;
 	ret = hmm_range_fault(&range);
 	if (ret)
 		return ret;
@@ -193,8 +200,9 @@ static int gm_walk_uffd(struct vm_area_struct *vma,
 		unsigned long addr = start + (i << PAGE_SHIFT);
 		bool unlocked = false;
 
-		if ((h & HMM_PFN_VALID) && !(h & HMM_PFN_ERROR) &&
-		    (!write || (h & HMM_PFN_WRITE)))
+		if (h & HMM_PFN_ERROR)
+			return -EFAULT;
+		if ((h & HMM_PFN_VALID) && (!write || (h & HMM_PFN_WRITE)))
 			continue;
 		ret = fixup_user_fault(vma->vm_mm, addr,
 				       write ? FAULT_FLAG_WRITE : 0, &unlocked);
