@@ -13,15 +13,29 @@
 #include "helpers.h"
 
 /*
- * Whether the direct map maps @pfn.  Secret memory and the free pages
- * DEBUG_PAGEALLOC keeps unmapped are RAM that it does not.
+ * Whether the direct map maps @pfn, and if so a kernel protection with the
+ * same memory type in *@prot.  Secret memory and the free pages
+ * DEBUG_PAGEALLOC keeps unmapped are RAM the direct map lacks.  The memory
+ * type matters: a driver may have made its pages write-combining or
+ * uncached (set_memory_wc(), as TTM does) before mapping them to user
+ * space, and a write-back alias of such a page is an x86 memory-type
+ * conflict (Documentation/arch/x86/pat.rst).
  */
-static bool gm_in_direct_map(unsigned long pfn)
+static bool gm_direct_map_prot(unsigned long pfn, pgprot_t *prot)
 {
 	unsigned int level;
 	pte_t *pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), &level);
+	pgprot_t p;
 
-	return pte && pte_present(*pte);
+	if (!pte || !pte_present(*pte))
+		return false;
+	p = pte_pgprot(*pte);
+	/* A large page keeps its PAT bit elsewhere. */
+	if (level != PG_LEVEL_4K)
+		p = pgprot_large_2_4k(p);
+	*prot = __pgprot((pgprot_val(PAGE_KERNEL) & ~_PAGE_CACHE_MASK) |
+			 (pgprot_val(p) & _PAGE_CACHE_MASK));
+	return true;
 }
 
 /*
@@ -41,15 +55,17 @@ int gm_frame_map(unsigned long pfn, void **kva, bool *aliased)
 {
 	if (pfn_valid(pfn) && page_is_ram(pfn)) {
 		struct page *page = pfn_to_page(pfn);
+		pgprot_t prot;
 
-		if (!gm_in_direct_map(pfn))
+		if (!gm_direct_map_prot(pfn, &prot))
 			return -EFAULT;
-		*kva = vmap(&page, 1, VM_MAP, PAGE_KERNEL);
+		*kva = vmap(&page, 1, VM_MAP, prot);
 		*aliased = true;
-	} else {
-		*kva = memremap(PFN_PHYS(pfn), PAGE_SIZE, MEMREMAP_WB);
-		*aliased = false;
+		return *kva ? 0 : -ENOMEM;
 	}
+	*kva = memremap(PFN_PHYS(pfn), PAGE_SIZE, MEMREMAP_WB);
+	*aliased = false;
+	/* memremap() fails for what cannot be mapped write-back. */
 	return *kva ? 0 : -EFAULT;
 }
 

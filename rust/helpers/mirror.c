@@ -275,7 +275,20 @@ void gm_frame_copy(void *dst, const void *src, size_t len)
  */
 void gm_pfn_mark_dirty(unsigned long pfn)
 {
-	folio_mark_dirty(page_folio(pfn_to_page(pfn)));
+	struct folio *folio = page_folio(pfn_to_page(pfn));
+
+	/*
+	 * Most calls find the folio dirty already, and must not call into
+	 * the filesystem then: its ->dirty_folio() need not be callable
+	 * under a spinlock (iomap's allocates).  A writable pte of a file
+	 * whose mapping tracks dirtying implies a dirty folio (page_mkwrite
+	 * dirtied it, and writeback write-protects the pte, and so the
+	 * mirror entry, before it cleans the folio); a clean folio with a
+	 * writable pte is anonymous, swap cache or shmem, whose
+	 * ->dirty_folio() only sets the flag.
+	 */
+	if (!folio_test_dirty(folio))
+		folio_mark_dirty(folio);
 }
 
 

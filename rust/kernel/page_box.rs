@@ -33,6 +33,9 @@ extern "C" {
 ///
 /// `ptr` points to a page from `gm_get_zeroed_page_account()` that holds a
 /// valid `T` and is owned by this value.
+// Transparent, so that `Option<PageBox<T>>` is guaranteed a null pointer
+// for `None` (what `PageSlot`'s `Zeroable` relies on).
+#[repr(transparent)]
 pub(crate) struct PageBox<T: Zeroable> {
     ptr: NonNull<T>,
     _owns: PhantomData<T>,
@@ -99,8 +102,9 @@ unsafe impl<T: Zeroable + Sync> Sync for PageBox<T> {}
 #[derive(Default)]
 pub(crate) struct PageSlot<T: Zeroable>(Option<PageBox<T>>);
 
-// SAFETY: `PageBox` is a non-null pointer, so `Option<PageBox<T>>` uses
-// the null value for `None`: all-zero bytes are an empty slot.
+// SAFETY: `PageBox` is a transparent wrapper of a `NonNull`, so
+// `Option<PageBox<T>>` is guaranteed to use the null value for `None`:
+// all-zero bytes are an empty slot.
 unsafe impl<T: Zeroable> Zeroable for PageSlot<T> {}
 
 impl<T: Zeroable> Deref for PageSlot<T> {
