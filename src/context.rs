@@ -94,6 +94,10 @@ impl Context {
         if !self.mm.is_current() {
             return Err(EIO);
         }
+        // Mappings the pfn caches no longer use go now, not whenever the
+        // cache is next used: invalidations cannot drop them (they hold a
+        // spinlock, and unmapping sleeps).
+        self.mirror.trim_caches();
         match Command::decode(cmd).ok_or(ENOTTY)? {
             Command::GetApiVersion => {
                 write_arg(arg, &abi::api_version(PAGE_SIZE as u32))?;
@@ -144,12 +148,12 @@ impl Context {
             }
             Command::Access => {
                 let mut req: uapi::guestmap_access = read_arg(arg)?;
-                self.vm.lock_killable()?.access_op(&self.mirror, &mut req)?;
+                self.vm.lock_killable()?.access_op(&mut req)?;
                 write_arg(arg, &req)?;
             }
             Command::Bench => {
                 let mut req: uapi::guestmap_bench = read_arg(arg)?;
-                self.vm.lock_killable()?.bench(&self.mirror, &mut req)?;
+                self.vm.lock_killable()?.bench(&mut req)?;
                 write_arg(arg, &req)?;
             }
             Command::ReadGuest | Command::WriteGuest => {

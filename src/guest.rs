@@ -16,7 +16,7 @@
 use crate::{
     ext::{map::HostMap, mmu_notifier::Seq},
     memslot::Memslot,
-    mirror::{Mirror, StateGuard},
+    mirror::StateGuard,
     pte::{GfnRange, PAGE_SHIFT},
     refcount::{classify, Facts},
     slots::SlotDesc,
@@ -66,13 +66,15 @@ impl<'a> GuestPage<'a> {
         self.map.is_remapped()
     }
 
-    /// For a bare pfn, the mirror lock, held with the frame still the one
-    /// looked up; `EAGAIN` if an invalidation ran since (map again).
-    fn check<'m>(&self, mirror: &'m Mirror) -> Result<Option<StateGuard<'m>>> {
+    /// For a bare pfn, the lock of the slot's mirror (which its
+    /// invalidations publish their sequence under), held with the frame
+    /// still the one looked up; `EAGAIN` if an invalidation ran since (map
+    /// again).
+    fn check(&self) -> Result<Option<StateGuard<'a>>> {
         match self.guard {
             None => Ok(None),
             Some((slot, seq)) => {
-                let state = mirror.lock();
+                let state = slot.data().mirror().lock();
                 if slot.read_retry(seq) {
                     return Err(EAGAIN);
                 }
@@ -82,10 +84,11 @@ impl<'a> GuestPage<'a> {
     }
 
     /// Copies bytes `off..off + buf.len()` of the page into `buf`.
-    pub(crate) fn read(&self, mirror: &Mirror, off: usize, buf: &mut [u8]) -> Result {
-        let _guard = self.check(mirror)?;
-        // SAFETY: pinned, or the mirror lock is held with no invalidation
-        // of the slot since before the lookup (see the type's comment).
+    pub(crate) fn read(&self, off: usize, buf: &mut [u8]) -> Result {
+        let _guard = self.check()?;
+        // SAFETY: pinned, or the slot's mirror lock is held with no
+        // invalidation of the slot since before the lookup (see the type's
+        // comment).
         #[allow(unsafe_code)]
         unsafe {
             self.map.read(off, buf)
@@ -93,8 +96,8 @@ impl<'a> GuestPage<'a> {
     }
 
     /// Copies `buf` to `off`.
-    pub(crate) fn write(&self, mirror: &Mirror, off: usize, buf: &[u8]) -> Result {
-        let _guard = self.check(mirror)?;
+    pub(crate) fn write(&self, off: usize, buf: &[u8]) -> Result {
+        let _guard = self.check()?;
         // SAFETY: as for `read`.
         #[allow(unsafe_code)]
         unsafe {
@@ -103,14 +106,8 @@ impl<'a> GuestPage<'a> {
     }
 
     /// Atomic compare-exchange of the u64 at `off`; the value found.
-    pub(crate) fn cmpxchg_u64(
-        &self,
-        mirror: &Mirror,
-        off: usize,
-        old: u64,
-        new: u64,
-    ) -> Result<u64> {
-        let _guard = self.check(mirror)?;
+    pub(crate) fn cmpxchg_u64(&self, off: usize, old: u64, new: u64) -> Result<u64> {
+        let _guard = self.check()?;
         // SAFETY: as for `read`.
         #[allow(unsafe_code)]
         unsafe {

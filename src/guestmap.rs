@@ -6,9 +6,12 @@
 //! the opener's address space, as a KVM VM fd is.  The ioctl ABI is
 //! `include/uapi/linux/guestmap.h`; see `Documentation/design.rst`.
 //!
-//! `src/` holds the module's logic in safe Rust; every `unsafe` block lives
-//! in the abstraction layer under `rust/`, mounted here as [`ext`] and
-//! [`uapi`].
+//! `src/` holds the module's logic in safe Rust; `unsafe` blocks live in
+//! the abstraction layer under `rust/`, mounted here as [`ext`] and
+//! [`uapi`], but for the frame accesses of the mirror (its entries and the
+//! pfn caches' views) and of a bare pfn's mapping, whose safety is the
+//! mirror's own locking protocol: those two modules deny `unsafe_code` and
+//! allow it block by block, every other one forbids it.
 
 use kernel::{c_str, prelude::*};
 
@@ -27,13 +30,12 @@ mod context;
 mod guest;
 #[forbid(unsafe_code)]
 mod memslot;
-// The one place outside rust/ with unsafe blocks: reading a frame through
-// the mirror is safe because of the mirror's own coherence protocol, so
-// the argument lives with the mirror (see State::access).
+// Reading a frame through the mirror is safe because of the mirror's own
+// coherence protocol, so the argument lives with the mirror (see
+// State::access).
 #[deny(unsafe_code)]
 mod mirror;
-// As the mirror: a cache's view is read under the mirror lock.
-#[deny(unsafe_code)]
+#[forbid(unsafe_code)]
 mod pfncache;
 #[forbid(unsafe_code)]
 mod policy;

@@ -32,6 +32,12 @@ impl SlotWatch {
     pub(crate) fn desc(&self) -> &SlotDesc {
         &self.desc
     }
+
+    /// The mirror the slot's notifier keeps coherent: the lock its
+    /// invalidations publish their sequence under.
+    pub(crate) fn mirror(&self) -> &Mirror {
+        &self.mirror
+    }
 }
 
 /// The policy's questions, answered from the invalidation.

@@ -14,9 +14,11 @@
 use crate::{
     ext::{
         debugfs,
+        mmu_notifier::Walked,
         page_box::{PageBox, PageSlot},
         pfn, task,
     },
+    memslot::Memslot,
     policy::{Action, Event},
     pte::{self, index, span, GfnRange, Pte, LEVELS, TABLE_ENTRIES},
     refcount::{classify, Facts},
@@ -333,31 +335,51 @@ const ALL: GfnRange = GfnRange {
     end: 1 << (pte::TABLE_BITS * LEVELS),
 };
 
-/// A pfn cache's view of its page, under the mirror lock: what
-/// `gfn_to_pfn_cache` keeps under its rwlock.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct CacheView {
+/// A pfn cache, under the mirror lock: its view of its page (what
+/// `gfn_to_pfn_cache` keeps under its rwlock) and the mapping of a bare
+/// pfn it reads the page through.  The mapping lives here, with the view,
+/// so that the view can never outlive it: a mapping is taken out only
+/// under the lock, with the view already invalid, and dropped (which
+/// sleeps) after the lock is released.
+#[derive(Default)]
+struct Cache {
     /// The invalidate callback clears this for any event on the page, and
     /// deleting the memslot clears it for the slot's frames.
-    pub(crate) valid: bool,
+    valid: bool,
     /// [`State::slots_gen`] when the view was made: the view is good only
-    /// for the memslot layout it was made under, as a
-    /// `gfn_to_pfn_cache` is for its `memslots` generation.
-    pub(crate) gen: u64,
-    /// Writable: refreshed by a write walk.
-    pub(crate) writable: bool,
+    /// for the memslot layout it was made under, as a `gfn_to_pfn_cache`
+    /// is for its `memslots` generation.
+    gen: u64,
+    /// Writable: made by a write walk.
+    writable: bool,
     /// The guest frame cached.
-    pub(crate) gfn: u64,
+    gfn: u64,
     /// Its user address.
-    pub(crate) hva: u64,
-    /// Kernel address of the page: the direct map, or a `memremap()`
-    /// mapping the context keeps (`src/pfncache.rs`).
-    pub(crate) kva: usize,
+    hva: u64,
     /// The page frame.
-    pub(crate) pfn: u64,
+    pfn: u64,
     /// Whether a write must mark the page dirty: a struct page, reached
     /// through the direct map, that may be dirtied.
-    pub(crate) dirty_tracked: bool,
+    dirty_tracked: bool,
+    /// For a bare pfn, its mapping; `None` for a page with a struct page,
+    /// reached through the direct map.
+    map: Option<pfn::Remap>,
+}
+
+impl Cache {
+    /// Whether the view may be used for `gfn` (for writing if `write`) in
+    /// memslot layout `gen`.
+    fn usable(&self, gen: u64, gfn: u64, write: bool) -> bool {
+        self.valid && self.gen == gen && self.gfn == gfn && (self.writable || !write)
+    }
+
+    /// The kernel address of the page.
+    fn kva(&self) -> usize {
+        match &self.map {
+            Some(map) => map.address(),
+            None => pfn::direct_map_address(self.pfn),
+        }
+    }
 }
 
 /// The mirror's state, under its lock.
@@ -365,7 +387,7 @@ pub(crate) struct State {
     root: PageBox<Root>,
     stats: uapi::guestmap_stats,
     released: bool,
-    caches: [CacheView; uapi::GUESTMAP_NR_CACHES as usize],
+    caches: [Cache; uapi::GUESTMAP_NR_CACHES as usize],
     /// Bumped by every memslot creation and deletion.
     slots_gen: u64,
 }
@@ -391,58 +413,76 @@ impl State {
         }
     }
 
-    /// Pfn cache `i`'s view, if it is valid for the current memslot
-    /// layout: the check of `kvm_gpc_check()`.
-    pub(crate) fn cache(&self, i: usize) -> Option<&CacheView> {
-        self.caches
-            .get(i)
-            .filter(|c| c.valid && c.gen == self.slots_gen)
-    }
-
-    /// The memslot layout's generation, for [`CacheView::gen`].
-    pub(crate) fn slots_gen(&self) -> u64 {
-        self.slots_gen
-    }
-
     /// Records a memslot creation: views made before it are stale.
     pub(crate) fn add_slot(&mut self) {
         self.slots_gen += 1;
     }
 
-    /// Records a write through pfn cache `i`'s valid view: marks its page
-    /// dirty if it is one reclaim and writeback track.
-    pub(crate) fn cache_written(&self, i: usize) {
-        if let Some(c) = self.cache(i) {
-            if c.dirty_tracked {
-                // SAFETY: the view is valid under the mirror lock, so its
-                // page is mapped by the pte it was made from, which the
-                // slot's notifier watches: it cannot be freed or truncated
-                // before the invalidation, which waits for this lock.  The
-                // view is dirty-tracked only if the page may be dirtied.
+    /// The pfn pfn cache `i` keeps a mapping of, if any.
+    pub(crate) fn cache_map_pfn(&self, i: usize) -> Option<u64> {
+        self.caches.get(i)?.map.as_ref().map(pfn::Remap::pfn)
+    }
+
+    /// Reads or writes `off..off + len` of guest frame `gfn` through pfn
+    /// cache `i`, the check of `kvm_gpc_check()` and the access under one
+    /// hold of the lock; `EAGAIN` if the cache must be refreshed first.
+    pub(crate) fn cache_access(&self, i: usize, gfn: u64, off: usize, buf: Access<'_>) -> Result {
+        let c = self.caches.get(i).ok_or(EINVAL)?;
+        let write = matches!(buf, Access::Write(_));
+        if !c.usable(self.slots_gen, gfn, write) {
+            return Err(EAGAIN);
+        }
+        match buf {
+            Access::Read(b) => {
+                // SAFETY: the view is valid and of the current memslot
+                // layout under the mirror lock, so its page is still what
+                // the CPU maps at `c.hva` of a slot that still exists: the
+                // slot's notifier clears the view under this lock before
+                // any change, and deleting the slot clears it and bumps
+                // the generation.  The mapping it is read through is the
+                // direct map of a struct page or `c.map`, which lives as
+                // long as the view (`Cache`).
                 #[allow(unsafe_code)]
                 unsafe {
-                    pfn::mark_dirty(c.pfn)
+                    pfn::read_kva(c.kva(), off, b)
+                }
+            }
+            Access::Write(b) => {
+                // SAFETY: as for reads; the view is writable only if made
+                // by a write walk, so the CPU pte is writable.
+                #[allow(unsafe_code)]
+                unsafe {
+                    pfn::write_kva(c.kva(), off, b)?
                 };
+                if c.dirty_tracked {
+                    // SAFETY: the view is valid under the mirror lock, so
+                    // its page is mapped by the pte it was made from: it
+                    // cannot be freed or truncated before the invalidation,
+                    // which waits for this lock.  Dirty-tracked only if the
+                    // page may be dirtied.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        pfn::mark_dirty(c.pfn)
+                    };
+                }
+                Ok(())
             }
         }
     }
 
-    /// Whether the page of `pfn`, a struct page reached through the direct
-    /// map, may be marked dirty.  Call with `pfn` mapped by a valid entry
-    /// or view, under the mirror lock.
-    pub(crate) fn may_dirty(&self, pfn: u64) -> bool {
-        // SAFETY: the caller's entry or view is valid under the mirror
-        // lock, so the page keeps its identity for the call.
-        #[allow(unsafe_code)]
-        let facts = unsafe { pfn::facts(pfn) };
-        classify(Facts::from_raw(facts)).may_dirty
-    }
-
-    /// Installs pfn cache `i`'s view.
-    pub(crate) fn set_cache(&mut self, i: usize, view: CacheView) {
-        if let Some(c) = self.caches.get_mut(i) {
-            *c = view;
+    /// Takes out the mappings of the pfn caches whose views are no longer
+    /// valid, for the caller to drop once it has released the lock.  A
+    /// mapping of a page nobody may use through it any more should not
+    /// stay: the page may be freed and reused with another memory type.
+    pub(crate) fn take_stale_maps(&mut self) -> Stale {
+        let gen = self.slots_gen;
+        let mut stale = Stale::default();
+        for (c, s) in self.caches.iter_mut().zip(stale.0.iter_mut()) {
+            if !c.valid || c.gen != gen {
+                *s = c.map.take();
+            }
         }
+        stale
     }
 
     /// Counts an invalidation of `event` (`None`: unknown to us).
@@ -497,8 +537,9 @@ impl State {
     }
 
     /// Installs `pte` for `gfn` with tables from `spare`; returns whether
-    /// the entry changed.
-    pub(crate) fn install(&mut self, gfn: u64, pte: Pte, spare: &mut Spare) -> Result<bool> {
+    /// the entry changed.  Private: only [`Mirror::install`] installs, from
+    /// a walk it checked.
+    fn set_entry(&mut self, gfn: u64, pte: Pte, spare: &mut Spare) -> Result<bool> {
         let mut c = Counts::default();
         let old = self.root.set(gfn, pte, spare, &mut c);
         self.account(c);
@@ -564,7 +605,10 @@ impl State {
                 // The pte may be writable but clean (MADV_FREE, a read
                 // fault of shmem, a swap-in): only the folio's dirty flag
                 // keeps reclaim from discarding what was just written.
-                if self.may_dirty(pte.pfn()) {
+                //
+                // SAFETY: the entry is present under the mirror lock.
+                #[allow(unsafe_code)]
+                if unsafe { may_dirty(pte.pfn()) } {
                     // SAFETY: the entry is present under the mirror lock,
                     // so the page is mapped by the pte it was made from,
                     // which the slot's notifier watches: it cannot be freed
@@ -614,6 +658,25 @@ impl State {
         }
     }
 }
+
+/// Whether the page of `pfn` may be marked dirty (`src/refcount.rs`).
+///
+/// # Safety
+///
+/// `pfn` is the page of a mirror entry or cache view that is valid under
+/// the mirror lock the caller holds, so the page keeps its identity for
+/// the call.
+#[allow(unsafe_code)]
+unsafe fn may_dirty(pfn: u64) -> bool {
+    // SAFETY: the page keeps its identity (the caller's contract).
+    let facts = unsafe { pfn::facts(pfn) };
+    classify(Facts::from_raw(facts)).may_dirty
+}
+
+/// The mappings [`State::take_stale_maps`] took out, dropped (which
+/// sleeps) wherever this is dropped: after the mirror lock is released.
+#[derive(Default)]
+pub(crate) struct Stale([Option<pfn::Remap>; uapi::GUESTMAP_NR_CACHES as usize]);
 
 /// A guest access: the buffer to fill or to copy from.
 pub(crate) enum Access<'a> {
@@ -703,6 +766,133 @@ impl Mirror {
             }
             state = self.lock();
         }
+    }
+
+    /// Installs what `walked` found at guest frames from `gfn` of `slot`,
+    /// mapped for writing if `write`, with tables from `spare`: `Ok(false)`
+    /// if an invalidation ran since the walk, which must be redone.  The
+    /// one way entries get into the mirror, so none is ever made from a
+    /// stale walk or another slot's.
+    pub(crate) fn install(
+        &self,
+        slot: &Memslot,
+        walked: &Walked<'_>,
+        gfn: u64,
+        write: bool,
+        spare: &mut Spare,
+    ) -> Result<bool> {
+        let desc = slot.data().desc();
+        let n = walked.ptes().len() as u64;
+        if !core::ptr::eq(slot.data().mirror(), self)
+            || !desc.map.contains(GfnRange {
+                start: gfn,
+                end: gfn + n,
+            })
+            || walked.start() != desc.map.gfn_to_hva(gfn)
+        {
+            return Err(EINVAL);
+        }
+        let mut state = self.lock();
+        if state.is_released() {
+            return Err(ESRCH);
+        }
+        if !slot.is_current(walked) {
+            state.count_retry();
+            return Ok(false);
+        }
+        for (gfn, cpu) in (gfn..).zip(walked.ptes()) {
+            if !cpu.is_valid() {
+                return Err(EFAULT);
+            }
+            let class = if cpu.is_special() {
+                pte::PfnClass::PfnMap
+            } else if cpu.is_zero() {
+                pte::PfnClass::Zero
+            } else {
+                pte::PfnClass::Page
+            };
+            // Writable only if walked for write: a read walk may see a
+            // writable but clean pte, and only a write walk has the CPU's
+            // write permission behind it.
+            let writable = write && cpu.is_writable() && class != pte::PfnClass::Zero;
+            let pte = Pte::new(cpu.pfn(), writable, class).ok_or(EFAULT)?;
+            state.set_entry(gfn, pte, spare)?;
+        }
+        Ok(true)
+    }
+
+    /// Makes pfn cache `i` a view of what `walked` found at guest frame
+    /// `gfn` of `slot` (one page), writable if `write`.  A bare pfn needs a
+    /// mapping: the one the cache keeps if it maps the same pfn, else
+    /// `map`.  `Ok(false)` if the walk must be redone (an invalidation ran
+    /// since, or no mapping of the pfn is at hand).  Whatever mapping this
+    /// displaces is dropped after the lock is released.
+    pub(crate) fn install_view(
+        &self,
+        slot: &Memslot,
+        walked: &Walked<'_>,
+        i: usize,
+        gfn: u64,
+        write: bool,
+        mut map: Option<pfn::Remap>,
+    ) -> Result<bool> {
+        let desc = slot.data().desc();
+        let hva = desc.map.gfn_to_hva(gfn);
+        let [cpu] = walked.ptes() else {
+            return Err(EINVAL);
+        };
+        if !core::ptr::eq(slot.data().mirror(), self)
+            || !desc.map.contains(GfnRange {
+                start: gfn,
+                end: gfn + 1,
+            })
+            || walked.start() != hva
+            || i >= uapi::GUESTMAP_NR_CACHES as usize
+        {
+            return Err(EINVAL);
+        }
+        if !cpu.is_valid() {
+            return Err(EFAULT);
+        }
+        let mut state = self.lock();
+        if !slot.is_current(walked) {
+            return Ok(false);
+        }
+        let special = cpu.is_special();
+        // SAFETY: `walked` is current under the mirror lock: the page is
+        // mapped by the CPU pte it was walked from.
+        #[allow(unsafe_code)]
+        let dirty_tracked = !special && unsafe { may_dirty(cpu.pfn()) };
+        let gen = state.slots_gen;
+        let c = &mut state.caches[i];
+        let displaced = if !special {
+            c.map.take()
+        } else if c.map.as_ref().map(pfn::Remap::pfn) == Some(cpu.pfn()) {
+            None
+        } else if map.as_ref().map(pfn::Remap::pfn) == Some(cpu.pfn()) {
+            // The old view goes with its mapping.
+            c.valid = false;
+            core::mem::replace(&mut c.map, map.take())
+        } else {
+            return Ok(false);
+        };
+        c.valid = true;
+        c.gen = gen;
+        c.writable = write && cpu.is_writable();
+        c.gfn = gfn;
+        c.hva = hva;
+        c.pfn = cpu.pfn();
+        c.dirty_tracked = dirty_tracked;
+        drop(state);
+        drop(displaced);
+        drop(map);
+        Ok(true)
+    }
+
+    /// Drops the mappings of pfn caches whose views are gone.
+    pub(crate) fn trim_caches(&self) {
+        let stale = self.lock().take_stale_maps();
+        drop(stale);
     }
 
     /// An identity for `mmu_notifier_range.owner` comparisons.

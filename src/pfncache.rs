@@ -4,10 +4,10 @@
 //! made invalid by the memslot's notifier on any event touching it, as
 //! KVM's `gfn_to_pfn_cache` (virt/kvm/pfncache.c).
 //!
-//! The view (valid, gfn, pfn, kernel address) lives under the mirror lock,
-//! which the invalidate callback takes; the `memremap()` mapping of a bare
-//! pfn lives with the context, so a refresh that finds the same pfn keeps
-//! it: PFN-only memory pays for `memremap()` once, not per access.
+//! The view (valid, gfn, pfn, the mapping of a bare pfn) lives under the
+//! mirror lock, which the invalidate callback takes (`Cache` in
+//! `src/mirror.rs`); a refresh that finds the same pfn keeps the mapping:
+//! PFN-only memory pays for mapping once, not per access.
 //!
 //! Check: under the mirror lock, the view is valid, was made under the
 //! current memslot layout, is for this gfn (and writable for a write) ->
@@ -29,12 +29,9 @@
 //!   context, which an open file keeps, and an open file pins the module.
 
 use crate::{
-    ext::{
-        mmu_notifier::CpuPte,
-        pfn::{self, Remap},
-    },
+    ext::{mmu_notifier::CpuPte, pfn::Remap},
     memslot::Memslot,
-    mirror::{Access, CacheView, Mirror},
+    mirror::Access,
     pte::PAGE_SHIFT,
 };
 use kernel::prelude::*;
@@ -42,85 +39,37 @@ use kernel::prelude::*;
 /// Gives up after this many refreshes undone by invalidations.
 const MAX_TRIES: u32 = 1000;
 
-/// What a pfn cache owns outside the mirror lock.
-#[derive(Default)]
-pub(crate) struct CacheRes {
-    remap: Option<Remap>,
-}
-
 /// Accesses `buf.len()` bytes at `off` of guest frame `gfn` of `slot`
 /// through cache `i`, refreshing it first if needed.  Returns whether it
 /// had to be refreshed.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn access(
     slot: &Memslot,
-    mirror: &Mirror,
-    res: &mut CacheRes,
     i: usize,
     gfn: u64,
     off: usize,
     mut buf: Access<'_>,
     walk: &mut [CpuPte],
 ) -> Result<bool> {
+    let mirror = slot.data().mirror();
     let write = matches!(buf, Access::Write(_));
     let mut refreshed = false;
     for _ in 0..MAX_TRIES {
-        {
-            let state = mirror.lock();
-            if let Some(c) = state.cache(i) {
-                if c.gfn == gfn && (c.writable || !write) {
-                    match &mut buf {
-                        Access::Read(b) => {
-                            // SAFETY: the view is valid and of the current
-                            // memslot layout under the mirror lock, so its
-                            // page is still what the CPU maps at `c.hva` of a
-                            // slot that still exists (see the file comment).
-                            // `kva` is the direct map of a struct page, or
-                            // `res.remap`, which only the caller (holding the
-                            // context mutex) replaces.
-                            #[allow(unsafe_code)]
-                            unsafe {
-                                pfn::read_kva(c.kva, off, b)?
-                            }
-                        }
-                        Access::Write(b) => {
-                            // SAFETY: as for reads; the view is writable only
-                            // if refreshed by a write walk of a writable slot,
-                            // so the CPU pte is writable.
-                            #[allow(unsafe_code)]
-                            unsafe {
-                                pfn::write_kva(c.kva, off, b)?
-                            };
-                            state.cache_written(i);
-                        }
-                    }
-                    return Ok(refreshed);
-                }
-            }
+        let again = match &mut buf {
+            Access::Read(b) => mirror.lock().cache_access(i, gfn, off, Access::Read(b)),
+            Access::Write(b) => mirror.lock().cache_access(i, gfn, off, Access::Write(b)),
+        };
+        match again {
+            Err(e) if e == EAGAIN => {}
+            ret => return ret.map(|()| refreshed),
         }
-        refresh(slot, mirror, res, i, gfn, write, walk)?;
+        refresh(slot, i, gfn, write, walk)?;
         refreshed = true;
     }
     Err(EAGAIN)
 }
 
-/// Drops the mapping cache `i` keeps if its view is no longer valid: after
-/// its memslot went, nothing will use it again.
-pub(crate) fn trim(mirror: &Mirror, res: &mut CacheRes, i: usize) {
-    if mirror.lock().cache(i).is_none() {
-        res.remap = None;
-    }
-}
-
-fn refresh(
-    slot: &Memslot,
-    mirror: &Mirror,
-    res: &mut CacheRes,
-    i: usize,
-    gfn: u64,
-    write: bool,
-    walk: &mut [CpuPte],
-) -> Result {
+fn refresh(slot: &Memslot, i: usize, gfn: u64, write: bool, walk: &mut [CpuPte]) -> Result {
+    let mirror = slot.data().mirror();
     let desc = slot.data().desc();
     if write && desc.readonly {
         return Err(EPERM);
@@ -132,57 +81,47 @@ fn refresh(
             return Err(EINTR);
         }
         let seq = slot.read_begin();
-        match slot.walk(
+        let walked = match slot.walk(
             seq,
             hva,
             hva + (1 << PAGE_SHIFT),
             write,
             mirror.owner(),
-            out,
+            &mut *out,
         ) {
             Err(e) if e == EBUSY => continue,
             Err(e) if e == EPERM => return Err(EFAULT),
             ret => ret?,
-        }
-        let cpu = out[0];
+        };
+        let [cpu] = walked.ptes() else {
+            return Err(EINVAL);
+        };
         if !cpu.is_valid() {
             return Err(EFAULT);
         }
-        let special = cpu.is_special();
-        let kva = if special {
-            if res.remap.as_ref().map(Remap::pfn) != Some(cpu.pfn()) {
-                // The view may point into the old mapping: retire it
-                // before the mapping goes.
-                mirror.lock().set_cache(i, CacheView::default());
-                res.remap = Some(Remap::new(cpu.pfn())?);
+        // A bare pfn needs a mapping, made outside the lock (it sleeps)
+        // unless the cache keeps one of the same pfn.
+        let mut map = None;
+        if cpu.is_special() && mirror.lock().cache_map_pfn(i) != Some(cpu.pfn()) {
+            match Remap::new(cpu.pfn()) {
+                Ok(m) => map = Some(m),
+                // The frame may have changed since the walk (a free page
+                // leaves the direct map under DEBUG_PAGEALLOC): walk again
+                // if so, else the frame cannot be mapped.
+                Err(e) => {
+                    let current = {
+                        let _state = mirror.lock();
+                        slot.is_current(&walked)
+                    };
+                    if current {
+                        return Err(e);
+                    }
+                    continue;
+                }
             }
-            res.remap.as_ref().map_or(0, Remap::address)
-        } else {
-            pfn::direct_map_address(cpu.pfn())
-        };
-        let mut state = mirror.lock();
-        if slot.read_retry(seq) {
-            continue;
         }
-        // The caller holds the context mutex, so the memslot layout is the
-        // one `slot` belongs to.
-        let gen = state.slots_gen();
-        // A bare pfn belongs to whoever mapped it; KVM leaves such pages'
-        // flags alone too.
-        let dirty_tracked = !special && state.may_dirty(cpu.pfn());
-        state.set_cache(
-            i,
-            CacheView {
-                valid: true,
-                gen,
-                writable: write && cpu.is_writable(),
-                gfn,
-                hva,
-                kva,
-                pfn: cpu.pfn(),
-                dirty_tracked,
-            },
-        );
-        return Ok(());
+        if mirror.install_view(slot, &walked, i, gfn, write, map)? {
+            return Ok(());
+        }
     }
 }

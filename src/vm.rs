@@ -17,9 +17,9 @@ use crate::{
     guest::{self, GuestPage},
     memslot::{Memslot, SlotWatch},
     mirror::{Access, Mirror, Spare},
-    pfncache::{self, CacheRes},
+    pfncache,
     policy::Action,
-    pte::{GfnRange, PfnClass, Pte, PAGE_SHIFT, TABLE_ENTRIES},
+    pte::{GfnRange, PfnClass, PAGE_SHIFT, TABLE_ENTRIES},
     remaps::Remaps,
     slots::{self, Change, SlotDesc, SlotError},
     uapi,
@@ -50,7 +50,6 @@ pub(crate) struct Vm {
     spare: Spare,
     walk: KBox<[CpuPte; WALK_MAX]>,
     bounce: KBox<[u8; PAGE_SIZE]>,
-    caches: [CacheRes; uapi::GUESTMAP_NR_CACHES as usize],
     remaps: Remaps,
 }
 
@@ -62,7 +61,6 @@ impl Vm {
             spare: Spare::default(),
             walk: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
             bounce: KBox::init(kernel::init::zeroed(), GFP_KERNEL)?,
-            caches: Default::default(),
             remaps: Remaps::default(),
         })
     }
@@ -106,9 +104,7 @@ impl Vm {
             state.remove_slot(gfns);
             mirror.apply(state, Action::ZapAndFree, gfns, true);
             drop(slot);
-            for (i, res) in self.caches.iter_mut().enumerate() {
-                pfncache::trim(mirror, res, i);
-            }
+            mirror.trim_caches();
             self.remaps.clear();
         }
     }
@@ -180,13 +176,12 @@ impl Vm {
     }
 
     /// `GUESTMAP_ACCESS`: performs `req`, filling its outputs.
-    pub(crate) fn access_op(&mut self, mirror: &Mirror, req: &mut uapi::guestmap_access) -> Result {
+    pub(crate) fn access_op(&mut self, req: &mut uapi::guestmap_access) -> Result {
         let gfns = slots::rw_gfns(req.gpa, req.len).ok_or(EINVAL)?;
         let Vm {
             slots,
             walk,
             bounce,
-            caches,
             ..
         } = self;
         let slot = Self::find(slots, gfns)?;
@@ -219,9 +214,9 @@ impl Vm {
                 loop {
                     let page = GuestPage::map(slot, gfns.start, write)?;
                     let ret = if write {
-                        page.write(mirror, off, buf)
+                        page.write(off, buf)
                     } else {
-                        page.read(mirror, off, buf)
+                        page.read(off, buf)
                     };
                     if raced(&ret, &mut tries)? {
                         continue;
@@ -248,7 +243,7 @@ impl Vm {
                 let mut tries = 0;
                 loop {
                     let page = GuestPage::map(slot, gfns.start, true)?;
-                    let found = page.cmpxchg_u64(mirror, off, req.old, req.new);
+                    let found = page.cmpxchg_u64(off, req.old, req.new);
                     if raced(&found, &mut tries)? {
                         continue;
                     }
@@ -263,7 +258,9 @@ impl Vm {
                 if !one_page {
                     return Err(EINVAL);
                 }
-                let res = caches.get_mut(req.cache as usize).ok_or(EINVAL)?;
+                if req.cache >= uapi::GUESTMAP_NR_CACHES {
+                    return Err(EINVAL);
+                }
                 let write = req.op == uapi::GUESTMAP_ACCESS_CACHE_WRITE;
                 let buf = &mut bounce[..len];
                 if write {
@@ -276,8 +273,6 @@ impl Vm {
                 };
                 let refreshed = pfncache::access(
                     slot,
-                    mirror,
-                    res,
                     req.cache as usize,
                     gfns.start,
                     off,
@@ -299,7 +294,7 @@ impl Vm {
     }
 
     /// `GUESTMAP_BENCH`: `req.iterations` accesses of 8 bytes, timed.
-    pub(crate) fn bench(&mut self, mirror: &Mirror, req: &mut uapi::guestmap_bench) -> Result {
+    pub(crate) fn bench(&mut self, req: &mut uapi::guestmap_bench) -> Result {
         if req.iterations == 0 || req.iterations > 1 << 24 {
             return Err(EINVAL);
         }
@@ -307,12 +302,7 @@ impl Vm {
         if gfns.end - gfns.start != 1 {
             return Err(EINVAL);
         }
-        let Vm {
-            slots,
-            walk,
-            caches,
-            ..
-        } = self;
+        let Vm { slots, walk, .. } = self;
         let slot = Self::find(slots, gfns)?;
         let off = (req.gpa as usize) & (PAGE_SIZE - 1);
         let mut word = [0u8; 8];
@@ -329,7 +319,7 @@ impl Vm {
                     let mut tries = 0;
                     loop {
                         let page = GuestPage::map(slot, gfns.start, false)?;
-                        let ret = page.read(mirror, off, &mut word);
+                        let ret = page.read(off, &mut word);
                         page.unmap(false);
                         if !raced(&ret, &mut tries)? {
                             break ret?;
@@ -337,11 +327,11 @@ impl Vm {
                     }
                 }
                 uapi::GUESTMAP_ACCESS_CACHE_READ => {
-                    let res = caches.get_mut(req.cache as usize).ok_or(EINVAL)?;
+                    if req.cache >= uapi::GUESTMAP_NR_CACHES {
+                        return Err(EINVAL);
+                    }
                     pfncache::access(
                         slot,
-                        mirror,
-                        res,
                         req.cache as usize,
                         gfns.start,
                         off,
@@ -424,7 +414,7 @@ fn fault_chunk(
         }
         spare.fill()?;
         let seq = slot.read_begin();
-        match slot.walk(seq, hva, hva_end, write, mirror.owner(), out) {
+        let walked = match slot.walk(seq, hva, hva_end, write, mirror.owner(), &mut *out) {
             Err(e) if e == EBUSY => {
                 mirror.lock().count_retry();
                 continue;
@@ -433,34 +423,10 @@ fn fault_chunk(
             // write; to the guest that is the same as nothing mapped.
             Err(e) if e == EPERM => return Err(EFAULT),
             ret => ret?,
+        };
+        if mirror.install(slot, &walked, gfns.start, write, spare)? {
+            return Ok(());
         }
-        let mut state = mirror.lock();
-        if state.is_released() {
-            return Err(ESRCH);
-        }
-        if slot.read_retry(seq) {
-            state.count_retry();
-            continue;
-        }
-        for (gfn, cpu) in (gfns.start..).zip(out.iter()) {
-            if !cpu.is_valid() {
-                return Err(EFAULT);
-            }
-            let class = if cpu.is_special() {
-                PfnClass::PfnMap
-            } else if cpu.is_zero() {
-                PfnClass::Zero
-            } else {
-                PfnClass::Page
-            };
-            // Writable only if walked for write: a read walk may see a
-            // writable but clean pte, and a write through the mirror must
-            // leave the page dirty for writeback.
-            let writable = write && cpu.is_writable() && class != PfnClass::Zero;
-            let pte = Pte::new(cpu.pfn(), writable, class).ok_or(EFAULT)?;
-            state.install(gfn, pte, spare)?;
-        }
-        return Ok(());
     }
 }
 
@@ -483,11 +449,17 @@ fn access_one(
         if pte.is_present() && (pte.is_writable() || !write) {
             let ret = if pte.class() == Some(PfnClass::PfnMap) {
                 // Mapping sleeps: map (or reuse) first, then check under
-                // the lock that the entry still names the frame.
-                let map = remaps.get(pte.pfn())?;
-                mirror
-                    .lock()
-                    .access_remapped(gfn, map, off, acc_of(write, buf))
+                // the lock that the entry still names the frame.  A frame
+                // that cannot be mapped may have changed since the entry
+                // was read (a free page leaves the direct map under
+                // DEBUG_PAGEALLOC): fault again if the entry did.
+                match remaps.get(pte.pfn()) {
+                    Ok(map) => mirror
+                        .lock()
+                        .access_remapped(gfn, &map, off, acc_of(write, buf)),
+                    Err(e) if mirror.lock().get(gfn) == pte => Err(e),
+                    Err(_) => Err(EAGAIN),
+                }
             } else {
                 mirror.lock().access(gfn, off, acc_of(write, buf))
             };

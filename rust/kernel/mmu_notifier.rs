@@ -108,6 +108,32 @@ impl CpuPte {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Seq(c_ulong);
 
+/// What one [`IntervalNotifier::walk`] found: one [`CpuPte`] per page from
+/// `start`, walked under sequence count `seq` of the notifier `mni`.
+///
+/// Only a walk makes one, and `CpuPte`s cannot be made otherwise, so the
+/// pages named here are what the CPU mapped at the time: what a secondary
+/// MMU may install once [`IntervalNotifier::is_current`] says so, under
+/// its lock.
+pub(crate) struct Walked<'a> {
+    mni: *mut bindings::mmu_interval_notifier,
+    seq: Seq,
+    start: u64,
+    ptes: &'a [CpuPte],
+}
+
+impl Walked<'_> {
+    /// The user address of the first page.
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// One entry per page.
+    pub(crate) fn ptes(&self) -> &[CpuPte] {
+        self.ptes
+    }
+}
+
 /// An invalidation in progress: what `invalidate` is told.
 pub(crate) struct Invalidation<'a> {
     mni: *mut bindings::mmu_interval_notifier,
@@ -262,22 +288,22 @@ impl<T: IntervalOps> IntervalNotifier<T> {
 
     /// Walks the CPU page tables for the pages of `start..end` (page
     /// aligned, inside the interval), faulting them in for reading or for
-    /// `write`, and fills `out` with one [`CpuPte`] per page.
+    /// `write`, filling `out` with one [`CpuPte`] per page.
     ///
     /// `hmm_range_fault()` walks normal mappings, `follow_pfnmap_start()`
     /// `VM_PFNMAP`/`VM_IO` ones.  Errors: `EBUSY` if an invalidation raced
     /// (begin again), `EFAULT` if nothing is mapped, `EPERM` for a write to
     /// memory the process may not write, `ESRCH` if the address space is
     /// exiting, `EINTR` on a fatal signal.
-    pub(crate) fn walk(
+    pub(crate) fn walk<'a>(
         &self,
         seq: Seq,
         start: u64,
         end: u64,
         write: bool,
         owner: *const c_void,
-        out: &mut [CpuPte],
-    ) -> Result {
+        out: &'a mut [CpuPte],
+    ) -> Result<Walked<'a>> {
         let pages = end.saturating_sub(start) as usize / PAGE_SIZE;
         if (start | end) as usize % PAGE_SIZE != 0 || pages == 0 || out.len() < pages {
             return Err(EINVAL);
@@ -294,7 +320,22 @@ impl<T: IntervalOps> IntervalNotifier<T> {
                 seq.0,
                 out.as_mut_ptr().cast(),
             )
+        })?;
+        Ok(Walked {
+            mni: self.mni.get(),
+            seq,
+            start,
+            ptes: &out[..pages],
         })
+    }
+
+    /// Whether what `walked` found is still what the CPU maps: it was
+    /// walked through this notifier, and no invalidation of the interval
+    /// ran since its sequence count was read.  Call under the lock
+    /// [`Invalidation::set_seq`] is called under; the answer holds for as
+    /// long as that lock is held.
+    pub(crate) fn is_current(&self, walked: &Walked<'_>) -> bool {
+        core::ptr::eq(walked.mni, self.mni.get()) && !self.read_retry(walked.seq)
     }
 
     /// # Safety

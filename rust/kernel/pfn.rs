@@ -152,6 +152,12 @@ impl Remap {
         self.pfn
     }
 
+    /// Whether this is a `vmap()` alias of RAM with a struct page, rather
+    /// than a `memremap()` of memory the page allocator never hands out.
+    pub(crate) fn is_alias(&self) -> bool {
+        self.aliased
+    }
+
     /// Copies `buf.len()` bytes at `off` into `buf`.
     ///
     /// # Safety
