@@ -1438,8 +1438,14 @@ static void guest_cond(struct pred *p, uint64_t gpa, uint64_t last,
 {
 	struct world *w = p->w;
 	struct mslot *s;
-	int r = lookup(w, gpa, last, &s);
+	int r;
 
+	/* Guest addresses are 48 bits wide, for every ioctl. */
+	if (last >= GPA_LIMIT) {
+		certain(p, EINVAL, "gpa %#" PRIx64 "-%#" PRIx64 " past 2^48", gpa, last);
+		return;
+	}
+	r = lookup(w, gpa, last, &s);
 	if (!r) {
 		certain(p, ENOENT, "no slot holds gpa %#" PRIx64 "-%#" PRIx64, gpa, last);
 		return;
@@ -1632,6 +1638,8 @@ static uint64_t predict(struct world *w, struct call *c)
 		break;
 	case C_CLASSIFY:
 		mem_cond(&p, "the address", c->in.c.addr, 1, false);
+		/* Nothing is faulted in: a page not present now is EFAULT. */
+		p.maybe |= B(EFAULT);
 		break;
 	case C_ACCESS:
 		pred_access(&c->in.a, &p);
