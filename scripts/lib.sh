@@ -104,5 +104,7 @@ GM_TEST_ENV='GUESTMAP_RESERVED=0x400000@0x6c000000 GUESTMAP_HIDDEN=0x8000000@0x7
 # A second boot for selftests/devmem_test, which maps RAM through /dev/mem:
 #   nopat             x86 PAT refuses RAM through /dev/mem otherwise
 #                     (the test kernel has STRICT_DEVMEM off)
-#   movablecore=256M  memory blocks that can be offlined
-GM_DEVMEM_APPEND='nopat movablecore=256M'
+#   movablecore=512M  memory blocks that can be offlined (the top two
+#                     have holes: pmem, and firmware's below 2G)
+#   memmap=64M!0x70000000  pmem in the same section as boot RAM
+GM_DEVMEM_APPEND='nopat movablecore=512M memmap=64M!0x70000000'

@@ -346,4 +346,71 @@ out:
 	close(sfd);
 }
 
+#define PMEM_PHYS	0x70000000UL	/* memmap=64M!0x70000000 (scripts/lib.sh) */
+#define PMEM_SIZE	(64UL << 20)
+
+/*
+ * CLASSIFY of a pmem pfn through /dev/mem (the boot has
+ * memmap=64M!0x70000000, GM_DEVMEM_APPEND): 0 with @c filled, an errno, or
+ * -1 if /dev/mem refuses the mapping.
+ */
+static int classify_phys(int fd, unsigned long phys, struct guestmap_classify *c)
+{
+	char *p = map_devmem(phys, PAGE, PROT_READ);
+	int ret;
+
+	if (p == MAP_FAILED)
+		return -1;
+	ret = classify(fd, p, c);
+	munmap(p, PAGE);
+	return ret;
+}
+
+/*
+ * pfn_valid() holds for every pfn of an early section, and the pmem range
+ * shares its 128 MiB section with boot RAM: that is no promise of a struct
+ * page worth reading.  A namespace keeps its memmap on the device (ndctl's
+ * default, --map=dev), in the first pages of its range, which
+ * memmap_init_zone_device() never initialises (mm/mm_init.c, "the pages
+ * reserved for the memmap").  A disabled namespace's pfns had their
+ * struct pages poisoned by memunmap_pages() (remove_pfn_range_from_zone()
+ * under DEBUG_VM) and its subsections cleared, the section staying online;
+ * CLASSIFY used to read compound_head() of 0xff..ff and oops.  Neither has
+ * a struct page a user of the pfn may touch: PFN-only.
+ */
+TEST_F_TIMEOUT(devmem, pmem_pfns_without_a_device_page_are_pfn_only, 240)
+{
+	struct guestmap_classify c;
+	int ret;
+
+	if (access("/dev/pmem0", F_OK) || system("command -v ndctl >/dev/null"))
+		SKIP(return, "needs /dev/pmem0 and ndctl");
+	ASSERT_EQ(0, system("ndctl create-namespace -f -e namespace0.0 -m fsdax --map=dev >/dev/null"));
+	ret = classify_phys(self->fd, PMEM_PHYS, &c);
+	if (ret < 0)
+		SKIP(return, "/dev/mem refuses pmem");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(GUESTMAP_PFN_NO_PAGE, c.class);
+	EXPECT_EQ(GUESTMAP_PFN_MAPPED_PFNMAP, c.flags);
+	EXPECT_EQ(PMEM_PHYS / PAGE, c.pfn);
+	/* Past the memmap, the namespace's own pages: fsdax, no struct page lost. */
+	ASSERT_EQ(0, classify_phys(self->fd, PMEM_PHYS + PMEM_SIZE - PAGE, &c));
+	EXPECT_EQ(GUESTMAP_PFN_FS_DAX, c.class);
+	EXPECT_EQ(GUESTMAP_PFN_MAPPED_PFNMAP | GUESTMAP_PFN_REFCOUNTED, c.flags);
+
+	ASSERT_EQ(0, system("ndctl disable-namespace namespace0.0 >/dev/null 2>&1"));
+	ret = classify_phys(self->fd, PMEM_PHYS + PMEM_SIZE - 8 * PAGE, &c);
+	if (!ret) {
+		EXPECT_EQ(GUESTMAP_PFN_NO_PAGE, c.class);
+		EXPECT_EQ(GUESTMAP_PFN_MAPPED_PFNMAP, c.flags);
+	}
+	ret = ret ? ret : classify_phys(self->fd, PMEM_PHYS, &c);
+	if (!ret) {
+		EXPECT_EQ(GUESTMAP_PFN_NO_PAGE, c.class);
+		EXPECT_EQ(GUESTMAP_PFN_MAPPED_PFNMAP, c.flags);
+	}
+	EXPECT_EQ(0, system("ndctl enable-namespace namespace0.0 >/dev/null 2>&1"));
+	ASSERT_EQ(0, ret);
+}
+
 TEST_HARNESS_MAIN

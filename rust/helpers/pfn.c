@@ -18,19 +18,60 @@
  * kvm_is_refcounted_pfn(), whatever KVM's callers hold (an MMU-notifier
  * protected mapping).  ZONE_DEVICE metadata is valid only then.
  *
- * pfn_valid() is not enough to read a struct page: it stays true for a
- * memory block that was offlined, whose struct pages are poisoned
- * (compound_head() of one is garbage).  pfn_to_online_page() is too much:
- * it refuses the holes of boot memory (memmap=$ reserved RAM), whose
- * struct pages are initialised, PG_reserved.  What tells is whether the
- * pfn's section is online; offlining works on whole memory blocks, which
- * are whole sections.  ZONE_DEVICE pages come first: get_dev_pagemap()
- * vouches for one while it holds the pgmap, as memory_failure() uses it.
- * Offline memory is reported as having no usable struct page.  Memory can
- * go offline right after the check: the caller's reference, or a mapping
- * of the page that offlining would have to migrate away first, is what
- * keeps it online.
+ * pfn_valid() is not enough to read a struct page.  It is true for the
+ * whole of an early (boot) section, and a section can hold several kinds
+ * of struct page that must not be read:
+ *   - a memory block that was offlined: its struct pages are poisoned
+ *     (compound_head() of one is garbage);
+ *   - the pfns of a ZONE_DEVICE range that was torn down
+ *     (memunmap_pages()): poisoned by remove_pfn_range_from_zone() under
+ *     DEBUG_VM, stale ZONE_DEVICE pages pointing at a freed pgmap without;
+ *   - the first pfns of a live ZONE_DEVICE range whose memmap lives on the
+ *     device (the altmap): memmap_init_zone_device() never initialises
+ *     them, as they hold the memmap itself.
+ * pfn_to_online_page() sorts out all but one case for memory that is not
+ * ZONE_DEVICE: the holes of boot memory (memmap=$ reserved RAM), which it
+ * refuses as their subsections are not valid, although
+ * init_unavailable_range() initialised their struct pages, PG_reserved.
+ * Those are taken when the page proves it: an early, online section, and
+ * an initialised, reserved page of a zone other than ZONE_DEVICE.
+ * ZONE_DEVICE pages come first: get_dev_pagemap() vouches for one while it
+ * holds the pgmap, as memory_failure() uses it, past the altmap.
+ *
+ * Memory can go offline right after the check: the caller's reference, or
+ * a mapping of the page that offlining would have to migrate away first,
+ * is what keeps it online.
  */
+static struct page *gm_pfn_page(unsigned long pfn, struct dev_pagemap **pgmap)
+{
+	struct vmem_altmap *altmap;
+	struct mem_section *ms;
+	struct page *page;
+
+	*pgmap = get_dev_pagemap(pfn, NULL);
+	if (*pgmap) {
+		altmap = pgmap_altmap(*pgmap);
+		if (altmap && pfn >= altmap->base_pfn &&
+		    pfn < altmap->base_pfn + vmem_altmap_offset(altmap)) {
+			put_dev_pagemap(*pgmap);
+			*pgmap = NULL;
+			return NULL;
+		}
+		return pfn_to_page(pfn);
+	}
+	page = pfn_to_online_page(pfn);
+	if (page)
+		return page;
+	ms = __pfn_to_section(pfn);
+	if (!early_section(ms) || !online_section(ms))
+		return NULL;
+	page = pfn_to_page(pfn);
+	if (PagePoisoned(page) || is_zone_device_page(page) ||
+	    !PageReserved(page))
+		return NULL;
+	return page;
+}
+
 u32 gm_pfn_facts(unsigned long pfn)
 {
 	struct dev_pagemap *pgmap;
@@ -39,14 +80,12 @@ u32 gm_pfn_facts(unsigned long pfn)
 
 	if (!pfn_valid(pfn))
 		return 0;
-	pgmap = get_dev_pagemap(pfn, NULL);
-	if (pgmap) {
-		/* A tail page's pgmap field is its compound_head. */
-		f |= GM_FACT_ZONE_DEVICE | ((u32)pgmap->type << GM_FACT_PGMAP_SHIFT);
-	} else if (!online_section(__pfn_to_section(pfn))) {
+	page = gm_pfn_page(pfn, &pgmap);
+	if (!page)
 		return 0;
-	}
-	page = pfn_to_page(pfn);
+	/* get_dev_pagemap()'s: a tail page's pgmap field is its compound_head. */
+	if (pgmap)
+		f |= GM_FACT_ZONE_DEVICE | ((u32)pgmap->type << GM_FACT_PGMAP_SHIFT);
 	/*
 	 * The huge zero page cannot be recognised here: 6.12 does not export
 	 * huge_zero_folio.  It is not PG_reserved, so it classifies as a
