@@ -18,6 +18,10 @@
  *   try for a reference and fail with EAGAIN forever.
  * - A secret-memory page is not in the direct map: memremap() of RAM
  *   returns its direct-map address, which used to fault.
+ * - A pfn cache's vmap() alias of such RAM used to outlive the page's
+ *   invalidation, until some later ioctl.
+ * - pmem pfns whose struct pages nobody initialised (a disabled
+ *   namespace's, the memmap's own on the device) used to be read.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -344,6 +348,62 @@ TEST_F(devmem, a_page_missing_from_the_direct_map_is_refused)
 out:
 	munmap(s, PAGE);
 	close(sfd);
+}
+
+/* How many mappings gm_frame_map() made are live (/proc/vmallocinfo). */
+static int frame_aliases(void)
+{
+	FILE *f = fopen("/proc/vmallocinfo", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, "gm_frame_map");
+	fclose(f);
+	return n;
+}
+
+/*
+ * RAM with a struct page reached by a bare pfn is mapped through a vmap()
+ * alias of its own.  A pfn cache keeps it while its view is valid; once
+ * the page is unmapped, whoever owns it may free it and reuse it with
+ * another memory type, or as secret memory, so the alias must go with the
+ * invalidation, not at some later ioctl.  Here nothing but munmap() runs
+ * between the cache's use and the count.
+ */
+TEST_F(devmem, a_pfn_cache_keeps_no_alias_past_an_invalidation)
+{
+	char *m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	char buf[8] = "";
+	uint64_t pfn;
+	char *p;
+
+	ASSERT_NE(MAP_FAILED, m);
+	memcpy(m, "cached!", 8);
+	pfn = pagemap_pfn(m);
+	ASSERT_NE(0, pfn);
+	p = map_devmem(pfn * PAGE, PAGE, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		SKIP(goto out, "/dev/mem refuses RAM (boot with nopat)");
+	if (frame_aliases() < 0)
+		SKIP(goto out, "no /proc/vmallocinfo");
+	ASSERT_EQ(0, frame_aliases());
+	ASSERT_EQ(0, set_slot(self->fd, GPA, PAGE, p));
+	ASSERT_EQ(0, acc(self->fd, GUESTMAP_ACCESS_CACHE_READ, GPA, buf, 8, 0, 0, NULL));
+	EXPECT_EQ(0, memcmp(buf, "cached!", 8));
+	/* The cache keeps its view, and the view its mapping. */
+	EXPECT_EQ(1, frame_aliases());
+	ASSERT_EQ(0, munmap(p, PAGE));
+	EXPECT_EQ(0, frame_aliases());
+	/* The slot's memory is gone: refused, and still no mapping made. */
+	EXPECT_EQ(EFAULT, acc(self->fd, GUESTMAP_ACCESS_CACHE_READ, GPA, buf, 8, 0, 0, NULL));
+	EXPECT_EQ(0, frame_aliases());
+	EXPECT_EQ(0, set_slot(self->fd, 0, 0, NULL));
+out:
+	munmap(m, PAGE);
 }
 
 #define PMEM_PHYS	0x70000000UL	/* memmap=64M!0x70000000 (scripts/lib.sh) */

@@ -88,14 +88,22 @@ impl IntervalOps for SlotWatch {
         inv.set_seq();
         state.count_invalidation(event, inv.is_blockable());
         state.invalidate_caches(inv.start(), inv.end());
+        // The views' kernel mappings go now if this may sleep: a mapping
+        // of a page nobody may reach through it should not outlive the
+        // page's owner, who may free it next.  The OOM reaper's leave them
+        // to the next ioctl or the close, which the dying owner of the
+        // address space is about to do.
+        let stale = inv.is_blockable().then(|| state.take_stale_maps());
         match (action, gfns) {
             (Action::Release, _) => {
                 self.mirror
                     .apply(state, Action::Release, self.desc.gfns(), inv.is_blockable())
             }
             (action, Some(gfns)) => self.mirror.apply(state, action, gfns, inv.is_blockable()),
-            (_, None) => {}
+            (_, None) => drop(state),
         }
+        // After the lock is released (`apply` releases it): unmapping sleeps.
+        drop(stale);
         true
     }
 }

@@ -14,27 +14,75 @@
 
 /*
  * Whether the direct map maps @pfn, and if so a kernel protection with the
- * same memory type in *@prot.  Secret memory and the free pages
- * DEBUG_PAGEALLOC keeps unmapped are RAM the direct map lacks.  The memory
- * type matters: a driver may have made its pages write-combining or
- * uncached (set_memory_wc(), as TTM does) before mapping them to user
+ * same memory type and encryption in *@prot.  Secret memory and the free
+ * pages DEBUG_PAGEALLOC keeps unmapped are RAM the direct map lacks.  The
+ * memory type matters: a driver may have made its pages write-combining
+ * or uncached (set_memory_wc(), as TTM does) before mapping them to user
  * space, and a write-back alias of such a page is an x86 memory-type
- * conflict (Documentation/arch/x86/pat.rst).
+ * conflict (Documentation/arch/x86/pat.rst).  So does encryption: in an
+ * SEV or TDX guest, a page shared with the host (set_memory_decrypted())
+ * read through an encrypted alias is garbage.
  */
 static bool gm_direct_map_prot(unsigned long pfn, pgprot_t *prot)
 {
+	pgprotval_t keep = _PAGE_CACHE_MASK;
+	int splits = 0;
 	unsigned int level;
-	pte_t *pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), &level);
+	pte_t *ptep;
+	pteval_t v;
 	pgprot_t p;
 
-	if (!pte || !pte_present(*pte))
+again:
+	ptep = lookup_address((unsigned long)pfn_to_kaddr(pfn), &level);
+	if (!ptep)
 		return false;
-	p = pte_pgprot(*pte);
-	/* A large page keeps its PAT bit elsewhere. */
-	if (level != PG_LEVEL_4K)
-		p = pgprot_large_2_4k(p);
-	*prot = __pgprot((pgprot_val(PAGE_KERNEL) & ~_PAGE_CACHE_MASK) |
-			 (pgprot_val(p) & _PAGE_CACHE_MASK));
+	/*
+	 * One read: set_memory_*() of a neighbour may split a large entry
+	 * into a table meanwhile (then it is looked up again, once: a split
+	 * leaves 4K entries).  A large page's flags are read at its own level
+	 * (pte_flags() would take its PAT bit, bit 12, for an address bit),
+	 * and its PAT bit moved to where a 4K pte keeps it.
+	 */
+	v = READ_ONCE(ptep->pte);
+	switch (level) {
+	case PG_LEVEL_4K:
+		if (!pte_present(__pte(v)))
+			return false;
+		p = pte_pgprot(__pte(v));
+		break;
+	case PG_LEVEL_2M:
+		if (!pmd_present(__pmd(v)))
+			return false;
+		if (!pmd_leaf(__pmd(v))) {
+			if (splits++)
+				return false;
+			goto again;
+		}
+		p = pgprot_large_2_4k(__pgprot(pmd_flags(__pmd(v))));
+		break;
+	case PG_LEVEL_1G:
+		if (!pud_present(__pud(v)))
+			return false;
+		if (!pud_leaf(__pud(v))) {
+			if (splits++)
+				return false;
+			goto again;
+		}
+		p = pgprot_large_2_4k(__pgprot(pud_flags(__pud(v))));
+		break;
+	default:
+		return false;
+	}
+	*prot = __pgprot((pgprot_val(PAGE_KERNEL) & ~keep) |
+			 (pgprot_val(p) & keep));
+	/*
+	 * PAGE_KERNEL is private (encrypted) memory; make the alias shared if
+	 * the direct map is, which is when decrypting its protection is a
+	 * no-op although decrypting PAGE_KERNEL is not.
+	 */
+	if (pgprot_val(pgprot_decrypted(PAGE_KERNEL)) != pgprot_val(PAGE_KERNEL) &&
+	    pgprot_val(pgprot_decrypted(p)) == pgprot_val(p))
+		*prot = pgprot_decrypted(*prot);
 	return true;
 }
 
