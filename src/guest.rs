@@ -23,6 +23,10 @@ use crate::{
 };
 use kernel::{page::PAGE_SIZE, prelude::*, uaccess::UserSlice};
 
+/// [`GuestPage::map`] gives up after this many lookups undone by
+/// invalidations, as a pfn cache's refresh does.
+const MAX_TRIES: u32 = 1000;
+
 /// A guest frame mapped into the kernel.
 ///
 /// What keeps the frame the guest's while it is used:
@@ -55,10 +59,36 @@ impl<'a> GuestPage<'a> {
         if !desc.map.contains(gfns) {
             return Err(ENOENT);
         }
-        let seq = slot.read_begin();
-        let map = HostMap::new(desc.map.gfn_to_hva(gfn), write)?;
-        let guard = (!map.is_pinned()).then_some((slot, seq));
-        Ok(GuestPage { map, guard })
+        let hva = desc.map.gfn_to_hva(gfn);
+        for _ in 0..MAX_TRIES {
+            let seq = slot.read_begin();
+            match HostMap::new(hva, write) {
+                Ok(map) => {
+                    let guard = (!map.is_pinned()).then_some((slot, seq));
+                    return Ok(GuestPage { map, guard });
+                }
+                // A bare pfn may have changed between its lookup and its
+                // mapping (a page freed meanwhile leaves the direct map
+                // under DEBUG_PAGEALLOC, and is refused with EFAULT): look
+                // it up again if an invalidation of the slot ran since,
+                // else the failure is the frame's.  Other errors are the
+                // memory's, whatever ran meanwhile.
+                Err(e) if e != EFAULT => return Err(e),
+                Err(e) => {
+                    let changed = {
+                        let _state = slot.data().mirror().lock();
+                        slot.read_retry(seq)
+                    };
+                    if !changed {
+                        return Err(e);
+                    }
+                    if kernel::current!().signal_pending() {
+                        return Err(EINTR);
+                    }
+                }
+            }
+        }
+        Err(EAGAIN)
     }
 
     /// Whether the page is reached through a mapping of its bare pfn.

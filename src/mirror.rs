@@ -789,8 +789,12 @@ impl Mirror {
                 end: gfn + n,
             })
             || walked.start() != desc.map.gfn_to_hva(gfn)
+            || (write && !walked.is_write())
         {
             return Err(EINVAL);
+        }
+        if write && desc.readonly {
+            return Err(EPERM);
         }
         let mut state = self.lock();
         if state.is_released() {
@@ -811,9 +815,9 @@ impl Mirror {
             } else {
                 pte::PfnClass::Page
             };
-            // Writable only if walked for write: a read walk may see a
-            // writable but clean pte, and only a write walk has the CPU's
-            // write permission behind it.
+            // Writable only if asked for, and walked for write (checked
+            // above): a read walk may see a writable but clean pte, and
+            // only a write walk has the CPU's write permission behind it.
             let writable = write && cpu.is_writable() && class != pte::PfnClass::Zero;
             let pte = Pte::new(cpu.pfn(), writable, class).ok_or(EFAULT)?;
             state.set_entry(gfn, pte, spare)?;
@@ -848,8 +852,12 @@ impl Mirror {
             })
             || walked.start() != hva
             || i >= uapi::GUESTMAP_NR_CACHES as usize
+            || (write && !walked.is_write())
         {
             return Err(EINVAL);
+        }
+        if write && desc.readonly {
+            return Err(EPERM);
         }
         if !cpu.is_valid() {
             return Err(EFAULT);

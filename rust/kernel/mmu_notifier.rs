@@ -13,7 +13,10 @@
 //! under the same lock.
 
 use super::mm::MmWithUser;
-use core::{ffi::c_void, marker::PhantomPinned};
+use core::{
+    ffi::c_void,
+    marker::{PhantomData, PhantomPinned},
+};
 use kernel::{
     bindings,
     error::{to_result, Result},
@@ -115,17 +118,29 @@ pub(crate) struct Seq(c_ulong);
 /// pages named here are what the CPU mapped at the time: what a secondary
 /// MMU may install once [`IntervalNotifier::is_current`] says so, under
 /// its lock.
+///
+/// It borrows the notifier it was walked through, so it cannot outlive it
+/// (and be compared against another notifier made at the same address).
 pub(crate) struct Walked<'a> {
     mni: *mut bindings::mmu_interval_notifier,
     seq: Seq,
     start: u64,
+    write: bool,
     ptes: &'a [CpuPte],
+    _notifier: PhantomData<&'a bindings::mmu_interval_notifier>,
 }
 
 impl Walked<'_> {
     /// The user address of the first page.
     pub(crate) fn start(&self) -> u64 {
         self.start
+    }
+
+    /// Whether the pages were faulted in for writing: only then is a
+    /// writable [`CpuPte`] the CPU's write permission (a read walk may see
+    /// a writable pte that is clean, and must not hand out writes to it).
+    pub(crate) fn is_write(&self) -> bool {
+        self.write
     }
 
     /// One entry per page.
@@ -296,7 +311,7 @@ impl<T: IntervalOps> IntervalNotifier<T> {
     /// memory the process may not write, `ESRCH` if the address space is
     /// exiting, `EINTR` on a fatal signal.
     pub(crate) fn walk<'a>(
-        &self,
+        &'a self,
         seq: Seq,
         start: u64,
         end: u64,
@@ -325,7 +340,9 @@ impl<T: IntervalOps> IntervalNotifier<T> {
             mni: self.mni.get(),
             seq,
             start,
+            write,
             ptes: &out[..pages],
+            _notifier: PhantomData,
         })
     }
 
