@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,6 +472,70 @@ TEST_F_TIMEOUT(devmem, pmem_pfns_without_a_device_page_are_pfn_only, 240)
 	}
 	EXPECT_EQ(0, system("ndctl enable-namespace namespace0.0 >/dev/null 2>&1"));
 	ASSERT_EQ(0, ret);
+}
+
+struct classifier {
+	int fd;
+	char *p[3];
+	int stop;
+	unsigned long calls, bad;
+};
+
+static void *classify_loop(void *arg)
+{
+	struct classifier *k = arg;
+	struct guestmap_classify c;
+	int i;
+
+	while (!__atomic_load_n(&k->stop, __ATOMIC_RELAXED)) {
+		for (i = 0; i < 3; i++) {
+			if (classify(k->fd, k->p[i], &c))
+				k->bad++;
+			else if (c.class != GUESTMAP_PFN_NO_PAGE &&
+				 c.class != GUESTMAP_PFN_FS_DAX)
+				k->bad++;
+			k->calls++;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The same pfns while the namespace comes and goes: memunmap_pages() kills
+ * the pgmap's reference before it poisons the memmap, and memremap_pages()
+ * publishes the pgmap before it initialises the memmap, so for a while
+ * neither get_dev_pagemap() nor pfn_to_online_page() tells the truth.
+ * CLASSIFY must answer pmem or PFN-only throughout, never read the pages.
+ */
+TEST_F_TIMEOUT(devmem, pmem_pfns_while_the_namespace_comes_and_goes, 300)
+{
+	unsigned long at[3] = { PMEM_PHYS, PMEM_PHYS + PMEM_SIZE / 2,
+				PMEM_PHYS + PMEM_SIZE - PAGE };
+	struct classifier k = { .fd = self->fd };
+	pthread_t t;
+	int i, fails = 0;
+
+	if (access("/dev/pmem0", F_OK) || system("command -v ndctl >/dev/null"))
+		SKIP(return, "needs /dev/pmem0 and ndctl");
+	ASSERT_EQ(0, system("ndctl create-namespace -f -e namespace0.0 -m fsdax --map=dev >/dev/null"));
+	for (i = 0; i < 3; i++) {
+		k.p[i] = map_devmem(at[i], PAGE, PROT_READ);
+		if (k.p[i] == MAP_FAILED)
+			SKIP(return, "/dev/mem refuses pmem");
+	}
+	ASSERT_EQ(0, pthread_create(&t, NULL, classify_loop, &k));
+	for (i = 0; i < 4; i++) {
+		fails += !!system("ndctl disable-namespace namespace0.0 >/dev/null 2>&1");
+		fails += !!system("ndctl enable-namespace namespace0.0 >/dev/null 2>&1");
+	}
+	__atomic_store_n(&k.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	TH_LOG("%lu classifications across 4 disable/enable cycles", k.calls);
+	EXPECT_EQ(0, fails);
+	EXPECT_EQ(0, k.bad);
+	EXPECT_LT(0, k.calls);
+	for (i = 0; i < 3; i++)
+		munmap(k.p[i], PAGE);
 }
 
 TEST_HARNESS_MAIN

@@ -23,51 +23,82 @@
  * of struct page that must not be read:
  *   - a memory block that was offlined: its struct pages are poisoned
  *     (compound_head() of one is garbage);
- *   - the pfns of a ZONE_DEVICE range that was torn down
- *     (memunmap_pages()): poisoned by remove_pfn_range_from_zone() under
- *     DEBUG_VM, stale ZONE_DEVICE pages pointing at a freed pgmap without;
+ *   - the pfns of a ZONE_DEVICE range that is being torn down or was
+ *     (memunmap_pages() kills the pgmap's reference, then poisons the
+ *     memmap under DEBUG_VM, then clears the subsections), or set up
+ *     (memremap_pages() publishes the pgmap before it initialises the
+ *     memmap);
  *   - the first pfns of a live ZONE_DEVICE range whose memmap lives on the
  *     device (the altmap): memmap_init_zone_device() never initialises
  *     them, as they hold the memmap itself.
- * pfn_to_online_page() sorts out all but one case for memory that is not
- * ZONE_DEVICE: the holes of boot memory (memmap=$ reserved RAM), which it
- * refuses as their subsections are not valid, although
- * init_unavailable_range() initialised their struct pages, PG_reserved.
- * Those are taken when the page proves it: an early, online section, and
- * an initialised, reserved page of a zone other than ZONE_DEVICE.
- * ZONE_DEVICE pages come first: get_dev_pagemap() vouches for one while it
- * holds the pgmap, as memory_failure() uses it, past the altmap.
  *
- * Memory can go offline right after the check: the caller's reference, or
- * a mapping of the page that offlining would have to migrate away first,
- * is what keeps it online.
+ * A ZONE_DEVICE pfn is vouched for by get_dev_pagemap() while it holds the
+ * pgmap, as memory_failure() uses it, if it is past the altmap and in a
+ * range memremap_pages() has counted in nr_range, which it does once the
+ * range's memmap is initialised (pagemap_range()): a store ordered after
+ * those on x86, the one architecture this module builds for.  Anything
+ * else goes through pfn_to_online_page(), and is refused if it is
+ * ZONE_DEVICE after all: a pgmap whose reference is dead, going away.
+ * pfn_to_online_page() also refuses the holes of boot memory (memmap=$
+ * reserved RAM) although init_unavailable_range() initialised their
+ * struct pages, PG_reserved; those are taken when the page proves it: an
+ * early, online section, and a reserved page of a zone other than
+ * ZONE_DEVICE.
+ *
+ * What is decided is decided on @snap, one copy of the struct page (as
+ * /proc/kpageflags and dump_page() read pages they do not own), so a page
+ * poisoned meanwhile is seen whole or not at all; compound_head() is
+ * followed only for a page the caller holds.  Memory can go offline right
+ * after the check: the caller's reference, or a mapping of the page that
+ * offlining would have to migrate away first, is what keeps it online.
  */
-static struct page *gm_pfn_page(unsigned long pfn, struct dev_pagemap **pgmap)
+static bool gm_pgmap_ready(struct dev_pagemap *pgmap, unsigned long pfn)
 {
-	struct vmem_altmap *altmap;
+	struct vmem_altmap *altmap = pgmap_altmap(pgmap);
+	int i, nr = READ_ONCE(pgmap->nr_range);
+
+	if (altmap && pfn >= altmap->base_pfn &&
+	    pfn < altmap->base_pfn + vmem_altmap_offset(altmap))
+		return false;
+	for (i = 0; i < nr; i++) {
+		if (pfn >= PHYS_PFN(pgmap->ranges[i].start) &&
+		    pfn <= PHYS_PFN(pgmap->ranges[i].end))
+			return true;
+	}
+	return false;
+}
+
+static struct page *gm_pfn_page(unsigned long pfn, struct dev_pagemap **pgmap,
+				struct page *snap)
+{
 	struct mem_section *ms;
 	struct page *page;
 
 	*pgmap = get_dev_pagemap(pfn, NULL);
 	if (*pgmap) {
-		altmap = pgmap_altmap(*pgmap);
-		if (altmap && pfn >= altmap->base_pfn &&
-		    pfn < altmap->base_pfn + vmem_altmap_offset(altmap)) {
-			put_dev_pagemap(*pgmap);
-			*pgmap = NULL;
-			return NULL;
+		page = pfn_to_page(pfn);
+		if (gm_pgmap_ready(*pgmap, pfn)) {
+			memcpy(snap, page, sizeof(*snap));
+			if (!PagePoisoned(snap) && is_zone_device_page(snap))
+				return page;
 		}
-		return pfn_to_page(pfn);
+		put_dev_pagemap(*pgmap);
+		*pgmap = NULL;
+		return NULL;
 	}
 	page = pfn_to_online_page(pfn);
-	if (page)
+	if (page) {
+		memcpy(snap, page, sizeof(*snap));
+		if (PagePoisoned(snap) || is_zone_device_page(snap))
+			return NULL;
 		return page;
+	}
 	ms = __pfn_to_section(pfn);
 	if (!early_section(ms) || !online_section(ms))
 		return NULL;
 	page = pfn_to_page(pfn);
-	if (PagePoisoned(page) || is_zone_device_page(page) ||
-	    !PageReserved(page))
+	memcpy(snap, page, sizeof(*snap));
+	if (PagePoisoned(snap) || is_zone_device_page(snap) || !PageReserved(snap))
 		return NULL;
 	return page;
 }
@@ -75,17 +106,14 @@ static struct page *gm_pfn_page(unsigned long pfn, struct dev_pagemap **pgmap)
 u32 gm_pfn_facts(unsigned long pfn)
 {
 	struct dev_pagemap *pgmap;
-	struct page *page;
+	struct page *page, snap;
 	u32 f = GM_FACT_VALID;
 
 	if (!pfn_valid(pfn))
 		return 0;
-	page = gm_pfn_page(pfn, &pgmap);
+	page = gm_pfn_page(pfn, &pgmap, &snap);
 	if (!page)
 		return 0;
-	/* get_dev_pagemap()'s: a tail page's pgmap field is its compound_head. */
-	if (pgmap)
-		f |= GM_FACT_ZONE_DEVICE | ((u32)pgmap->type << GM_FACT_PGMAP_SHIFT);
 	/*
 	 * The huge zero page cannot be recognised here: 6.12 does not export
 	 * huge_zero_folio.  It is not PG_reserved, so it classifies as a
@@ -93,12 +121,22 @@ u32 gm_pfn_facts(unsigned long pfn)
 	 */
 	if (is_zero_pfn(pfn))
 		f |= GM_FACT_ZERO;
-	if (PageReserved(compound_head(page)))
-		f |= GM_FACT_RESERVED;
-	if (PageCompound(page))
+	if (PageCompound(&snap))
 		f |= GM_FACT_COMPOUND;
-	if (pgmap)
+	if (pgmap) {
+		/*
+		 * get_dev_pagemap()'s: a tail page's pgmap field is its
+		 * compound_head.  __init_zone_device_page() makes every page
+		 * of a pgmap PG_reserved, tails included, so the page's own
+		 * flag is the folio's.
+		 */
+		f |= GM_FACT_ZONE_DEVICE | ((u32)pgmap->type << GM_FACT_PGMAP_SHIFT);
+		if (PageReserved(&snap))
+			f |= GM_FACT_RESERVED;
 		put_dev_pagemap(pgmap);
+	} else if (PageReserved(compound_head(page))) {
+		f |= GM_FACT_RESERVED;
+	}
 	return f;
 }
 
