@@ -86,7 +86,7 @@ echo "# kernel: $kdir"
 # How long the bounded tests run: the debug kernel is 2-3 times slower, and
 # is where the fuzzer and the stress matter most.
 if [ "$GM_FLAVOUR" = debug ]; then
-	bounds="GM_FUZZ_COUNT=${GM_FUZZ_COUNT:-1000000} GM_FUZZ_SECONDS=${GM_FUZZ_SECONDS:-900}"
+	bounds="GM_FUZZ_COUNT=${GM_FUZZ_COUNT:-1000000} GM_FUZZ_SECONDS=${GM_FUZZ_SECONDS:-1800}"
 	bounds+=" GM_STRESS_SECONDS=${GM_STRESS_SECONDS:-60}"
 else
 	bounds="GM_FUZZ_COUNT=${GM_FUZZ_COUNT:-200000} GM_FUZZ_SECONDS=${GM_FUZZ_SECONDS:-60}"
