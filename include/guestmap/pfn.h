@@ -14,14 +14,17 @@
  *	refcounted and not PG_reserved, and not the zero page.
  *	ZONE_DEVICE pages are PG_reserved in 6.12, so never.
  *
- * The caller must keep the pfn's page from changing identity and its
- * memory online for the call: hold a reference on the page, or the lock
- * of a pte that maps it, or be inside an MMU-notifier protected section
- * for a mapping of it (as for KVM's own kvm_pfn_to_refcounted_page()).
- * Memory that is offline (its struct pages are not initialised) has no
- * struct page as far as these answers go: neither refcounted nor
- * dirtiable.  Without such protection the answer may describe memory that
- * has since gone offline or been hot-removed.
+ * The answer describes the pfn's page as it is during the call: the
+ * caller keeps it from changing identity (a reference on the page, the
+ * lock of a pte that maps it, or an MMU-notifier protected section for a
+ * mapping of it, as for KVM's own kvm_pfn_to_refcounted_page()).  Memory
+ * that is offline, or ZONE_DEVICE memory being set up or torn down, has
+ * no struct page as far as these answers go: neither refcounted nor
+ * dirtiable.  Only a reference keeps memory online: offlining migrates a
+ * page away without asking the ptes of VM_PFNMAP mappings.  Without one,
+ * the answer may describe memory that has since gone offline; the call
+ * itself stays safe but for hot-remove unmapping a hot-added section's
+ * memmap under it, as /proc/kpageflags can see.
  */
 #ifndef _GUESTMAP_PFN_H
 #define _GUESTMAP_PFN_H

@@ -45,12 +45,16 @@
  * early, online section, and a reserved page of a zone other than
  * ZONE_DEVICE.
  *
- * What is decided is decided on @snap, one copy of the struct page (as
- * /proc/kpageflags and dump_page() read pages they do not own), so a page
- * poisoned meanwhile is seen whole or not at all; compound_head() is
- * followed only for a page the caller holds.  Memory can go offline right
- * after the check: the caller's reference, or a mapping of the page that
- * offlining would have to migrate away first, is what keeps it online.
+ * What is decided is decided on @snap, one copy of the struct page, as
+ * dump_page() reads pages it does not own: the checks look at its flags
+ * only, which setup and teardown never make look initialised before they
+ * are, and no pointer is followed out of it but to a head within a
+ * folio's reach, whose flags are read once.  Memory can go offline right
+ * after the check, even under a pte lock: offlining does not look for
+ * VM_PFNMAP ptes (/dev/mem) before it migrates a page away and poisons
+ * its struct page.  Hot-remove can also unmap a hot-added section's
+ * memmap right after pfn_valid(), a window /proc/kpageflags has too; a
+ * caller that needs more holds a reference, which offlining waits for.
  */
 static bool gm_pgmap_ready(struct dev_pagemap *pgmap, unsigned long pfn)
 {
@@ -103,6 +107,28 @@ static struct page *gm_pfn_page(unsigned long pfn, struct dev_pagemap **pgmap,
 	return page;
 }
 
+/*
+ * PG_reserved of @page's folio, from @snap, its copy.  Nothing keeps the
+ * page online for every caller (offlining migrates a page away without
+ * asking /dev/mem's ptes, which rmap does not know, and then poisons its
+ * struct page), so the head is taken from the copy, as __dump_page() takes
+ * it, checked to be within a folio's reach, and its flags read once: a
+ * poisoned head is no folio.
+ */
+static bool gm_head_reserved(struct page *page, const struct page *snap)
+{
+	unsigned long head = snap->compound_head, flags;
+	struct page *h;
+
+	if (!(head & 1))
+		return PageReserved(snap);
+	h = (struct page *)(head - 1);
+	if (h > page || page - h >= MAX_FOLIO_NR_PAGES)
+		return false;
+	flags = READ_ONCE(h->flags);
+	return flags != PAGE_POISON_PATTERN && (flags & BIT(PG_reserved));
+}
+
 u32 gm_pfn_facts(unsigned long pfn)
 {
 	struct dev_pagemap *pgmap;
@@ -134,7 +160,7 @@ u32 gm_pfn_facts(unsigned long pfn)
 		if (PageReserved(&snap))
 			f |= GM_FACT_RESERVED;
 		put_dev_pagemap(pgmap);
-	} else if (PageReserved(compound_head(page))) {
+	} else if (gm_head_reserved(page, &snap)) {
 		f |= GM_FACT_RESERVED;
 	}
 	return f;
