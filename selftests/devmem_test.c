@@ -501,6 +501,55 @@ static void *classify_loop(void *arg)
 }
 
 /*
+ * Classifies the pages at @at (physical addresses, through /dev/mem) in a
+ * loop while @flip(@arg, false) and @flip(@arg, true) run four times, and
+ * checks that every answer is class @ok0 or @ok1; -1 (nothing checked) if
+ * /dev/mem refuses them.
+ */
+static int classify_across(struct __test_metadata *_metadata, int fd,
+			   const unsigned long at[3], unsigned int ok0,
+			   unsigned int ok1, int (*flip)(void *arg, bool on),
+			   void *arg)
+{
+	struct classifier k = { .fd = fd, .ok = { ok0, ok1 } };
+	int i, n, fails = 0;
+	pthread_t t;
+
+	for (n = 0; n < 3; n++) {
+		k.p[n] = map_devmem(at[n], PAGE, PROT_READ);
+		if (k.p[n] == MAP_FAILED)
+			break;
+	}
+	if (n == 3) {
+		EXPECT_EQ(0, pthread_create(&t, NULL, classify_loop, &k));
+		for (i = 0; i < 4; i++) {
+			fails += !!flip(arg, false);
+			fails += !!flip(arg, true);
+		}
+		__atomic_store_n(&k.stop, 1, __ATOMIC_RELAXED);
+		pthread_join(t, NULL);
+		TH_LOG("%lu classifications across 4 cycles", k.calls);
+		EXPECT_EQ(0, fails);
+		EXPECT_EQ(0, k.bad);
+		EXPECT_LT(0, k.calls);
+	}
+	for (i = 0; i < n; i++)
+		munmap(k.p[i], PAGE);
+	return n == 3 ? 0 : -1;
+}
+
+static int flip_namespace(void *arg, bool on)
+{
+	return system(on ? "ndctl enable-namespace namespace0.0 >/dev/null 2>&1" :
+			   "ndctl disable-namespace namespace0.0 >/dev/null 2>&1");
+}
+
+static int flip_block(void *arg, bool on)
+{
+	return block_state(*(int *)arg, on ? "online_movable" : "offline");
+}
+
+/*
  * The same pfns while the namespace comes and goes: memunmap_pages() kills
  * the pgmap's reference before it poisons the memmap, and memremap_pages()
  * publishes the pgmap before it initialises the memmap, so for a while
@@ -511,34 +560,13 @@ TEST_F_TIMEOUT(devmem, pmem_pfns_while_the_namespace_comes_and_goes, 300)
 {
 	unsigned long at[3] = { PMEM_PHYS, PMEM_PHYS + PMEM_SIZE / 2,
 				PMEM_PHYS + PMEM_SIZE - PAGE };
-	struct classifier k = {
-		.fd = self->fd,
-		.ok = { GUESTMAP_PFN_NO_PAGE, GUESTMAP_PFN_FS_DAX },
-	};
-	pthread_t t;
-	int i, fails = 0;
 
 	if (access("/dev/pmem0", F_OK) || system("command -v ndctl >/dev/null"))
 		SKIP(return, "needs /dev/pmem0 and ndctl");
 	ASSERT_EQ(0, system("ndctl create-namespace -f -e namespace0.0 -m fsdax --map=dev >/dev/null"));
-	for (i = 0; i < 3; i++) {
-		k.p[i] = map_devmem(at[i], PAGE, PROT_READ);
-		if (k.p[i] == MAP_FAILED)
-			SKIP(return, "/dev/mem refuses pmem");
-	}
-	ASSERT_EQ(0, pthread_create(&t, NULL, classify_loop, &k));
-	for (i = 0; i < 4; i++) {
-		fails += !!system("ndctl disable-namespace namespace0.0 >/dev/null 2>&1");
-		fails += !!system("ndctl enable-namespace namespace0.0 >/dev/null 2>&1");
-	}
-	__atomic_store_n(&k.stop, 1, __ATOMIC_RELAXED);
-	pthread_join(t, NULL);
-	TH_LOG("%lu classifications across 4 disable/enable cycles", k.calls);
-	EXPECT_EQ(0, fails);
-	EXPECT_EQ(0, k.bad);
-	EXPECT_LT(0, k.calls);
-	for (i = 0; i < 3; i++)
-		munmap(k.p[i], PAGE);
+	if (classify_across(_metadata, self->fd, at, GUESTMAP_PFN_NO_PAGE,
+			    GUESTMAP_PFN_FS_DAX, flip_namespace, NULL))
+		SKIP(return, "/dev/mem refuses pmem");
 }
 
 /*
@@ -550,13 +578,8 @@ TEST_F_TIMEOUT(devmem, pmem_pfns_while_the_namespace_comes_and_goes, 300)
 TEST_F_TIMEOUT(devmem, ram_pfns_while_their_block_goes_offline_and_online, 300)
 {
 	long block = read_long(MEMDIR "/block_size_bytes");
-	struct classifier k = {
-		.fd = self->fd,
-		.ok = { GUESTMAP_PFN_NO_PAGE, GUESTMAP_PFN_NORMAL },
-	};
-	unsigned long phys;
-	int i, n, fails = 0;
-	pthread_t t;
+	unsigned long phys, at[3];
+	int n;
 
 	if (block <= 0)
 		SKIP(return, "no memory hotplug");
@@ -565,25 +588,13 @@ TEST_F_TIMEOUT(devmem, ram_pfns_while_their_block_goes_offline_and_online, 300)
 		SKIP(return, "no memory block could be offlined (boot with movablecore=)");
 	ASSERT_EQ(0, block_state(n, "online_movable"));
 	phys = (unsigned long)n * block;
-	for (i = 0; i < 3; i++) {
-		k.p[i] = map_devmem(phys + i * (block / 2 - PAGE), PAGE, PROT_READ);
-		if (k.p[i] == MAP_FAILED)
-			SKIP(return, "/dev/mem refuses RAM (boot with nopat)");
-	}
-	ASSERT_EQ(0, pthread_create(&t, NULL, classify_loop, &k));
-	for (i = 0; i < 4; i++) {
-		fails += !!block_state(n, "offline");
-		fails += !!block_state(n, "online_movable");
-	}
-	__atomic_store_n(&k.stop, 1, __ATOMIC_RELAXED);
-	pthread_join(t, NULL);
-	TH_LOG("memory%d: %lu classifications across 4 offline/online cycles",
-	       n, k.calls);
-	EXPECT_EQ(0, fails);
-	EXPECT_EQ(0, k.bad);
-	EXPECT_LT(0, k.calls);
-	for (i = 0; i < 3; i++)
-		munmap(k.p[i], PAGE);
+	at[0] = phys;
+	at[1] = phys + block / 2;
+	at[2] = phys + block - PAGE;
+	TH_LOG("memory%d", n);
+	if (classify_across(_metadata, self->fd, at, GUESTMAP_PFN_NO_PAGE,
+			    GUESTMAP_PFN_NORMAL, flip_block, &n))
+		SKIP(return, "/dev/mem refuses RAM (boot with nopat)");
 }
 
 TEST_HARNESS_MAIN
