@@ -9,6 +9,9 @@
 #   map      selftests/map_bench: mapping a guest page with and without a
 #            struct page, the pfn cache, and KVM's kvm_vcpu_map() on a real
 #            vCPU (kvm_amd, nested) over the same memory.
+#   fault    selftests/fault_bench: two threads faulting disjoint halves of
+#            a 1 GiB memslot through one context, on the VM's two vCPUs,
+#            against one thread faulting all of it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -30,3 +33,9 @@ gm_log "guest page mapping vs kvm_vcpu_map (one VM run)"
 	"$GM_TEST_ENV sh -c 'insmod selftests/kmod/gm_kvm_probe.ko && selftests/map_bench'" |
 	tee "$out/map-$stamp.txt"
 grep -q '^bench: map.pfn_cache_over_page' "$out/map-$stamp.txt"
+
+# vm-run boots two vCPUs: a "# SKIP" for want of a second one fails here.
+gm_log "concurrent faults in one context (one VM run)"
+"$GM_ROOT/scripts/vm-run" --module -- selftests/fault_bench |
+	tee "$out/fault-$stamp.txt"
+grep -q '^bench: fault.two_threads_over_one' "$out/fault-$stamp.txt"
