@@ -107,9 +107,14 @@ struct guestmap_fault {
 #define GUESTMAP_MIRROR_FAULT \
 	_IOW(GUESTMAP_IO, 0x02, struct guestmap_fault)
 
-/*
- * Invalidation events, numbered as the kernel's enum mmu_notifier_event:
- * the index into guestmap_stats.invalidations.
+/**
+ * DOC: invalidation events
+ *
+ * The index into &guestmap_stats.invalidations: the event of an
+ * invalidation, numbered as the kernel's enum mmu_notifier_event.
+ * ``GUESTMAP_EVENT_UNMAP`` is ``MMU_NOTIFY_UNMAP``, ``GUESTMAP_EVENT_CLEAR``
+ * is ``MMU_NOTIFY_CLEAR``, and so on to ``GUESTMAP_EVENT_EXCLUSIVE``;
+ * ``GUESTMAP_NR_EVENTS`` is their number.
  */
 #define GUESTMAP_EVENT_UNMAP		0
 #define GUESTMAP_EVENT_CLEAR		1
@@ -153,26 +158,41 @@ struct guestmap_stats {
 #define GUESTMAP_GET_STATS \
 	_IOR(GUESTMAP_IO, 0x03, struct guestmap_stats)
 
-/* Per-page state reported by GUESTMAP_QUERY. */
+/**
+ * DOC: page state
+ *
+ * GUESTMAP_QUERY reports the state of each page as one __u64, 0 for a
+ * page not mirrored:
+ *
+ * ``GUESTMAP_PAGE_PRESENT``
+ *	the page is mirrored.
+ * ``GUESTMAP_PAGE_WRITABLE``
+ *	its mirror entry is writable.
+ * ``GUESTMAP_PAGE_CLASS_MASK``
+ *	the class, from bit ``GUESTMAP_PAGE_CLASS_SHIFT``:
+ *	``GUESTMAP_CLASS_PAGE``, an ordinary page, with a struct page the
+ *	kernel refcounts; ``GUESTMAP_CLASS_ZERO``, the shared zero page;
+ *	``GUESTMAP_CLASS_PFNMAP``, from a VM_PFNMAP or VM_IO mapping: a bare
+ *	pfn, maybe with no struct page.
+ * bits ``GUESTMAP_PAGE_PFN_SHIFT`` (12) and up
+ *	the pfn, for CAP_SYS_ADMIN only; zero for others.
+ */
 #define GUESTMAP_PAGE_PRESENT		(1ULL << 0)
 #define GUESTMAP_PAGE_WRITABLE		(1ULL << 1)
 #define GUESTMAP_PAGE_CLASS_SHIFT	2
 #define GUESTMAP_PAGE_CLASS_MASK	(3ULL << GUESTMAP_PAGE_CLASS_SHIFT)
-/* An ordinary page, with a struct page the kernel refcounts. */
 #define GUESTMAP_CLASS_PAGE		1
-/* The shared zero page. */
 #define GUESTMAP_CLASS_ZERO		2
-/* From a VM_PFNMAP or VM_IO mapping: a bare pfn, maybe no struct page. */
 #define GUESTMAP_CLASS_PFNMAP		3
-/* Bits 12 and up: the pfn, for CAP_SYS_ADMIN only; zero for others. */
 #define GUESTMAP_PAGE_PFN_SHIFT		12
 
 /**
  * struct guestmap_query - read the mirror's entries
  * @gpa:	first guest physical address, page aligned.
- * @npages:	number of pages, at most GUESTMAP_QUERY_MAX.
+ * @npages:	number of pages, 1 to GUESTMAP_QUERY_MAX.
  * @entries:	user pointer to @npages __u64 that receive the state of
- *		each page: GUESTMAP_PAGE_* bits, 0 if not mirrored.
+ *		each page: GUESTMAP_PAGE_* bits and the class, 0 if not
+ *		mirrored.
  *
  * Reads only; never faults.  The answer may be stale by the time it
  * reaches user space, as with any read of a live page table.
@@ -190,7 +210,7 @@ struct guestmap_query {
 /**
  * struct guestmap_rw - access guest memory through the mirror
  * @gpa:	first guest physical address; any alignment.
- * @len:	bytes, at most GUESTMAP_RW_MAX; the range must lie in one
+ * @len:	bytes, 1 to GUESTMAP_RW_MAX; the range must lie in one
  *		slot.
  * @buf:	user buffer to fill (READ) or to copy from (WRITE).
  *
@@ -213,30 +233,65 @@ struct guestmap_rw {
 /* Guest memory mapping: GUESTMAP_CLASSIFY onwards. */
 #define GUESTMAP_CAP_MAP	(1ULL << 1)
 
-/* What a pfn is, by the rules of include/guestmap/pfn.h. */
-#define GUESTMAP_PFN_NO_PAGE		1	/* no struct page */
-#define GUESTMAP_PFN_RESERVED		2	/* PG_reserved, not below */
-#define GUESTMAP_PFN_ZERO		3	/* the (huge) zero page */
-#define GUESTMAP_PFN_NORMAL		4	/* an ordinary page */
-#define GUESTMAP_PFN_DEVICE_PRIVATE	5	/* ZONE_DEVICE, by pgmap type */
+/**
+ * DOC: pfn classes
+ *
+ * What a pfn is, by the rules of include/guestmap/pfn.h: the class
+ * GUESTMAP_CLASSIFY reports in &guestmap_classify.class.
+ *
+ * ``GUESTMAP_PFN_NO_PAGE``
+ *	no usable struct page: MMIO or memory the kernel never described,
+ *	memory that is offline, ZONE_DEVICE memory being set up or torn
+ *	down.
+ * ``GUESTMAP_PFN_RESERVED``
+ *	PG_reserved, and none of the classes below.
+ * ``GUESTMAP_PFN_ZERO``
+ *	the shared zero page.  The huge zero page cannot be told apart from
+ *	a module in 6.12: it is ``GUESTMAP_PFN_NORMAL`` and
+ *	``GUESTMAP_PFN_COMPOUND``.
+ * ``GUESTMAP_PFN_NORMAL``
+ *	an ordinary page, including the pages of THPs and hugetlb folios.
+ * ``GUESTMAP_PFN_DEVICE_PRIVATE`` to ``GUESTMAP_PFN_P2PDMA``
+ *	ZONE_DEVICE memory, by the type of its pgmap: DEVICE_PRIVATE,
+ *	DEVICE_COHERENT, FS_DAX, DEVICE_GENERIC (device-dax) or P2PDMA.
+ * 0
+ *	ZONE_DEVICE memory of a type this module does not know.
+ */
+#define GUESTMAP_PFN_NO_PAGE		1
+#define GUESTMAP_PFN_RESERVED		2
+#define GUESTMAP_PFN_ZERO		3
+#define GUESTMAP_PFN_NORMAL		4
+#define GUESTMAP_PFN_DEVICE_PRIVATE	5
 #define GUESTMAP_PFN_DEVICE_COHERENT	6
 #define GUESTMAP_PFN_FS_DAX		7
-#define GUESTMAP_PFN_DEVICE_GENERIC	8	/* device-dax */
+#define GUESTMAP_PFN_DEVICE_GENERIC	8
 #define GUESTMAP_PFN_P2PDMA		9
 
-/* kvm_is_refcounted_pfn(): refcounted, may be pinned. */
+/**
+ * DOC: pfn flags
+ *
+ * What else GUESTMAP_CLASSIFY says about a pfn, in
+ * &guestmap_classify.flags:
+ *
+ * ``GUESTMAP_PFN_REFCOUNTED``
+ *	kvm_is_refcounted_pfn(): refcounted, may be pinned.
+ * ``GUESTMAP_PFN_MAY_DIRTY``
+ *	kvm_pfn_may_mark_dirty(): may be marked dirty or accessed.
+ * ``GUESTMAP_PFN_MAPPED_PFNMAP``
+ *	found through a VM_PFNMAP or VM_IO mapping.
+ * ``GUESTMAP_PFN_COMPOUND``
+ *	part of a large folio (THP, hugetlb).
+ */
 #define GUESTMAP_PFN_REFCOUNTED		(1U << 0)
-/* kvm_pfn_may_mark_dirty(): may be marked dirty or accessed. */
 #define GUESTMAP_PFN_MAY_DIRTY		(1U << 1)
-/* Found through a VM_PFNMAP or VM_IO mapping. */
 #define GUESTMAP_PFN_MAPPED_PFNMAP	(1U << 2)
-/* Part of a large folio (THP, hugetlb). */
 #define GUESTMAP_PFN_COMPOUND		(1U << 3)
 
 /**
  * struct guestmap_classify - what backs a user address
  * @addr:	user address in the caller's address space (in).
- * @class:	GUESTMAP_PFN_* class (out).
+ * @class:	GUESTMAP_PFN_* class, 0 for ZONE_DEVICE memory of an
+ *		unknown type (out).
  * @flags:	GUESTMAP_PFN_REFCOUNTED etc. (out).
  * @pfn:	the pfn, for CAP_SYS_ADMIN only; 0 for others (out).
  *
@@ -253,31 +308,71 @@ struct guestmap_classify {
 #define GUESTMAP_CLASSIFY \
 	_IOWR(GUESTMAP_IO, 0x07, struct guestmap_classify)
 
-/* GUESTMAP_ACCESS operations. */
-#define GUESTMAP_ACCESS_MAP_READ	1	/* map the page, copy out, unmap */
-#define GUESTMAP_ACCESS_MAP_WRITE	2	/* map the page, copy in, unmap */
-#define GUESTMAP_ACCESS_READ		3	/* copy out, no kernel mapping */
-#define GUESTMAP_ACCESS_WRITE		4	/* copy in, no kernel mapping */
-#define GUESTMAP_ACCESS_CMPXCHG		5	/* map, cmpxchg 8 bytes, unmap */
-#define GUESTMAP_ACCESS_CACHE_READ	6	/* through pfn cache @cache */
+/**
+ * DOC: access operations
+ *
+ * &guestmap_access.op, each done as the KVM function named:
+ *
+ * ``GUESTMAP_ACCESS_MAP_READ``
+ *	kvm_vcpu_map(), copy out, kvm_vcpu_unmap(): map the page, copy out,
+ *	unmap; one page.
+ * ``GUESTMAP_ACCESS_MAP_WRITE``
+ *	the same, copying in.  The page is marked dirty on unmap, where it
+ *	may be; ``GUESTMAP_ACCESS_DIRTY`` marks it even when nothing was
+ *	written.
+ * ``GUESTMAP_ACCESS_READ``
+ *	kvm_read_guest(): copy out, with no kernel mapping.
+ * ``GUESTMAP_ACCESS_WRITE``
+ *	kvm_write_guest(): copy in, with no kernel mapping.
+ * ``GUESTMAP_ACCESS_CMPXCHG``
+ *	emulator_cmpxchg_emulated(): map, compare and exchange 8 aligned
+ *	bytes, unmap; &guestmap_access.old in, the value found out.
+ * ``GUESTMAP_ACCESS_CACHE_READ``
+ *	a gfn_to_pfn_cache: read through pfn cache &guestmap_access.cache
+ *	(below ``GUESTMAP_NR_CACHES``); one page.
+ * ``GUESTMAP_ACCESS_CACHE_WRITE``
+ *	the same, writing.
+ */
+#define GUESTMAP_ACCESS_MAP_READ	1
+#define GUESTMAP_ACCESS_MAP_WRITE	2
+#define GUESTMAP_ACCESS_READ		3
+#define GUESTMAP_ACCESS_WRITE		4
+#define GUESTMAP_ACCESS_CMPXCHG		5
+#define GUESTMAP_ACCESS_CACHE_READ	6
 #define GUESTMAP_ACCESS_CACHE_WRITE	7
 
-/*
- * Mark the page dirty on unmap even if nothing was written through a
- * mapping made for writing (a CMPXCHG that found another value, a failed
- * MAP_WRITE copy), as kvm_vcpu_unmap(map, true) does.  A write the kernel
- * made always marks the page dirty where the page may be dirtied
- * (GUESTMAP_PFN_MAY_DIRTY), whatever the flag: it must never be lost to
- * reclaim or writeback.  A MAP_READ mapping is never marked dirty: its
+/**
+ * DOC: access flags
+ *
+ * &guestmap_access.flags may have ``GUESTMAP_ACCESS_DIRTY``: mark the page
+ * dirty on unmap even if nothing was written through a mapping made for
+ * writing (a CMPXCHG that found another value, a failed MAP_WRITE copy),
+ * as kvm_vcpu_unmap(map, true) does.  A write the kernel made always
+ * marks the page dirty where the page may be dirtied
+ * (``GUESTMAP_PFN_MAY_DIRTY``), whatever the flag: it must never be lost
+ * to reclaim or writeback.  A MAP_READ mapping is never marked dirty: its
  * page was not made ready for writing.
  */
 #define GUESTMAP_ACCESS_DIRTY		(1U << 0)
 
-/* How the page was reached, in guestmap_access.via. */
-#define GUESTMAP_VIA_PAGE		1	/* a pinned page, direct-mapped */
-#define GUESTMAP_VIA_REMAP		2	/* memremap() of the pfn */
-#define GUESTMAP_VIA_CACHE		3	/* a valid pfn cache */
-#define GUESTMAP_VIA_CACHE_REFRESH	4	/* the pfn cache, refreshed */
+/**
+ * DOC: access via
+ *
+ * How the page was reached, in &guestmap_access.via:
+ *
+ * ``GUESTMAP_VIA_PAGE``
+ *	a pinned page, direct-mapped.
+ * ``GUESTMAP_VIA_REMAP``
+ *	memremap() of the pfn: a mapping of the bare pfn.
+ * ``GUESTMAP_VIA_CACHE``
+ *	a valid pfn cache.
+ * ``GUESTMAP_VIA_CACHE_REFRESH``
+ *	the pfn cache, refreshed first.
+ */
+#define GUESTMAP_VIA_PAGE		1
+#define GUESTMAP_VIA_REMAP		2
+#define GUESTMAP_VIA_CACHE		3
+#define GUESTMAP_VIA_CACHE_REFRESH	4
 
 #define GUESTMAP_NR_CACHES		8
 
@@ -286,7 +381,8 @@ struct guestmap_classify {
  * @gpa:	guest physical address.  MAP_*, CMPXCHG and CACHE_* need
  *		@gpa .. @gpa + @len in one page; CMPXCHG needs @gpa 8-byte
  *		aligned and @len 8.
- * @len:	bytes, at most GUESTMAP_RW_MAX.
+ * @len:	bytes, 1 to GUESTMAP_RW_MAX; the range must lie in one
+ *		slot.
  * @buf:	user buffer to fill or copy from (not used by CMPXCHG).
  * @op:		GUESTMAP_ACCESS_*.
  * @flags:	GUESTMAP_ACCESS_DIRTY.
@@ -319,12 +415,13 @@ struct guestmap_access {
 
 /**
  * struct guestmap_bench - time an access in a loop in the kernel
- * @gpa:	the page to access, as for guestmap_access.
+ * @gpa:	where to read 8 bytes, within one page of a slot, as for
+ *		guestmap_access.
  * @op:		GUESTMAP_ACCESS_MAP_READ or GUESTMAP_ACCESS_CACHE_READ: map,
  *		read 8 bytes, unmap (or check the cache and read 8 bytes).
- * @cache:	for CACHE_READ.
- * @iterations:	loop count, at most 1 << 24.
- * @ns:		total time (out).
+ * @cache:	for CACHE_READ: which pfn cache, below GUESTMAP_NR_CACHES.
+ * @iterations:	loop count, 1 to 1 << 24.
+ * @ns:		total time in nanoseconds (out).
  */
 struct guestmap_bench {
 	__u64 gpa;
