@@ -7,7 +7,7 @@
 #
 #   1. the module builds with W=1 and CLIPPY=1 without a warning
 #      (CONFIG_WERROR turns every warning into an error)
-#   2. rustfmt and checkpatch.pl --no-tree are clean
+#   2. rustfmt, checkpatch.pl --no-tree and kernel-doc -Wall are clean
 #   3. the host unit tests (cargo test in rust/host)
 #   4. the kselftests, in the test VM, whose kernel log must stay clean
 #
@@ -113,6 +113,19 @@ mapfile -t c_files < <(cd "$GM_ROOT" && git ls-files '*.c' '*.h')
 step checkpatch "checkpatch.pl --no-tree (C and headers)" \
 	"$kdir/scripts/checkpatch.pl" --no-tree --terse --show-types -f \
 	"${c_files[@]/#/$GM_ROOT/}"
+
+# The headers Documentation/ pulls with kernel-doc directives.  kernel-doc
+# -none exits 0 on its errors and on a missing file (-Werror counts only
+# warnings), so what it prints decides too.
+kernel_doc() {
+	local out status
+	out=$("$kdir/scripts/kernel-doc" -none -Wall "$@" 2>&1)
+	status=$?
+	printf '%s\n' "$out"
+	[ $status = 0 ] && ! grep -qE '^.+:[0-9]+: (warning|error):|^Error:' <<<"$out"
+}
+step kernel-doc "kernel-doc -Wall (documented headers)" kernel_doc \
+	"$GM_ROOT/include/uapi/linux/guestmap.h" "$GM_ROOT/include/guestmap/pfn.h"
 
 # 3. Host unit tests, one TAP line per "test x ... ok|FAILED".
 host_ok=1
