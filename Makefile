@@ -61,9 +61,9 @@ bench: kernel
 clean:
 	@kdir=$$(. $(S)/lib.sh && gm_kdir); \
 	if [ -f "$$kdir/Makefile" ]; then $(MAKE) -C "$$kdir" M=$(CURDIR) clean; \
-	else rm -f guestmap.ko *.o src/*.o rust/helpers/*.o .*.cmd */.*.cmd */*/.*.cmd \
+	else rm -f guestmap.ko *.o src/*.o c/*.o rust/helpers/*.o .*.cmd */.*.cmd */*/.*.cmd \
 		*.mod *.mod.c modules.order Module.symvers; fi
-	@rm -f rust/uapi/uapi_generated.rs
+	@rm -f rust/uapi/uapi_generated.rs rust/kernel/helpers_generated.rs src/sys/c_generated.rs
 	@$(MAKE) -s -C selftests clean KDIR=none
 	@rm -rf rust/host/target
 

@@ -171,6 +171,21 @@ struct blocked {
 	int ret;
 };
 
+struct change {
+	int fd;
+	int done;
+};
+
+/* Deletes the slot: waits for every access of the context in flight. */
+static void *blocked_set_slot(void *arg)
+{
+	struct change *c = arg;
+
+	set_slot(c->fd, GPA, 0, NULL);
+	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
 static void *blocked_read(void *arg)
 {
 	struct blocked *b = arg;
@@ -183,9 +198,9 @@ static void *blocked_read(void *arg)
 /*
  * The child's part: every kind of access to missing pages waits for the
  * handler; then a thread blocks for good on page NEVER, holding the
- * context's mutex, while an invalidation and a stats read must still go
- * through and another access waits behind it killably.  Exit codes name
- * the failed step.
+ * context's slot table shared, while an invalidation and a stats read
+ * must still go through, another access runs beside it, and a memslot
+ * change waits behind it killably.  Exit codes name the failed step.
  */
 static int uffd_child(int ready)
 {
@@ -193,7 +208,8 @@ static int uffd_child(int ready)
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	struct uffd_env e = { 0 };
 	struct blocked a, b;
-	pthread_t h, ta, tb;
+	struct change ch = { 0 };
+	pthread_t h, ta, tb, tc;
 	char buf[16], c = 1;
 	double t;
 	int fd = open_dev();
@@ -242,7 +258,7 @@ static int uffd_child(int ready)
 			return 27;
 	}
 
-	/* A thread blocks for good, holding the context's mutex. */
+	/* A thread blocks for good, holding the context's slot table. */
 	a = (struct blocked) { .fd = fd, .gpa = GPA + NEVER * PAGE };
 	pthread_create(&ta, NULL, blocked_read, &a);
 	while (!__atomic_load_n(&e.faults[NEVER], __ATOMIC_SEQ_CST))
@@ -254,10 +270,18 @@ static int uffd_child(int ready)
 		return 30;
 	if (stats(fd).invalidations[GUESTMAP_EVENT_CLEAR] == 0)
 		return 31;
-	/* Another access waits behind it, killably. */
-	b = (struct blocked) { .fd = fd, .gpa = GPA + 4 * PAGE };
+	/* Another access runs beside it. */
+	b = (struct blocked) { .fd = fd, .gpa = GPA + 4 * PAGE, .ret = -1 };
 	pthread_create(&tb, NULL, blocked_read, &b);
+	pthread_join(tb, NULL);
+	if (b.ret)
+		return 32;
+	/* A memslot change waits behind it, killably. */
+	ch.fd = fd;
+	pthread_create(&tc, NULL, blocked_set_slot, &ch);
 	usleep(200 * 1000);
+	if (__atomic_load_n(&ch.done, __ATOMIC_SEQ_CST))
+		return 33;
 	if (write(ready, &c, 1) != 1)
 		return 40;
 	pause();

@@ -1,27 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The per-open context, bound to the opener's address space: the ioctl
-//! boundary, where arguments are copied in and errors become errnos.
+//! boundary, where arguments are copied in and decoded (`src/abi.rs`),
+//! each command is handed to the file that does it, and errors become
+//! errnos.
+//!
+//! Locks of a context, outermost first (`src/mirror.rs` has the whole
+//! order): the slot-table semaphore, held shared by every fault and access
+//! for its whole run and exclusively by `GUESTMAP_SET_MEMSLOT`; the remap
+//! mutex, held by an access of PFN-only memory while it maps the frame;
+//! the mirror lock.  Faults and accesses of a context therefore run in
+//! parallel, and a memslot change waits for them.  The context's locks
+//! are taken killably but by the file's release, which must get the
+//! table; the core mm's own waits (`mmu_interval_read_begin()` for an
+//! invalidation in progress, a notifier's removal) are uninterruptible,
+//! as for every MMU-notifier user.
+//!
+//! A memslot change queued behind a long fault or access holds up the
+//! context's new faults and accesses until it runs (a rw_semaphore queues
+//! readers behind a waiting writer), where KVM's SRCU readers never wait
+//! for a writer; a fault waiting for user space (userfaultfd) while its
+//! handler thread changes memslots and then faults can only be killed.
 
 use crate::{
-    abi::{self, Command},
+    abi::{self, Command, Invalid},
+    access, classify,
     ext::{
         debugfs,
         file::File,
+        lockdep::LockClass,
         miscdevice::MiscDevice,
         mm::{self, Mm},
         mutex::Mutex,
-        pfn, task, trace,
+        rwsem::RwSem,
+        task,
     },
-    mirror::Mirror,
-    refcount,
-    slots::{self, SlotError},
+    fault::Fault,
+    mirror::{self, Mirror},
+    query,
+    remaps::Remaps,
+    reserve::Reserve,
+    slot_table::{SetError, SlotTable},
+    slots::SlotError,
+    sys::trace,
     uapi,
-    vm::{self, Vm, VmError},
 };
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::{
-    fmt,
+    c_str, fmt,
     page::PAGE_SIZE,
     prelude::*,
     str::CString,
@@ -32,6 +58,11 @@ use kernel::{
 
 /// Numbers the debugfs files of contexts.
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// The lock classes of every context's slot table and remaps.
+static SLOTS_CLASS: LockClass = LockClass::new();
+static REMAPS_CLASS: LockClass = LockClass::new();
+static RESERVE_CLASS: LockClass = LockClass::new();
 
 /// The state behind one open file of `/dev/guestmap`.
 #[pin_data]
@@ -46,13 +77,18 @@ pub(crate) struct Context {
     /// `CAP_SYS_ADMIN`.  PFNs locate kernel memory; as for
     /// `/proc/pid/pagemap`, the file's opener decides, once.
     show_pfn: bool,
-    /// Memslots and fault state.  Faults sleep (they walk the CPU page
-    /// tables), so they are serialised by a mutex, never by the mirror's
-    /// spinlock; invalidations never take this.  A holder may wait for
-    /// user space (a userfaultfd-registered page), so waiters wait
-    /// killably.
+    /// The memslots: shared by faults and accesses, exclusive to
+    /// `GUESTMAP_SET_MEMSLOT` (`src/slot_table.rs`).  Invalidations never
+    /// take this.
     #[pin]
-    vm: Mutex<Vm>,
+    slots: RwSem<SlotTable>,
+    /// Kernel mappings of bare pfns that accesses through the mirror reuse.
+    #[pin]
+    remaps: Mutex<Remaps>,
+    /// Allocations faults and accesses keep between calls; held only to
+    /// move them, with nothing else taken inside.
+    #[pin]
+    reserve: Mutex<Reserve>,
     /// `/sys/kernel/debug/guestmap/ctx-<tgid>-<n>`.
     _stats_file: debugfs::File<Mirror>,
 }
@@ -69,12 +105,10 @@ fn write_arg<T: AsBytes>(arg: usize, val: &T) -> Result {
         .write(val)
 }
 
-fn flag(set: bool, bit: u32) -> u32 {
-    if set {
-        bit
-    } else {
-        0
-    }
+/// The errno of a refused argument, with a line saying why.
+fn invalid(e: Invalid) -> Error {
+    pr_debug!("argument refused: {}\n", e.0);
+    EINVAL
 }
 
 /// The errno of a broken memslot rule, with a line saying which.
@@ -104,62 +138,65 @@ impl Context {
             }
             Command::SetMemslot => {
                 let req: uapi::guestmap_memslot = read_arg(arg)?;
-                let mut vm = self.vm.lock_killable()?;
-                match vm.set_memslot(&self.mm, &self.mirror, &req, mm::task_size()) {
-                    Ok(()) => {}
-                    Err(VmError::Slot(e)) => return Err(slot_errno(e)),
-                    Err(VmError::Kernel(e)) => return Err(e),
+                let mut slots = self.slots.write_killable()?;
+                match slots.set(&self.mm, &self.mirror, &req, mm::task_size()) {
+                    // A kept mapping of a deleted slot's memory goes with
+                    // it.  Only accesses take the remaps, holding the table
+                    // shared: with the table ours, this never waits.
+                    Ok(true) => self.remaps.lock().clear(),
+                    Ok(false) => {}
+                    Err(SetError::Rule(e)) => return Err(slot_errno(e)),
+                    Err(SetError::Kernel(e)) => return Err(e),
                 }
             }
             Command::MirrorFault => {
-                let req: uapi::guestmap_fault = read_arg(arg)?;
-                if req.flags & !uapi::GUESTMAP_FAULT_WRITE != 0 || req.pad != 0 {
-                    return Err(EINVAL);
-                }
-                let gfns = slots::aligned_gfns(req.gpa, req.size).ok_or(EINVAL)?;
-                let write = req.flags & uapi::GUESTMAP_FAULT_WRITE != 0;
-                self.vm.lock_killable()?.fault(&self.mirror, gfns, write)?;
+                let req = abi::fault(&read_arg(arg)?).map_err(invalid)?;
+                let slots = self.slots.read_killable()?;
+                Fault::new(slots.find(req.gfns)?, req.write, &self.reserve)?.run(req.gfns)?;
             }
             Command::GetStats => {
-                let stats = self.mirror.lock().stats();
-                write_arg(arg, &stats)?;
+                write_arg(arg, &mirror::stats(&self.mirror))?;
             }
             Command::Query => {
-                let req: uapi::guestmap_query = read_arg(arg)?;
-                if req.npages > u64::from(uapi::GUESTMAP_QUERY_MAX) {
-                    return Err(EINVAL);
-                }
-                let len = req.npages << crate::pte::PAGE_SHIFT;
-                let gfns = slots::aligned_gfns(req.gpa, len).ok_or(EINVAL)?;
-                vm::query(&self.mirror, gfns, req.entries, self.show_pfn)?;
+                let req = abi::query(&read_arg(arg)?).map_err(invalid)?;
+                query::query(&self.mirror, &req, self.show_pfn)?;
             }
             Command::Classify => {
                 let mut req: uapi::guestmap_classify = read_arg(arg)?;
-                let user = pfn::classify_user(req.addr)?;
-                let facts = refcount::Facts::from_raw(user.facts);
-                let verdict = refcount::classify(facts);
-                req.class = verdict.kind.map_or(0, |k| k.uapi());
-                req.flags = flag(verdict.refcounted, uapi::GUESTMAP_PFN_REFCOUNTED)
-                    | flag(verdict.may_dirty, uapi::GUESTMAP_PFN_MAY_DIRTY)
-                    | flag(user.pfnmap, uapi::GUESTMAP_PFN_MAPPED_PFNMAP)
-                    | flag(facts.compound, uapi::GUESTMAP_PFN_COMPOUND);
-                req.pfn = if self.show_pfn { user.pfn } else { 0 };
+                classify::run(&mut req, self.show_pfn)?;
                 write_arg(arg, &req)?;
             }
             Command::Access => {
-                let mut req: uapi::guestmap_access = read_arg(arg)?;
-                self.vm.lock_killable()?.access_op(&mut req)?;
-                write_arg(arg, &req)?;
+                let mut raw: uapi::guestmap_access = read_arg(arg)?;
+                // The range, the slot, then the rest: a request for memory
+                // no slot holds is ENOENT whatever else it asks.
+                let gfns = abi::access_range(&raw).map_err(invalid)?;
+                let slots = self.slots.read_killable()?;
+                let slot = slots.find(gfns)?;
+                let req = abi::access(&raw).map_err(invalid)?;
+                let done = access::access(slot, &self.reserve, &req)?;
+                drop(slots);
+                raw.via = done.via;
+                if let Some(found) = done.found {
+                    raw.old = found;
+                }
+                write_arg(arg, &raw)?;
             }
             Command::Bench => {
-                let mut req: uapi::guestmap_bench = read_arg(arg)?;
-                self.vm.lock_killable()?.bench(&mut req)?;
-                write_arg(arg, &req)?;
+                let mut raw: uapi::guestmap_bench = read_arg(arg)?;
+                let gfns = crate::bench::decode_range(&raw).map_err(invalid)?;
+                let slots = self.slots.read_killable()?;
+                let slot = slots.find(gfns)?;
+                let req = crate::bench::decode(&raw).map_err(invalid)?;
+                raw.ns = crate::bench::run(slot, &req)?;
+                drop(slots);
+                write_arg(arg, &raw)?;
             }
             Command::ReadGuest | Command::WriteGuest => {
-                let req: uapi::guestmap_rw = read_arg(arg)?;
                 let write = Command::decode(cmd) == Some(Command::WriteGuest);
-                self.vm.lock_killable()?.access(&self.mirror, &req, write)?;
+                let req = abi::rw(&read_arg(arg)?, write).map_err(invalid)?;
+                let slots = self.slots.read_killable()?;
+                access::rw(slots.find(req.gfns)?, &self.remaps, &self.reserve, &req)?;
             }
         }
         Ok(0)
@@ -179,13 +216,14 @@ impl MiscDevice for Context {
             NEXT_ID.fetch_add(1, Ordering::Relaxed)
         ))?;
         let stats_file = debugfs::File::new(&name, mirror.clone());
-        let vm = Vm::new()?;
         let ctx = Arc::pin_init(
             try_pin_init!(Context {
                 mm,
                 mirror,
                 show_pfn: file.opener_has_sys_admin(),
-                vm <- Mutex::new(vm),
+                slots <- RwSem::new(SlotTable::new(), c_str!("guestmap_slots"), &SLOTS_CLASS),
+                remaps <- Mutex::new(Remaps::default(), c_str!("guestmap_remaps"), &REMAPS_CLASS),
+                reserve <- Mutex::new(Reserve::default(), c_str!("guestmap_reserve"), &RESERVE_CLASS),
                 _stats_file: stats_file,
             }? Error),
             GFP_KERNEL,
@@ -197,11 +235,11 @@ impl MiscDevice for Context {
     fn release(ctx: Arc<Context>) {
         trace::ctx_destroy(&*ctx);
         // The memslots hold references on the mirror; remove them (and
-        // their notifiers) now, while the file goes away.
-        // Not killable: the file's last reference is going, maybe in a task
-        // with a fatal signal pending, and the slots must go.  No ioctl can
-        // hold the lock: each holds a reference to the file.
-        ctx.vm.lock().clear(&ctx.mirror);
+        // their notifiers) now, while the file goes away.  Not killable:
+        // the file's last reference is going, maybe in a task with a fatal
+        // signal pending, and the slots must go.  No ioctl can hold the
+        // table: each holds a reference to the file.
+        ctx.slots.write().clear(&ctx.mirror);
     }
 
     fn ioctl(ctx: ArcBorrow<'_, Context>, cmd: u32, arg: usize) -> Result<isize> {

@@ -14,12 +14,16 @@
 //! * pfn caches (`src/pfncache.rs`), like `gfn_to_pfn_cache`.
 
 use crate::{
-    ext::{map::HostMap, mmu_notifier::Seq},
+    ext::mmu_notifier::Seq,
     memslot::Memslot,
-    mirror::StateGuard,
+    mirror,
     pte::{GfnRange, PAGE_SHIFT},
     refcount::{classify, Facts},
     slots::SlotDesc,
+    sys::{
+        frame::{Access, Frame, FrameError},
+        map::HostMap,
+    },
 };
 use kernel::{page::PAGE_SIZE, prelude::*, uaccess::UserSlice};
 
@@ -36,9 +40,9 @@ const MAX_TRIES: u32 = 1000;
 /// * a bare pfn: the memslot's notifier.  `seq` is read before the pfn is
 ///   looked up, and every access runs under the mirror lock after checking
 ///   that no invalidation of the slot ran since (munmap, mremap, mprotect,
-///   exit all invalidate first, under that lock).  The slot cannot be
-///   deleted meanwhile: `'a` borrows it from the slot table, which only
-///   the context mutex holder changes.
+///   exit all invalidate first, under that lock:
+///   [`mirror::frame::with_unpinned`]).  The slot is not deleted meanwhile:
+///   `'a` borrows it from the slot table, which the caller holds shared.
 pub(crate) struct GuestPage<'a> {
     map: HostMap,
     guard: Option<(&'a Memslot, Seq)>,
@@ -96,53 +100,36 @@ impl<'a> GuestPage<'a> {
         self.map.is_remapped()
     }
 
-    /// For a bare pfn, the lock of the slot's mirror (which its
-    /// invalidations publish their sequence under), held with the frame
-    /// still the one looked up; `EAGAIN` if an invalidation ran since (map
-    /// again).
-    fn check(&self) -> Result<Option<StateGuard<'a>>> {
+    /// Runs `f` on the frame while it is known to be the guest's: pinned,
+    /// or under the slot's mirror lock with no invalidation since the
+    /// lookup.  `None` if one ran: map again.
+    fn with_frame<R>(&self, f: impl FnOnce(&Frame<'_>) -> R) -> Option<R> {
         match self.guard {
-            None => Ok(None),
-            Some((slot, seq)) => {
-                let state = slot.data().mirror().lock();
-                if slot.read_retry(seq) {
-                    return Err(EAGAIN);
-                }
-                Ok(Some(state))
-            }
+            None => self.map.pinned_frame().map(|frame| f(&frame)),
+            Some((slot, seq)) => mirror::frame::with_unpinned(slot, seq, &self.map, f),
         }
     }
 
-    /// Copies bytes `off..off + buf.len()` of the page into `buf`.
-    pub(crate) fn read(&self, off: usize, buf: &mut [u8]) -> Result {
-        let _guard = self.check()?;
-        // SAFETY: pinned, or the slot's mirror lock is held with no
-        // invalidation of the slot since before the lookup (see the type's
-        // comment).
-        #[allow(unsafe_code)]
-        unsafe {
-            self.map.read(off, buf)
-        }
+    /// Performs `acc` at bytes `off..` of the page; `Ok(None)` if an
+    /// invalidation raced the mapping (map again).
+    pub(crate) fn access(
+        &self,
+        off: usize,
+        acc: &mut Access<'_>,
+    ) -> Result<Option<()>, FrameError> {
+        self.with_frame(|frame| frame.access(off, acc)).transpose()
     }
 
-    /// Copies `buf` to `off`.
-    pub(crate) fn write(&self, off: usize, buf: &[u8]) -> Result {
-        let _guard = self.check()?;
-        // SAFETY: as for `read`.
-        #[allow(unsafe_code)]
-        unsafe {
-            self.map.write(off, buf)
-        }
-    }
-
-    /// Atomic compare-exchange of the u64 at `off`; the value found.
-    pub(crate) fn cmpxchg_u64(&self, off: usize, old: u64, new: u64) -> Result<u64> {
-        let _guard = self.check()?;
-        // SAFETY: as for `read`.
-        #[allow(unsafe_code)]
-        unsafe {
-            self.map.cmpxchg_u64(off, old, new)
-        }
+    /// Atomic compare-exchange of the u64 at `off`: the value found, or
+    /// `Ok(None)` as for [`GuestPage::access`].
+    pub(crate) fn cmpxchg_u64(
+        &self,
+        off: usize,
+        old: u64,
+        new: u64,
+    ) -> Result<Option<u64>, FrameError> {
+        self.with_frame(|frame| frame.cmpxchg_u64(off, old, new))
+            .transpose()
     }
 
     /// Unmaps; `dirty` asks for the page to be marked dirty, which is

@@ -4,35 +4,44 @@
 //!
 //! Each `open()` of `/dev/guestmap` creates a [`context::Context`] bound to
 //! the opener's address space, as a KVM VM fd is.  The ioctl ABI is
-//! `include/uapi/linux/guestmap.h`; see `Documentation/design.rst`.
+//! `include/uapi/linux/guestmap.h`; `Documentation/design.rst` has the
+//! architecture.
 //!
-//! `src/` holds the module's logic in safe Rust; `unsafe` blocks live in
-//! the abstraction layer under `rust/`, mounted here as [`ext`] and
-//! [`uapi`], but for the frame accesses of the mirror (its entries and the
-//! pfn caches' views) and of a bare pfn's mapping, whose safety is the
-//! mirror's own locking protocol: those two modules deny `unsafe_code` and
-//! allow it block by block, every other one forbids it.
+//! Where `unsafe` lives: in the generic abstractions of `rust/kernel/`
+//! (mounted as [`ext`]), in [`sys`], the wrappers of the driver's own C
+//! part (`c/`), and in one file of the driver's logic,
+//! `src/mirror/frame.rs`, which lends page frames under the mirror lock
+//! because the MMU-notifier protocol is what keeps them valid.  Every other
+//! module forbids it.
 
 use kernel::{c_str, prelude::*};
 
+// The generic layer: it names nothing of the driver.
 #[path = "../rust/kernel/mod.rs"]
 mod ext;
 #[path = "../rust/uapi/mod.rs"]
 mod uapi;
 
+// The driver's C part, wrapped.
+mod sys;
+
 #[forbid(unsafe_code)]
 mod abi;
 #[forbid(unsafe_code)]
+mod access;
+#[forbid(unsafe_code)]
+mod bench;
+#[forbid(unsafe_code)]
+mod classify;
+#[forbid(unsafe_code)]
 mod context;
-// As the mirror: a bare pfn's frame is used under the mirror lock, and
-// the argument lives with GuestPage.
-#[deny(unsafe_code)]
+#[forbid(unsafe_code)]
+mod fault;
+#[forbid(unsafe_code)]
 mod guest;
 #[forbid(unsafe_code)]
 mod memslot;
-// Reading a frame through the mirror is safe because of the mirror's own
-// coherence protocol, so the argument lives with the mirror (see
-// State::access).
+// `mirror::frame` alone allows it (see above).
 #[deny(unsafe_code)]
 mod mirror;
 #[forbid(unsafe_code)]
@@ -42,13 +51,17 @@ mod policy;
 #[forbid(unsafe_code)]
 mod pte;
 #[forbid(unsafe_code)]
+mod query;
+#[forbid(unsafe_code)]
 mod refcount;
 #[forbid(unsafe_code)]
 mod remaps;
 #[forbid(unsafe_code)]
-mod slots;
+mod reserve;
 #[forbid(unsafe_code)]
-mod vm;
+mod slot_table;
+#[forbid(unsafe_code)]
+mod slots;
 
 use ext::miscdevice::Registration;
 

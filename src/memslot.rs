@@ -8,9 +8,26 @@ use crate::{
     mirror::Mirror,
     policy::{self, Action, Event, RangeFacts},
     slots::SlotDesc,
+    sys::trace,
+    uapi,
 };
 use core::ffi::c_void;
-use kernel::sync::Arc;
+use kernel::{bindings, sync::Arc};
+
+// `enum mmu_notifier_event` is passed through as `guestmap_stats` indexes
+// it; the UAPI promises the kernel's numbering, checked here.
+const _: () = {
+    use bindings as b;
+    use uapi as u;
+    assert!(b::mmu_notifier_event_MMU_NOTIFY_UNMAP == u::GUESTMAP_EVENT_UNMAP);
+    assert!(b::mmu_notifier_event_MMU_NOTIFY_CLEAR == u::GUESTMAP_EVENT_CLEAR);
+    assert!(b::mmu_notifier_event_MMU_NOTIFY_PROTECTION_VMA == u::GUESTMAP_EVENT_PROTECTION_VMA);
+    assert!(b::mmu_notifier_event_MMU_NOTIFY_PROTECTION_PAGE == u::GUESTMAP_EVENT_PROTECTION_PAGE);
+    assert!(b::mmu_notifier_event_MMU_NOTIFY_SOFT_DIRTY == u::GUESTMAP_EVENT_SOFT_DIRTY);
+    assert!(b::mmu_notifier_event_MMU_NOTIFY_RELEASE == u::GUESTMAP_EVENT_RELEASE);
+    assert!(b::mmu_notifier_event_MMU_NOTIFY_MIGRATE == u::GUESTMAP_EVENT_MIGRATE);
+    assert!(b::mmu_notifier_event_MMU_NOTIFY_EXCLUSIVE == u::GUESTMAP_EVENT_EXCLUSIVE);
+};
 
 /// A memslot: its notifier, which owns the slot's description.
 pub(crate) type Memslot = IntervalNotifier<SlotWatch>;
@@ -74,7 +91,7 @@ impl IntervalOps for SlotWatch {
             None => policy::UNKNOWN_EVENT_ACTION,
         };
         let gfns = self.desc.map.hva_to_gfns(inv.start(), inv.end());
-        crate::ext::trace::invalidate(
+        trace::invalidate(
             &*self.mirror,
             inv.event(),
             inv.start(),
@@ -86,14 +103,19 @@ impl IntervalOps for SlotWatch {
         // invalidation (the OOM reaper's) takes it and never fails.
         let mut state = self.mirror.lock();
         inv.set_seq();
-        state.count_invalidation(event, inv.is_blockable());
+        state
+            .stats_mut()
+            .count_invalidation(event, inv.is_blockable());
         state.invalidate_caches(inv.start(), inv.end());
         // The views' kernel mappings go now if this may sleep: a mapping
         // of a page nobody may reach through it should not outlive the
         // page's owner, who may free it next.  The OOM reaper's leave them
         // to the next ioctl or the close, which the dying owner of the
         // address space is about to do.
-        let stale = inv.is_blockable().then(|| state.take_stale_maps());
+        let stale = inv.is_blockable().then(|| {
+            let gen = state.slots_gen();
+            state.views_mut().take_stale(gen)
+        });
         match (action, gfns) {
             (Action::Release, _) => {
                 self.mirror

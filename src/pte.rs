@@ -62,50 +62,6 @@ impl GfnRange {
     }
 }
 
-/// Where a slot maps: the guest frames `gfn..gfn + npages` are the user
-/// pages from `hva` on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SlotMap {
-    /// First guest frame.
-    pub(crate) gfn: u64,
-    /// Number of pages.
-    pub(crate) npages: u64,
-    /// User address of the first page.
-    pub(crate) hva: u64,
-}
-
-impl SlotMap {
-    /// The gfns whose user pages intersect the user range `start..end`
-    /// (byte addresses, any alignment), or `None` if there are none.
-    ///
-    /// A partly covered page counts: an invalidation of any byte of a page
-    /// invalidates the whole page.
-    pub(crate) fn hva_to_gfns(&self, start: u64, end: u64) -> Option<GfnRange> {
-        let slot_end = self.hva + (self.npages << PAGE_SHIFT);
-        let start = start.max(self.hva);
-        let end = end.min(slot_end);
-        if start >= end {
-            return None;
-        }
-        let first = (start - self.hva) >> PAGE_SHIFT;
-        let last = (end - 1 - self.hva) >> PAGE_SHIFT;
-        Some(GfnRange {
-            start: self.gfn + first,
-            end: self.gfn + last + 1,
-        })
-    }
-
-    /// The user address of guest frame `gfn`, which must be in the slot.
-    pub(crate) fn gfn_to_hva(&self, gfn: u64) -> u64 {
-        self.hva + ((gfn - self.gfn) << PAGE_SHIFT)
-    }
-
-    /// Whether `gfns` lies wholly inside the slot.
-    pub(crate) fn contains(&self, gfns: GfnRange) -> bool {
-        !gfns.is_empty() && gfns.start >= self.gfn && gfns.end <= self.gfn + self.npages
-    }
-}
-
 /// What backs a mirror entry: the `GUESTMAP_CLASS_*` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PfnClass {
@@ -202,6 +158,11 @@ impl Pte {
             return None;
         }
         PfnClass::from_raw((self.0 & CLASS_MASK) >> CLASS_SHIFT)
+    }
+
+    /// The entry with write permission.
+    pub(crate) const fn with_write(self) -> Pte {
+        Pte(self.0 | WRITABLE)
     }
 
     /// The entry with write permission removed.

@@ -13,9 +13,19 @@
 //!   business; `PG_reserved` pages "should in general not be touched
 //!   except by its owner" (page-flags.h), and the zero page never.
 //!
-//! Pure `core` code over facts read in C (`rust/helpers/pfn.c`).
+//! Pure `core` code over facts read in C (`c/pfn.c`), whose encoding is
+//! `c/guestmap.h`'s, generated for both the module and the host tests.
 
-use crate::uapi;
+use crate::{
+    sys::bindings::{
+        gm_pgmap_GM_PGMAP_COHERENT as PGMAP_COHERENT, gm_pgmap_GM_PGMAP_FS_DAX as PGMAP_FS_DAX,
+        gm_pgmap_GM_PGMAP_GENERIC as PGMAP_GENERIC,
+        gm_pgmap_GM_PGMAP_PCI_P2PDMA as PGMAP_PCI_P2PDMA,
+        gm_pgmap_GM_PGMAP_PRIVATE as PGMAP_PRIVATE, GM_FACT_COMPOUND, GM_FACT_PGMAP_SHIFT,
+        GM_FACT_RESERVED, GM_FACT_VALID, GM_FACT_ZERO, GM_FACT_ZONE_DEVICE,
+    },
+    uapi,
+};
 
 /// `enum memory_type` of a ZONE_DEVICE page's pgmap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,14 +43,15 @@ pub(crate) enum DeviceType {
 }
 
 impl DeviceType {
-    /// From `enum memory_type` (include/linux/memremap.h; 0 is unused).
+    /// From `enum gm_pgmap`, which `c/pfn.c` checks against the kernel's
+    /// `enum memory_type` at build time.
     pub(crate) const fn from_raw(raw: u32) -> Option<DeviceType> {
         match raw {
-            1 => Some(Self::Private),
-            2 => Some(Self::Coherent),
-            3 => Some(Self::FsDax),
-            4 => Some(Self::Generic),
-            5 => Some(Self::P2pdma),
+            PGMAP_PRIVATE => Some(Self::Private),
+            PGMAP_COHERENT => Some(Self::Coherent),
+            PGMAP_FS_DAX => Some(Self::FsDax),
+            PGMAP_GENERIC => Some(Self::Generic),
+            PGMAP_PCI_P2PDMA => Some(Self::P2pdma),
             _ => None,
         }
     }
@@ -62,25 +73,17 @@ pub(crate) struct Facts {
     pub(crate) device: Option<Option<DeviceType>>,
 }
 
-// The bits of `gm_pfn_facts()` (rust/helpers/helpers.h).
-const VALID: u32 = 1 << 0;
-const RESERVED: u32 = 1 << 1;
-const ZERO: u32 = 1 << 2;
-const COMPOUND: u32 = 1 << 3;
-const ZONE_DEVICE: u32 = 1 << 4;
-const PGMAP_SHIFT: u32 = 8;
-
 impl Facts {
     /// Decodes `gm_pfn_facts()`'s word.
     pub(crate) const fn from_raw(raw: u32) -> Facts {
-        let has_page = raw & VALID != 0;
+        let has_page = raw & GM_FACT_VALID != 0;
         Facts {
             has_page,
-            reserved: has_page && raw & RESERVED != 0,
-            zero: has_page && raw & ZERO != 0,
-            compound: has_page && raw & COMPOUND != 0,
-            device: if has_page && raw & ZONE_DEVICE != 0 {
-                Some(DeviceType::from_raw(raw >> PGMAP_SHIFT))
+            reserved: has_page && raw & GM_FACT_RESERVED != 0,
+            zero: has_page && raw & GM_FACT_ZERO != 0,
+            compound: has_page && raw & GM_FACT_COMPOUND != 0,
+            device: if has_page && raw & GM_FACT_ZONE_DEVICE != 0 {
+                Some(DeviceType::from_raw(raw >> GM_FACT_PGMAP_SHIFT))
             } else {
                 None
             },

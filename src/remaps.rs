@@ -16,7 +16,7 @@
 //! should not outlive the access.  They go when a memslot is deleted and
 //! when the context closes.
 
-use crate::ext::pfn::Remap;
+use crate::sys::frame::Remap;
 use core::ops::Deref;
 use kernel::prelude::*;
 

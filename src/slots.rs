@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The rules of `GUESTMAP_SET_MEMSLOT`, as pure `core` code.
+//! Memslots as pure `core` code: where a slot maps ([`SlotMap`]), the
+//! rules of `GUESTMAP_SET_MEMSLOT`, and the checks of guest ranges.
 
 use crate::{
-    pte::{GfnRange, SlotMap, PAGE_SHIFT},
+    pte::{GfnRange, PAGE_SHIFT},
     uapi,
 };
 
@@ -12,6 +13,50 @@ pub(crate) const MAX_SLOTS: u32 = uapi::GUESTMAP_MAX_MEMSLOTS;
 
 const PAGE_MASK: u64 = (1 << PAGE_SHIFT) - 1;
 const GPA_LIMIT: u64 = 1 << uapi::GUESTMAP_GPA_BITS;
+
+/// Where a slot maps: the guest frames `gfn..gfn + npages` are the user
+/// pages from `hva` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SlotMap {
+    /// First guest frame.
+    pub(crate) gfn: u64,
+    /// Number of pages.
+    pub(crate) npages: u64,
+    /// User address of the first page.
+    pub(crate) hva: u64,
+}
+
+impl SlotMap {
+    /// The gfns whose user pages intersect the user range `start..end`
+    /// (byte addresses, any alignment), or `None` if there are none.
+    ///
+    /// A partly covered page counts: an invalidation of any byte of a page
+    /// invalidates the whole page.
+    pub(crate) fn hva_to_gfns(&self, start: u64, end: u64) -> Option<GfnRange> {
+        let slot_end = self.hva + (self.npages << PAGE_SHIFT);
+        let start = start.max(self.hva);
+        let end = end.min(slot_end);
+        if start >= end {
+            return None;
+        }
+        let first = (start - self.hva) >> PAGE_SHIFT;
+        let last = (end - 1 - self.hva) >> PAGE_SHIFT;
+        Some(GfnRange {
+            start: self.gfn + first,
+            end: self.gfn + last + 1,
+        })
+    }
+
+    /// The user address of guest frame `gfn`, which must be in the slot.
+    pub(crate) fn gfn_to_hva(&self, gfn: u64) -> u64 {
+        self.hva + ((gfn - self.gfn) << PAGE_SHIFT)
+    }
+
+    /// Whether `gfns` lies wholly inside the slot.
+    pub(crate) fn contains(&self, gfns: GfnRange) -> bool {
+        !gfns.is_empty() && gfns.start >= self.gfn && gfns.end <= self.gfn + self.npages
+    }
+}
 
 /// A valid, existing memslot as the rules see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

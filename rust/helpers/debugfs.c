@@ -85,7 +85,7 @@ void gm_debugfs_remove(struct dentry *dentry)
 	kfree(f);
 }
 
-void gm_seq_write(struct seq_file *m, const char *s, size_t len)
+void gm_seq_write(struct seq_file *m, const char *s, unsigned long len)
 {
 	seq_write(m, s, len);
 }

@@ -133,3 +133,100 @@ fn mirror_commands_have_their_numbers_and_layouts() {
         assert_eq!(Command::decode(num + (8 << 16)), None);
     }
 }
+
+// The argument rules, as include/uapi/linux/guestmap.h and
+// Documentation/uapi.rst state them (EINVAL for each).
+
+use crate::abi::{access, fault, query, rw, AccessOp};
+use crate::pte::GfnRange;
+
+fn gfns(start: u64, end: u64) -> GfnRange {
+    GfnRange { start, end }
+}
+
+#[test]
+fn fault_takes_page_aligned_ranges_and_the_write_flag_only() {
+    let f = |gpa, size, flags, pad| uapi::guestmap_fault {
+        gpa,
+        size,
+        flags,
+        pad,
+    };
+    let ok = fault(&f(0x1000, 0x2000, uapi::GUESTMAP_FAULT_WRITE, 0)).unwrap();
+    assert_eq!((ok.gfns, ok.write), (gfns(1, 3), true));
+    assert!(!fault(&f(0, 0x1000, 0, 0)).unwrap().write);
+    assert!(fault(&f(0, 0x1000, 2, 0)).is_err());
+    assert!(fault(&f(0, 0x1000, 0, 1)).is_err());
+    assert!(fault(&f(0x800, 0x1000, 0, 0)).is_err());
+    assert!(fault(&f(0, 0, 0, 0)).is_err());
+    // 48-bit guest physical addresses.
+    assert!(fault(&f(1 << 48, 0x1000, 0, 0)).is_err());
+    assert!(fault(&f((1 << 48) - 0x1000, 0x1000, 0, 0)).is_ok());
+}
+
+#[test]
+fn query_is_capped_at_query_max_pages() {
+    let q = |gpa, npages| uapi::guestmap_query {
+        gpa,
+        npages,
+        entries: 0x1000,
+    };
+    let max = u64::from(uapi::GUESTMAP_QUERY_MAX);
+    assert_eq!(query(&q(0x5000, max)).unwrap().gfns, gfns(5, 5 + max));
+    assert!(query(&q(0, max + 1)).is_err());
+    assert!(query(&q(0, 0)).is_err());
+    assert!(query(&q(0x10, 1)).is_err());
+}
+
+#[test]
+fn guest_copies_take_any_alignment_up_to_rw_max() {
+    let r = |gpa, len| uapi::guestmap_rw { gpa, len, buf: 0 };
+    let one = rw(&r(0x1ff8, 16), true).unwrap();
+    assert_eq!((one.gfns, one.write), (gfns(1, 3), true));
+    assert!(rw(&r(0, u64::from(uapi::GUESTMAP_RW_MAX) + 1), false).is_err());
+    assert!(rw(&r(0, 0), false).is_err());
+    assert!(rw(&r(u64::MAX, 2), false).is_err());
+}
+
+fn acc(op: u32, gpa: u64, len: u64) -> uapi::guestmap_access {
+    uapi::guestmap_access {
+        gpa,
+        len,
+        op,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn access_ops_decode_with_their_rules() {
+    let a = access(&acc(uapi::GUESTMAP_ACCESS_MAP_WRITE, 0x1010, 8)).unwrap();
+    assert_eq!(a.op, AccessOp::Map { write: true });
+    assert_eq!((a.off, a.len, a.gfns), (0x10, 8, gfns(1, 2)));
+    // Copies may cross pages; the mapping ops may not.
+    assert!(access(&acc(uapi::GUESTMAP_ACCESS_READ, 0xff8, 16)).is_ok());
+    assert!(access(&acc(uapi::GUESTMAP_ACCESS_MAP_READ, 0xff8, 16)).is_err());
+    assert!(access(&acc(uapi::GUESTMAP_ACCESS_CACHE_READ, 0xff8, 16)).is_err());
+    // CMPXCHG: one aligned u64.
+    assert!(access(&acc(uapi::GUESTMAP_ACCESS_CMPXCHG, 0x1008, 8)).is_ok());
+    assert!(access(&acc(uapi::GUESTMAP_ACCESS_CMPXCHG, 0x1004, 8)).is_err());
+    assert!(access(&acc(uapi::GUESTMAP_ACCESS_CMPXCHG, 0x1008, 4)).is_err());
+    // Caches below GUESTMAP_NR_CACHES.
+    let mut c = acc(uapi::GUESTMAP_ACCESS_CACHE_WRITE, 0, 8);
+    c.cache = uapi::GUESTMAP_NR_CACHES - 1;
+    assert_eq!(
+        access(&c).unwrap().op,
+        AccessOp::Cache {
+            cache: uapi::GUESTMAP_NR_CACHES as usize - 1,
+            write: true
+        }
+    );
+    c.cache = uapi::GUESTMAP_NR_CACHES;
+    assert!(access(&c).is_err());
+    // Unknown ops and flags.
+    assert!(access(&acc(0xff, 0, 8)).is_err());
+    let mut f = acc(uapi::GUESTMAP_ACCESS_READ, 0, 8);
+    f.flags = uapi::GUESTMAP_ACCESS_DIRTY;
+    assert!(access(&f).unwrap().dirty);
+    f.flags = 2;
+    assert!(access(&f).is_err());
+}

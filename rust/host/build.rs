@@ -1,39 +1,78 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Generates `uapi_generated.rs` from the UAPI header, with the parameters
-//! the module build uses (`rust/uapi/bindgen_parameters`), so the host
-//! tests check the very constants and layouts the module is built with.
+//! Generates `uapi_generated.rs` from the UAPI header and `c_generated.rs`
+//! from the C part's header (`c/guestmap.h`, its constants only), with the
+//! parameters the module build uses, so the host tests check the very
+//! constants and layouts the module is built with.
 
-use std::{env, fs, path::PathBuf, process::Command};
+use std::{
+    env, fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let header = root.join("include/uapi/linux/guestmap.h");
-    let params = root.join("rust/uapi/bindgen_parameters");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!("cargo:rerun-if-env-changed=BINDGEN");
+    bindgen(
+        &root,
+        &out,
+        "include/uapi/linux/guestmap.h",
+        "rust/uapi/bindgen_parameters",
+        &[],
+        "uapi_generated.rs",
+    );
+    // Only the constants: the functions and structures are the kernel's
+    // business, and name kernel types.
+    bindgen(
+        &root,
+        &out,
+        "c/guestmap.h",
+        "src/sys/bindgen_parameters",
+        &["--allowlist-var", "GM_.*", "--allowlist-type", "gm_pgmap"],
+        "c_generated.rs",
+    );
+}
+
+/// Runs bindgen on `header` with the options in `params` (one per line;
+/// single quotes only guard patterns from the shell in Kbuild, so they
+/// are dropped here) and `extra`, into `out/name`.
+fn bindgen(root: &Path, out: &Path, header: &str, params: &str, extra: &[&str], name: &str) {
+    let header = root.join(header);
+    let params = root.join(params);
     println!("cargo:rerun-if-changed={}", header.display());
     println!("cargo:rerun-if-changed={}", params.display());
-    println!("cargo:rerun-if-env-changed=BINDGEN");
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("rust/helpers/ctypes.h").display()
+    );
 
-    // One option per line; single quotes only guard patterns from the
-    // shell in Kbuild, so they are dropped here.
-    let text = fs::read_to_string(&params).expect("read bindgen_parameters");
-    let args = text
+    let text = fs::read_to_string(&params).expect("read bindgen parameters");
+    let mut args: Vec<String> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .flat_map(str::split_whitespace)
-        .map(|a| a.trim_matches('\''));
+        .map(|a| a.trim_matches('\'').to_string())
+        .collect();
+    // The host takes the constants only: drop the module's item allowlist.
+    if !extra.is_empty() {
+        if let Some(i) = args.iter().position(|a| a == "--allowlist-item") {
+            args.drain(i..i + 2);
+        }
+    }
 
     let bindgen = env::var_os("BINDGEN").unwrap_or_else(|| "bindgen".into());
     let status = Command::new(&bindgen)
         .arg(&header)
-        .args(args)
+        .args(&args)
+        .args(extra)
         .args(["--ctypes-prefix", "core::ffi"])
         .arg("--clang-macro-fallback-build-dir")
-        .arg(&out)
+        .arg(out)
         .arg("-o")
-        .arg(out.join("uapi_generated.rs"))
+        .arg(out.join(name))
         .status()
         .unwrap_or_else(|e| panic!("cannot run {bindgen:?} (set BINDGEN): {e}"));
     assert!(status.success(), "bindgen failed on {}", header.display());

@@ -4,7 +4,7 @@
 //! paging layout (SDM vol. 3, "4-Level Paging": PML4 bits 47:39, PDPT
 //! 38:30, PD 29:21, PT 20:12 of the address), not from the code.
 
-use crate::pte::{index, span, GfnRange, PfnClass, Pte, SlotMap, MAX_PFN, TABLE_ENTRIES};
+use crate::pte::{index, span, GfnRange, PfnClass, Pte, MAX_PFN, TABLE_ENTRIES};
 
 fn x86_index(gpa: u64, level: u32) -> usize {
     let (hi, lo) = match level {
@@ -70,63 +70,6 @@ fn pte_round_trips_and_has_the_query_layout() {
     assert!(!Pte::NONE.is_present());
     assert_eq!(Pte::NONE.class(), None);
     assert_eq!(Pte::default(), Pte::NONE);
-}
-
-#[test]
-fn hva_ranges_map_to_the_pages_they_touch() {
-    let s = SlotMap {
-        gfn: 0x100,
-        npages: 16,
-        hva: 0x7000_0000,
-    };
-    let r = |start, end| s.hva_to_gfns(start, end);
-    // Whole slot, and beyond it on both sides.
-    assert_eq!(
-        r(0, u64::MAX),
-        Some(GfnRange {
-            start: 0x100,
-            end: 0x110
-        })
-    );
-    // One page.
-    assert_eq!(
-        r(0x7000_3000, 0x7000_4000),
-        Some(GfnRange {
-            start: 0x103,
-            end: 0x104
-        })
-    );
-    // One byte in page 5, and a range straddling pages 1 and 2.
-    assert_eq!(
-        r(0x7000_5FFF, 0x7000_6000),
-        Some(GfnRange {
-            start: 0x105,
-            end: 0x106
-        })
-    );
-    assert_eq!(
-        r(0x7000_1800, 0x7000_2001),
-        Some(GfnRange {
-            start: 0x101,
-            end: 0x103
-        })
-    );
-    // Touching but outside.
-    assert_eq!(r(0x6FFF_0000, 0x7000_0000), None);
-    assert_eq!(r(0x7001_0000, 0x7002_0000), None);
-    assert_eq!(s.gfn_to_hva(0x10F), 0x7000_F000);
-    assert!(s.contains(GfnRange {
-        start: 0x100,
-        end: 0x110
-    }));
-    assert!(!s.contains(GfnRange {
-        start: 0x10F,
-        end: 0x111
-    }));
-    assert!(!s.contains(GfnRange {
-        start: 0x105,
-        end: 0x105
-    }));
 }
 
 #[test]

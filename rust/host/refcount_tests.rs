@@ -9,7 +9,8 @@
 
 use crate::refcount::{classify, DeviceType, Facts, Kind};
 
-// gm_pfn_facts() bits, as rust/helpers/helpers.h defines them.
+// gm_pfn_facts() bits, as c/guestmap.h defines them, written out here so
+// that a change of the generated encoding fails these tests.
 const VALID: u32 = 1;
 const RESERVED: u32 = 2;
 const ZERO: u32 = 4;

@@ -4,8 +4,10 @@
 //! (Documentation/virt/kvm/api.rst), applied to guestmap's memslots.
 
 use crate::{
-    pte::{GfnRange, SlotMap},
-    slots::{aligned_gfns, byte_gfns, check, rw_gfns, Change, SlotDesc, SlotError, MAX_SLOTS},
+    pte::GfnRange,
+    slots::{
+        aligned_gfns, byte_gfns, check, rw_gfns, Change, SlotDesc, SlotError, SlotMap, MAX_SLOTS,
+    },
     uapi::{guestmap_memslot, GUESTMAP_MEM_READONLY},
 };
 
@@ -195,4 +197,61 @@ fn guest_accesses_are_at_most_one_mebibyte() {
     );
     assert_eq!(rw_gfns(0x1000, (1 << 20) + 1), None);
     assert_eq!(rw_gfns(0x1000, 0), None);
+}
+
+#[test]
+fn hva_ranges_map_to_the_pages_they_touch() {
+    let s = SlotMap {
+        gfn: 0x100,
+        npages: 16,
+        hva: 0x7000_0000,
+    };
+    let r = |start, end| s.hva_to_gfns(start, end);
+    // Whole slot, and beyond it on both sides.
+    assert_eq!(
+        r(0, u64::MAX),
+        Some(GfnRange {
+            start: 0x100,
+            end: 0x110
+        })
+    );
+    // One page.
+    assert_eq!(
+        r(0x7000_3000, 0x7000_4000),
+        Some(GfnRange {
+            start: 0x103,
+            end: 0x104
+        })
+    );
+    // One byte in page 5, and a range straddling pages 1 and 2.
+    assert_eq!(
+        r(0x7000_5FFF, 0x7000_6000),
+        Some(GfnRange {
+            start: 0x105,
+            end: 0x106
+        })
+    );
+    assert_eq!(
+        r(0x7000_1800, 0x7000_2001),
+        Some(GfnRange {
+            start: 0x101,
+            end: 0x103
+        })
+    );
+    // Touching but outside.
+    assert_eq!(r(0x6FFF_0000, 0x7000_0000), None);
+    assert_eq!(r(0x7001_0000, 0x7002_0000), None);
+    assert_eq!(s.gfn_to_hva(0x10F), 0x7000_F000);
+    assert!(s.contains(GfnRange {
+        start: 0x100,
+        end: 0x110
+    }));
+    assert!(!s.contains(GfnRange {
+        start: 0x10F,
+        end: 0x111
+    }));
+    assert!(!s.contains(GfnRange {
+        start: 0x105,
+        end: 0x105
+    }));
 }

@@ -7,6 +7,10 @@
 //! 6.12 has no Rust debugfs; `rust/helpers/debugfs.c` makes seq_files
 //! whose contents come from [`Show::show`].
 
+use super::bindings::{
+    dentry as RawDentry, gm_debugfs_create, gm_debugfs_exit, gm_debugfs_init, gm_debugfs_remove,
+    gm_seq_write, seq_file as RawSeqFile,
+};
 use core::{ffi::c_void, fmt, marker::PhantomData, ptr::NonNull};
 use kernel::{
     ffi::c_int,
@@ -14,28 +18,6 @@ use kernel::{
     sync::{Arc, ArcBorrow},
     types::ForeignOwnable,
 };
-
-#[repr(C)]
-struct RawDentry {
-    _private: [u8; 0],
-}
-
-#[repr(C)]
-struct RawSeqFile {
-    _private: [u8; 0],
-}
-
-extern "C" {
-    fn gm_debugfs_init();
-    fn gm_debugfs_exit();
-    fn gm_debugfs_create(
-        name: *const kernel::ffi::c_char,
-        data: *mut c_void,
-        show: unsafe extern "C" fn(*mut RawSeqFile, *mut c_void) -> c_int,
-    ) -> *mut RawDentry;
-    fn gm_debugfs_remove(dentry: *mut RawDentry);
-    fn gm_seq_write(m: *mut RawSeqFile, s: *const u8, len: usize);
-}
 
 /// The `guestmap` directory; files are made in it while this lives.
 pub(crate) struct Root(());
@@ -66,7 +48,7 @@ impl fmt::Write for SeqFile<'_> {
         // SAFETY: the seq_file is live for the show() call this borrows
         // from, and `s` is valid for `s.len()` bytes.  On overflow
         // seq_file retries show() with a bigger buffer.
-        unsafe { gm_seq_write(self.0.as_ptr(), s.as_ptr(), s.len()) };
+        unsafe { gm_seq_write(self.0.as_ptr(), s.as_ptr().cast(), s.len() as _) };
         Ok(())
     }
 }
@@ -102,8 +84,15 @@ impl<T: Show> File<T> {
         let ptr = data.into_foreign();
         // SAFETY: `ptr` stays valid until `drop` takes it back, after the
         // file (and every show() call) is gone.
-        let dentry =
-            unsafe { gm_debugfs_create(name.as_char_ptr(), ptr.cast_mut(), Self::show_callback) };
+        let dentry = unsafe {
+            gm_debugfs_create(
+                name.as_char_ptr(),
+                ptr.cast_mut(),
+                Some(Self::show_callback),
+            )
+        };
+        // INVARIANT: `dentry` is what `gm_debugfs_create` made for `ptr`
+        // (or null if it could not), and `ptr` came from `into_foreign`.
         File {
             dentry,
             data: ptr,

@@ -8,13 +8,8 @@
 //! Shaped like upstream's later `kernel::fs::File`, minus what guestmap
 //! does not use.
 
+use super::bindings::gm_file_opener_sys_admin;
 use kernel::{bindings, types::Opaque};
-
-// `struct file` is only passed by pointer, so its layout does not matter.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn gm_file_opener_sys_admin(file: *const bindings::file) -> bool;
-}
 
 /// An open file, borrowed for the duration of a file operation.
 ///
@@ -32,6 +27,8 @@ impl File {
     /// `ptr` is a live `struct file` for all of `'a`: the VFS passed it to
     /// the file operation that calls this, which `'a` does not outlive.
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a File {
+        // INVARIANT: the file is live for `'a`, the caller's contract, and
+        // the borrow lasts `'a`.
         // SAFETY: `File` is a transparent wrapper of the C struct, live for
         // `'a` (the caller's contract).
         unsafe { &*ptr.cast::<File>() }

@@ -9,32 +9,20 @@
 //! part (`rust/helpers/misc.c`) allocates and registers it; the file
 //! operations are built here, from one template per [`MiscDevice`] type.
 
-use super::file::File;
+use super::{
+    bindings::{gm_misc_deregister, gm_misc_register, miscdevice as RawMiscDevice},
+    file::File,
+};
 use core::{marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
 use kernel::{
     alloc::{flags::GFP_KERNEL, KBox},
     bindings,
     error::{to_result, Result},
-    ffi::{c_char, c_int, c_long, c_uint, c_ulong},
+    ffi::{c_int, c_long, c_uint, c_ulong},
     str::CStr,
     types::ForeignOwnable,
     ThisModule,
 };
-
-/// Opaque `struct miscdevice`, known to Rust only by address.
-#[repr(C)]
-struct RawMiscDevice {
-    _private: [u8; 0],
-}
-
-extern "C" {
-    fn gm_misc_register(
-        name: *const c_char,
-        fops: *const bindings::file_operations,
-        out: *mut *mut RawMiscDevice,
-    ) -> c_int;
-    fn gm_misc_deregister(misc: *mut RawMiscDevice);
-}
 
 /// The per-open state of a misc device, and the operations on it.
 pub(crate) trait MiscDevice: Sized {
@@ -99,7 +87,13 @@ impl<T: MiscDevice> Registration<T> {
         // SAFETY: `name` is `'static` and `fops` lives until after
         // deregistration (field order), as the registration needs; `misc`
         // is a valid place for the result.
-        to_result(unsafe { gm_misc_register(name.as_char_ptr(), &*fops, &mut misc) })?;
+        to_result(unsafe {
+            gm_misc_register(
+                name.as_char_ptr(),
+                core::ptr::from_ref::<bindings::file_operations>(&fops).cast(),
+                &mut misc,
+            )
+        })?;
         // INVARIANT: the call succeeded, so `misc` is registered.
         Ok(Self {
             // SAFETY: on success `gm_misc_register` stores a valid pointer.

@@ -4,24 +4,14 @@
 //!
 //! C header: [`include/linux/sched/mm.h`](srctree/include/linux/sched/mm.h)
 
+use super::bindings::{
+    gm_current_mm, gm_mmdrop, gm_mmget, gm_mmget_not_zero, gm_mmgrab, gm_mmput, gm_task_size,
+};
 use core::ptr::NonNull;
 use kernel::{
     bindings,
     types::{ARef, AlwaysRefCounted, Opaque},
 };
-
-// `mm_struct` is only passed by pointer, never by value, so its layout
-// (empty `sched_statistics` and all, in some configs) does not matter.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn gm_current_mm() -> *mut bindings::mm_struct;
-    fn gm_mmgrab(mm: *mut bindings::mm_struct);
-    fn gm_mmdrop(mm: *mut bindings::mm_struct);
-    fn gm_mmget(mm: *mut bindings::mm_struct);
-    fn gm_mmget_not_zero(mm: *mut bindings::mm_struct) -> bool;
-    fn gm_mmput(mm: *mut bindings::mm_struct);
-    fn gm_task_size() -> kernel::ffi::c_ulong;
-}
 
 /// The end of the calling task's user address space (`TASK_SIZE`).
 pub(crate) fn task_size() -> u64 {
@@ -74,6 +64,7 @@ impl Mm {
         // task runs this code after exit_mm(); the `ARef` takes its own
         // reference before the borrow ends.
         let mm = unsafe { &*mm.cast::<Mm>() };
+        // INVARIANT: `ARef::from` takes an `mmgrab` reference (`inc_ref`).
         Some(ARef::from(mm))
     }
 
@@ -96,6 +87,8 @@ impl Mm {
         if !unsafe { gm_mmget_not_zero(self.0.get()) } {
             return None;
         }
+        // INVARIANT: the call above took the `mm_users` reference the
+        // `ARef` now owns, so `mm_users` stays above zero while it lives.
         // SAFETY: `MmWithUser` is a transparent wrapper of `Mm`, and the
         // call above took the `mm_users` reference the `ARef` now owns.
         Some(unsafe { ARef::from_raw(NonNull::from(self).cast()) })

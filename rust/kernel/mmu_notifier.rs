@@ -1,151 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Interval MMU notifiers, and the CPU-side walk that feeds a mirror.
+//! Interval MMU notifiers.
 //!
 //! C header: [`include/linux/mmu_notifier.h`](srctree/include/linux/mmu_notifier.h)
 //!
 //! An [`IntervalNotifier`] watches one range of an address space.  Its
 //! owner keeps a secondary MMU coherent with the sequence protocol of
-//! `mmu_interval_read_begin()`: [`IntervalNotifier::read_begin`], then
-//! [`IntervalNotifier::walk`] with the mmap lock taken inside, then the
-//! owner's lock and [`IntervalNotifier::read_retry`]; the invalidate
-//! callback ([`IntervalOps::invalidate`]) calls [`Invalidation::set_seq`]
-//! under the same lock.
+//! `mmu_interval_read_begin()`: [`IntervalNotifier::read_begin`], then a
+//! walk of the CPU page tables (`hmm_range_fault()`, which takes the
+//! notifier and the sequence count: [`IntervalNotifier::as_raw`],
+//! [`Seq::as_raw`]), then the owner's lock and
+//! [`IntervalNotifier::read_retry`]; the invalidate callback
+//! ([`IntervalOps::invalidate`]) calls [`Invalidation::set_seq`] under the
+//! same lock.
 
-use super::mm::MmWithUser;
-use core::{
-    ffi::c_void,
-    marker::{PhantomData, PhantomPinned},
+use super::{
+    bindings::{
+        gm_interval_read_begin, gm_interval_read_retry, gm_interval_set_seq, gm_range_blockable,
+        gm_range_still_readable,
+    },
+    mm::MmWithUser,
 };
+use core::{ffi::c_void, marker::PhantomPinned};
 use kernel::{
     bindings,
-    error::{to_result, Result},
+    error::to_result,
     ffi::c_ulong,
     init::{self, PinInit},
-    page::PAGE_SIZE,
     prelude::*,
     types::Opaque,
 };
 
-#[allow(improper_ctypes)]
-extern "C" {
-    fn gm_interval_read_begin(mni: *mut bindings::mmu_interval_notifier) -> c_ulong;
-    fn gm_interval_read_retry(mni: *mut bindings::mmu_interval_notifier, seq: c_ulong) -> bool;
-    fn gm_interval_set_seq(mni: *mut bindings::mmu_interval_notifier, seq: c_ulong);
-    fn gm_range_blockable(range: *const bindings::mmu_notifier_range) -> bool;
-    fn gm_range_still_readable(range: *const bindings::mmu_notifier_range) -> bool;
-    fn gm_mirror_walk(
-        mni: *mut bindings::mmu_interval_notifier,
-        start: c_ulong,
-        end: c_ulong,
-        write: bool,
-        owner: *mut c_void,
-        seq: c_ulong,
-        out: *mut u64,
-    ) -> core::ffi::c_int;
-}
-
-// `enum mmu_notifier_event` is passed through as `guestmap_stats` indexes
-// it; the UAPI promises the kernel's numbering, checked here.
-const _: () = {
-    use crate::uapi as u;
-    use bindings as b;
-    assert!(b::mmu_notifier_event_MMU_NOTIFY_UNMAP == u::GUESTMAP_EVENT_UNMAP);
-    assert!(b::mmu_notifier_event_MMU_NOTIFY_CLEAR == u::GUESTMAP_EVENT_CLEAR);
-    assert!(b::mmu_notifier_event_MMU_NOTIFY_PROTECTION_VMA == u::GUESTMAP_EVENT_PROTECTION_VMA);
-    assert!(b::mmu_notifier_event_MMU_NOTIFY_PROTECTION_PAGE == u::GUESTMAP_EVENT_PROTECTION_PAGE);
-    assert!(b::mmu_notifier_event_MMU_NOTIFY_SOFT_DIRTY == u::GUESTMAP_EVENT_SOFT_DIRTY);
-    assert!(b::mmu_notifier_event_MMU_NOTIFY_RELEASE == u::GUESTMAP_EVENT_RELEASE);
-    assert!(b::mmu_notifier_event_MMU_NOTIFY_MIGRATE == u::GUESTMAP_EVENT_MIGRATE);
-    assert!(b::mmu_notifier_event_MMU_NOTIFY_EXCLUSIVE == u::GUESTMAP_EVENT_EXCLUSIVE);
-};
-
-/// What `gm_mirror_walk` reports per page (`rust/helpers/helpers.h`).
-mod walk_bits {
-    pub(super) const VALID: u64 = 1 << 63;
-    pub(super) const WRITE: u64 = 1 << 62;
-    pub(super) const SPECIAL: u64 = 1 << 61;
-    pub(super) const ZERO: u64 = 1 << 60;
-    pub(super) const FLAGS: u64 = 0xf << 60;
-}
-
-/// Most pages one [`IntervalNotifier::walk`] reports.
-pub(crate) const WALK_MAX: usize = 512;
-
-/// One page as the CPU maps it, from [`IntervalNotifier::walk`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Zeroable)]
-#[repr(transparent)]
-pub(crate) struct CpuPte {
-    raw: u64,
-}
-
-impl CpuPte {
-    /// The page frame number.
-    pub(crate) fn pfn(self) -> u64 {
-        self.raw & !walk_bits::FLAGS
-    }
-
-    /// Whether the walk found the page mapped.
-    pub(crate) fn is_valid(self) -> bool {
-        self.raw & walk_bits::VALID != 0
-    }
-
-    /// Whether the CPU may write the page.
-    pub(crate) fn is_writable(self) -> bool {
-        self.raw & walk_bits::WRITE != 0
-    }
-
-    /// Whether it is a bare pfn of a `VM_PFNMAP` or `VM_IO` mapping, which
-    /// need not have a `struct page` at all.
-    pub(crate) fn is_special(self) -> bool {
-        self.raw & walk_bits::SPECIAL != 0
-    }
-
-    /// Whether it is the shared zero page.
-    pub(crate) fn is_zero(self) -> bool {
-        self.raw & walk_bits::ZERO != 0
-    }
-}
-
 /// A sequence count from [`IntervalNotifier::read_begin`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Seq(c_ulong);
 
-/// What one [`IntervalNotifier::walk`] found: one [`CpuPte`] per page from
-/// `start`, walked under sequence count `seq` of the notifier `mni`.
-///
-/// Only a walk makes one, and `CpuPte`s cannot be made otherwise, so the
-/// pages named here are what the CPU mapped at the time: what a secondary
-/// MMU may install once [`IntervalNotifier::is_current`] says so, under
-/// its lock.
-///
-/// It borrows the notifier it was walked through, so it cannot outlive it
-/// (and be compared against another notifier made at the same address).
-pub(crate) struct Walked<'a> {
-    mni: *mut bindings::mmu_interval_notifier,
-    seq: Seq,
-    start: u64,
-    write: bool,
-    ptes: &'a [CpuPte],
-    _notifier: PhantomData<&'a bindings::mmu_interval_notifier>,
-}
-
-impl Walked<'_> {
-    /// The user address of the first page.
-    pub(crate) fn start(&self) -> u64 {
-        self.start
-    }
-
-    /// Whether the pages were faulted in for writing: only then is a
-    /// writable [`CpuPte`] the CPU's write permission (a read walk may see
-    /// a writable pte that is clean, and must not hand out writes to it).
-    pub(crate) fn is_write(&self) -> bool {
-        self.write
-    }
-
-    /// One entry per page.
-    pub(crate) fn ptes(&self) -> &[CpuPte] {
-        self.ptes
+impl Seq {
+    /// The count, for `hmm_range.notifier_seq`.
+    pub(crate) fn as_raw(self) -> c_ulong {
+        self.0
     }
 }
 
@@ -167,7 +60,7 @@ impl Invalidation<'_> {
         self.range.end as u64
     }
 
-    /// `enum mmu_notifier_event`, numbered as `GUESTMAP_EVENT_*`.
+    /// `enum mmu_notifier_event`.
     pub(crate) fn event(&self) -> u32 {
         self.range.event
     }
@@ -273,6 +166,8 @@ impl<T: IntervalOps> IntervalNotifier<T> {
                 move |slot| insert(Opaque::raw_get(slot)),
             )
         };
+        // INVARIANT: `mni` is inserted by the closure, with `Self::OPS`, or
+        // the initialisation fails; `drop` removes it.
         try_pin_init!(Self {
             data,
             mni <- mni,
@@ -301,58 +196,10 @@ impl<T: IntervalOps> IntervalNotifier<T> {
         unsafe { gm_interval_read_retry(self.mni.get(), seq.0) }
     }
 
-    /// Walks the CPU page tables for the pages of `start..end` (page
-    /// aligned, inside the interval), faulting them in for reading or for
-    /// `write`, filling `out` with one [`CpuPte`] per page.
-    ///
-    /// `hmm_range_fault()` walks normal mappings, `follow_pfnmap_start()`
-    /// `VM_PFNMAP`/`VM_IO` ones.  Errors: `EBUSY` if an invalidation raced
-    /// (begin again), `EFAULT` if nothing is mapped, `EPERM` for a write to
-    /// memory the process may not write, `ESRCH` if the address space is
-    /// exiting, `EINTR` on a fatal signal.
-    pub(crate) fn walk<'a>(
-        &'a self,
-        seq: Seq,
-        start: u64,
-        end: u64,
-        write: bool,
-        owner: *const c_void,
-        out: &'a mut [CpuPte],
-    ) -> Result<Walked<'a>> {
-        let pages = end.saturating_sub(start) as usize / PAGE_SIZE;
-        if (start | end) as usize % PAGE_SIZE != 0 || pages == 0 || out.len() < pages {
-            return Err(EINVAL);
-        }
-        // SAFETY: `mni` is inserted; `out` has room for one u64 per page
-        // (`CpuPte` is a transparent u64); `owner` is only compared.
-        to_result(unsafe {
-            gm_mirror_walk(
-                self.mni.get(),
-                start as c_ulong,
-                end as c_ulong,
-                write,
-                owner.cast_mut(),
-                seq.0,
-                out.as_mut_ptr().cast(),
-            )
-        })?;
-        Ok(Walked {
-            mni: self.mni.get(),
-            seq,
-            start,
-            write,
-            ptes: &out[..pages],
-            _notifier: PhantomData,
-        })
-    }
-
-    /// Whether what `walked` found is still what the CPU maps: it was
-    /// walked through this notifier, and no invalidation of the interval
-    /// ran since its sequence count was read.  Call under the lock
-    /// [`Invalidation::set_seq`] is called under; the answer holds for as
-    /// long as that lock is held.
-    pub(crate) fn is_current(&self, walked: &Walked<'_>) -> bool {
-        core::ptr::eq(walked.mni, self.mni.get()) && !self.read_retry(walked.seq)
+    /// The C notifier, for `hmm_range.notifier`: inserted for as long as
+    /// `self` lives.
+    pub(crate) fn as_raw(&self) -> *mut bindings::mmu_interval_notifier {
+        self.mni.get()
     }
 
     /// # Safety

@@ -2,23 +2,24 @@
 
 //! What guestmap needs from the kernel that 6.12's `kernel` crate lacks.
 //!
-//! This is the only place in guestmap with `unsafe` code: each wrapper
-//! states its safety argument once, and `src/` builds on safe APIs.  The
-//! shapes follow the later upstream abstractions (`kernel::miscdevice`,
-//! `kernel::mm`) so that moving to them is a rename, not a rewrite.
+//! This is a generic abstraction layer: nothing here knows guestmap, and
+//! nothing here names a module of the driver, so each file
+//! could move to upstream's `rust/kernel/` as it is.  Each wrapper states
+//! its safety argument once and offers a safe API.  The shapes follow the
+//! later upstream abstractions (`kernel::miscdevice`, `kernel::mm`) so
+//! that moving to them is a rename, not a rewrite.
 //!
-//! The C shims these wrappers call live in `rust/helpers/`, declared in
-//! `rust/helpers/helpers.h`.
+//! The C shims these wrappers call live in `rust/helpers/`; their Rust
+//! declarations are generated from `rust/helpers/helpers.h` ([`bindings`]).
 
+pub(crate) mod bindings;
 pub(crate) mod debugfs;
-pub(crate) mod export;
 pub(crate) mod file;
-pub(crate) mod map;
+pub(crate) mod lockdep;
 pub(crate) mod miscdevice;
 pub(crate) mod mm;
 pub(crate) mod mmu_notifier;
 pub(crate) mod mutex;
 pub(crate) mod page_box;
-pub(crate) mod pfn;
+pub(crate) mod rwsem;
 pub(crate) mod task;
-pub(crate) mod trace;

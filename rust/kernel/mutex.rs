@@ -11,6 +11,10 @@
 //! waits with `mutex_lock_killable()`, as file operations that may wait
 //! behind user space should.
 
+use super::{
+    bindings::{gm_mutex_init, gm_mutex_lock, gm_mutex_lock_killable, gm_mutex_unlock},
+    lockdep::LockClass,
+};
 use core::{
     cell::UnsafeCell,
     marker::{PhantomData, PhantomPinned},
@@ -21,19 +25,11 @@ use kernel::{
     error::{to_result, Result},
     init::{self, PinInit},
     prelude::*,
+    str::CStr,
     types::Opaque,
 };
 
-extern "C" {
-    fn gm_mutex_init(lock: *mut bindings::mutex);
-    fn gm_mutex_lock_killable(lock: *mut bindings::mutex) -> core::ffi::c_int;
-    fn gm_mutex_unlock(lock: *mut bindings::mutex);
-    fn gm_mutex_lock(lock: *mut bindings::mutex);
-}
-
 /// A mutual-exclusion lock protecting a `T`, taken killably.
-///
-/// All instances share one lockdep class (the C initialiser's).
 ///
 /// # Invariants
 ///
@@ -55,14 +51,20 @@ unsafe impl<T: Send> Send for Mutex<T> {}
 unsafe impl<T: Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
-    /// A new unlocked mutex protecting `data`.
-    pub(crate) fn new(data: T) -> impl PinInit<Self> {
+    /// A new unlocked mutex protecting `data`, named `name` in lockdep's
+    /// reports, of lock class `class`.
+    pub(crate) fn new(
+        data: T,
+        name: &'static CStr,
+        class: &'static LockClass,
+    ) -> impl PinInit<Self> {
         // SAFETY: the closure initialises the `struct mutex` in place, and
-        // the pinned slot stays where it is until drop.
+        // the pinned slot stays where it is until drop; `name` and the
+        // class key are static, as lockdep keeps them.
         let lock = unsafe {
             init::pin_init_from_closure::<Opaque<bindings::mutex>, core::convert::Infallible>(
-                |slot| {
-                    gm_mutex_init(Opaque::raw_get(slot));
+                move |slot| {
+                    gm_mutex_init(Opaque::raw_get(slot), name.as_char_ptr(), class.as_ptr());
                     Ok(())
                 },
             )

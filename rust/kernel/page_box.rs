@@ -12,17 +12,13 @@
 //! secondary MMU's tables are better as single pages, as KVM's shadow
 //! pages are (`__get_free_page(GFP_KERNEL_ACCOUNT)`).
 
+use super::bindings::{gm_free_page, gm_get_zeroed_page_account};
 use core::{
     marker::PhantomData,
     ops::{Deref, DerefMut},
     ptr::NonNull,
 };
 use kernel::{init::Zeroable, page::PAGE_SIZE, prelude::*};
-
-extern "C" {
-    fn gm_get_zeroed_page_account() -> *mut core::ffi::c_void;
-    fn gm_free_page(addr: *mut core::ffi::c_void);
-}
 
 /// A `T` alone in one page, zero-initialised.
 ///

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The calling task.
+//! The calling task, and the clock.
 //!
 //! C header: [`include/linux/sched.h`](srctree/include/linux/sched.h)
 
-extern "C" {
-    fn gm_current_tgid() -> i32;
-    fn gm_cond_resched();
-}
+use super::bindings::{gm_cond_resched, gm_current_tgid, gm_ktime_ns};
 
 /// Gives the CPU to other tasks if they need it: long loops call it, as
 /// the kernel is not preemptible everywhere.  May sleep.
@@ -22,4 +19,12 @@ pub(crate) fn cond_resched() {
 pub(crate) fn current_tgid() -> i32 {
     // SAFETY: reads the calling task's own tgid.
     unsafe { gm_current_tgid() }
+}
+
+/// Monotonic time in nanoseconds (`ktime_get_ns()`).
+// A library function: not every build of the crate times anything.
+#[allow(dead_code)]
+pub(crate) fn ktime_ns() -> u64 {
+    // SAFETY: reads the clock.
+    unsafe { gm_ktime_ns() }
 }

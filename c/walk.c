@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The C side of the mirror: the interval-notifier inlines, the CPU-side
- * walk that hmm_range_fault() and follow_pfnmap_start() do under the mmap
- * lock, and access to a mirrored pfn's bytes.  The protocol around them
- * (sequence counts, the mirror lock, what to install) is in Rust:
- * rust/kernel/mmu_notifier.rs and src/mirror.rs.
+ * The mirror's walk of the CPU page tables: what hmm_range_fault() and
+ * follow_pfnmap_start() find under the mmap lock, for the pages of one
+ * memslot.  The protocol around it (sequence counts, the mirror lock,
+ * what to install) is in Rust: src/sys/walk.rs and src/fault.rs.
  */
 #include <linux/hmm.h>
 #include <linux/highmem.h>
@@ -16,45 +15,7 @@
 #include <linux/userfaultfd_k.h>
 #include <uapi/linux/magic.h>
 
-#include "helpers.h"
-
-unsigned long gm_interval_read_begin(struct mmu_interval_notifier *mni)
-{
-	return mmu_interval_read_begin(mni);
-}
-
-bool gm_interval_read_retry(struct mmu_interval_notifier *mni,
-			    unsigned long seq)
-{
-	return mmu_interval_read_retry(mni, seq);
-}
-
-void gm_interval_set_seq(struct mmu_interval_notifier *mni,
-			 unsigned long seq)
-{
-	mmu_interval_set_seq(mni, seq);
-}
-
-bool gm_range_blockable(const struct mmu_notifier_range *range)
-{
-	return mmu_notifier_range_blockable(range);
-}
-
-/*
- * mprotect(PROT_NONE) and mprotect(PROT_READ) both send
- * MMU_NOTIFY_PROTECTION_VMA.  Every sender of that event (mprotect, NUMA
- * hinting, userfaultfd write-protect) holds the mmap lock and has already
- * set the new vm_flags, so the vma says which it is.
- */
-bool gm_range_still_readable(const struct mmu_notifier_range *range)
-{
-	struct vm_area_struct *vma;
-
-	if (range->event != MMU_NOTIFY_PROTECTION_VMA)
-		return false;
-	vma = vma_lookup(range->mm, range->start);
-	return vma && (vma->vm_flags & VM_READ);
-}
+#include "guestmap.h"
 
 /* VM_PFNMAP and VM_IO pages, one by one; see gm_mirror_walk(). */
 static int gm_walk_pfnmap(struct vm_area_struct *vma, unsigned long start,
@@ -63,6 +24,7 @@ static int gm_walk_pfnmap(struct vm_area_struct *vma, unsigned long start,
 	unsigned long addr;
 	int tries;
 
+	mmap_assert_locked(vma->vm_mm);
 	/*
 	 * On x86 a PROT_NONE pte is pte_present(), and follow_pfnmap_start()
 	 * hands it back like any other: the vma's permissions are the check,
@@ -153,6 +115,7 @@ static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 	int ret;
 
 	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
+	mmap_assert_locked(mni->mm);
 	ret = hmm_range_fault(&range);
 	if (ret)
 		return ret;
@@ -185,6 +148,7 @@ static int gm_walk_uffd(struct vm_area_struct *vma,
 	unsigned long i, n = (end - start) >> PAGE_SHIFT;
 	int ret;
 
+	mmap_assert_locked(vma->vm_mm);
 	/*
 	 * hmm reports every page of a vma the process may not read as an
 	 * error, and fixup_user_fault() would still grant a write fault on a
@@ -253,47 +217,4 @@ int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return ret;
-}
-
-/*
- * The copy of every access to a guest frame through a kernel mapping
- * (rust/kernel/pfn.rs): user space may write the frame at the same time,
- * which the kernel's memcpy() tolerates as any copy of shared memory does,
- * and Rust's copies must not be asked to.
- */
-void gm_frame_copy(void *dst, const void *src, size_t len)
-{
-	memcpy(dst, src, len);
-}
-
-/*
- * After a kernel write through a mirror entry or a pfn cache.  The caller
- * holds the mirror lock with the entry valid, so the page is mapped by a
- * pte whose invalidation waits for that lock: like a caller holding the
- * page-table lock, it keeps the folio from being truncated, which
- * folio_mark_dirty() requires of callers without the folio lock.
- */
-void gm_pfn_mark_dirty(unsigned long pfn)
-{
-	struct folio *folio = page_folio(pfn_to_page(pfn));
-
-	/*
-	 * Most calls find the folio dirty already, and must not call into
-	 * the filesystem then: its ->dirty_folio() need not be callable
-	 * under a spinlock (iomap's allocates).  A writable pte of a file
-	 * whose mapping tracks dirtying implies a dirty folio (page_mkwrite
-	 * dirtied it, and writeback write-protects the pte, and so the
-	 * mirror entry, before it cleans the folio); a clean folio with a
-	 * writable pte is anonymous, swap cache or shmem, whose
-	 * ->dirty_folio() only sets the flag.
-	 */
-	if (!folio_test_dirty(folio))
-		folio_mark_dirty(folio);
-}
-
-
-/* The direct-map address of a pfn with a struct page (no highmem here). */
-void *gm_pfn_to_kva(unsigned long pfn)
-{
-	return page_address(pfn_to_page(pfn));
 }

@@ -2,7 +2,8 @@
 /*
  * Kernel mappings of page frames named only by a pfn: what VM_PFNMAP and
  * VM_IO mappings (/dev/mem, a driver's remap_pfn_range()) hand out, with
- * or without a struct page (rust/kernel/pfn.rs, Remap).
+ * or without a struct page (src/sys/frame.rs), and the accesses through
+ * them.
  */
 #include <linux/io.h>
 #include <linux/ioport.h>
@@ -10,7 +11,7 @@
 #include <linux/vmalloc.h>
 #include <asm/pgtable_types.h>
 
-#include "helpers.h"
+#include "guestmap.h"
 
 /*
  * Whether the direct map maps @pfn, and if so a kernel protection with the
@@ -123,4 +124,52 @@ void gm_frame_unmap(void *kva, bool aliased)
 		vunmap(kva);
 	else
 		memunmap(kva);
+}
+
+/*
+ * The copy of every access to a guest frame through a kernel mapping
+ * (src/sys/frame.rs): user space may write the frame at the same time,
+ * which the kernel's memcpy() tolerates as any copy of shared memory does,
+ * and Rust's copies must not be asked to.
+ */
+void gm_frame_copy(void *dst, const void *src, unsigned long len)
+{
+	memcpy(dst, src, len);
+}
+
+/*
+ * After a kernel write through a mirror entry or a pfn cache.  The caller
+ * holds the mirror lock with the entry valid, so the page is mapped by a
+ * pte whose invalidation waits for that lock: like a caller holding the
+ * page-table lock, it keeps the folio from being truncated, which
+ * folio_mark_dirty() requires of callers without the folio lock.
+ */
+void gm_pfn_mark_dirty(unsigned long pfn)
+{
+	struct folio *folio = page_folio(pfn_to_page(pfn));
+
+	/*
+	 * Most calls find the folio dirty already, and must not call into
+	 * the filesystem then: its ->dirty_folio() need not be callable
+	 * under a spinlock (iomap's allocates).  A writable pte of a file
+	 * whose mapping tracks dirtying implies a dirty folio (page_mkwrite
+	 * dirtied it, and writeback write-protects the pte, and so the
+	 * mirror entry, before it cleans the folio); a clean folio with a
+	 * writable pte is anonymous, swap cache or shmem, whose
+	 * ->dirty_folio() only sets the flag.
+	 */
+	if (!folio_test_dirty(folio))
+		folio_mark_dirty(folio);
+}
+
+/* The direct-map address of a pfn with a struct page (no highmem here). */
+void *gm_pfn_to_kva(unsigned long pfn)
+{
+	return page_address(pfn_to_page(pfn));
+}
+
+/* The guest page-table walker's and GUESTMAP_ACCESS's compare-exchange. */
+u64 gm_frame_cmpxchg64(void *p, u64 old, u64 new)
+{
+	return cmpxchg((u64 *)p, old, new);
 }

@@ -10,7 +10,7 @@
 #include <linux/sched/mm.h>
 #include <guestmap/pfn.h>
 
-#include "helpers.h"
+#include "guestmap.h"
 
 /*
  * The caller keeps the page from changing identity: it holds a reference
@@ -156,6 +156,11 @@ u32 gm_pfn_facts(unsigned long pfn)
 		 * of a pgmap PG_reserved, tails included, so the page's own
 		 * flag is the folio's.
 		 */
+		BUILD_BUG_ON((int)GM_PGMAP_PRIVATE != (int)MEMORY_DEVICE_PRIVATE);
+		BUILD_BUG_ON((int)GM_PGMAP_COHERENT != (int)MEMORY_DEVICE_COHERENT);
+		BUILD_BUG_ON((int)GM_PGMAP_FS_DAX != (int)MEMORY_DEVICE_FS_DAX);
+		BUILD_BUG_ON((int)GM_PGMAP_GENERIC != (int)MEMORY_DEVICE_GENERIC);
+		BUILD_BUG_ON((int)GM_PGMAP_PCI_P2PDMA != (int)MEMORY_DEVICE_PCI_P2PDMA);
 		f |= GM_FACT_ZONE_DEVICE | ((u32)pgmap->type << GM_FACT_PGMAP_SHIFT);
 		if (PageReserved(&snap))
 			f |= GM_FACT_RESERVED;
@@ -219,7 +224,7 @@ out:
 	return ret;
 }
 
-/* The answers are the Rust classifier's (rust/kernel/export.rs). */
+/* The answers are the Rust classifier's (src/sys/export.rs). */
 bool kvm_is_refcounted_pfn(unsigned long pfn)
 {
 	return gm_pfn_verdict(pfn) & GM_VERDICT_REFCOUNTED;

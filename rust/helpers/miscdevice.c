@@ -11,7 +11,7 @@
 
 #include "helpers.h"
 
-int gm_misc_register(const char *name, const struct file_operations *fops,
+int gm_misc_register(const char *name, const void *fops,
 		     struct miscdevice **out)
 {
 	struct miscdevice *misc;

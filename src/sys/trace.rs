@@ -1,34 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! guestmap's tracepoints, defined in C (`rust/helpers/guestmap_trace.h`).
+//! guestmap's tracepoints, defined in C (`c/guestmap_trace.h`): ftrace
+//! cannot see Rust functions in 6.12.
 //!
 //! The tracepoint arguments are identities (addresses printed hashed) and
 //! plain numbers, so calling them is safe whatever their values.
 
-use super::mm::Mm;
-use core::ffi::c_void;
-use kernel::ffi::{c_int, c_long, c_uint, c_ulong};
-
-extern "C" {
-    fn gm_trace_ioctl_enter(ctx: *const c_void, cmd: c_uint);
-    fn gm_trace_ioctl_exit(ctx: *const c_void, cmd: c_uint, ret: c_long);
-    fn gm_trace_ctx_create(ctx: *const c_void, mm: *const c_void);
-    fn gm_trace_ctx_destroy(ctx: *const c_void);
-    fn gm_trace_invalidate(
-        mirror: *const c_void,
-        event: c_uint,
-        start: c_ulong,
-        end: c_ulong,
-        action: c_uint,
-    );
-    fn gm_trace_fault(
-        mirror: *const c_void,
-        gfn: c_ulong,
-        npages: c_ulong,
-        write: bool,
-        ret: c_int,
-    );
-}
+use super::bindings::{
+    gm_trace_ctx_create, gm_trace_ctx_destroy, gm_trace_fault, gm_trace_invalidate,
+    gm_trace_ioctl_enter, gm_trace_ioctl_exit,
+};
+use crate::ext::mm::Mm;
+use kernel::ffi::c_ulong;
 
 /// `guestmap:guestmap_ioctl_enter`.
 pub(crate) fn ioctl_enter<T>(ctx: &T, cmd: u32) {
@@ -39,7 +22,7 @@ pub(crate) fn ioctl_enter<T>(ctx: &T, cmd: u32) {
 /// `guestmap:guestmap_ioctl_exit`; `ret` is what the syscall returns.
 pub(crate) fn ioctl_exit<T>(ctx: &T, cmd: u32, ret: isize) {
     // SAFETY: as for `ioctl_enter`.
-    unsafe { gm_trace_ioctl_exit(core::ptr::from_ref(ctx).cast(), cmd, ret) };
+    unsafe { gm_trace_ioctl_exit(core::ptr::from_ref(ctx).cast(), cmd, ret as _) };
 }
 
 /// `guestmap:guestmap_ctx_create`, with the address space it is bound to.

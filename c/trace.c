@@ -8,7 +8,7 @@
 #define CREATE_TRACE_POINTS
 #include "guestmap_trace.h"
 
-#include "helpers.h"
+#include "guestmap.h"
 
 void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd)
 {

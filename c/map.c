@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvm_vcpu_map()-style mapping of one page of the caller's memory into
- * the kernel, with or without a struct page (rust/kernel/map.rs), and the
- * atomic compare-exchange on such a mapping.
+ * the kernel, with or without a struct page (src/sys/map.rs).
  */
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 
-#include "helpers.h"
+#include "guestmap.h"
 
 /*
  * The pfn a VM_PFNMAP/VM_IO mapping has at @addr, faulting it in (or
@@ -28,6 +27,7 @@ static int gm_follow_pfnmap(struct vm_area_struct *vma, unsigned long addr,
 {
 	int tries;
 
+	mmap_assert_locked(vma->vm_mm);
 	/* A PROT_NONE pte is present on x86: the vma says what is allowed. */
 	if (!(vma->vm_flags & VM_READ) || (write && !(vma->vm_flags & VM_WRITE)))
 		return -EFAULT;
@@ -67,7 +67,6 @@ int gm_map_hva(unsigned long hva, bool write, struct gm_map *m)
 	bool aliased;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(struct gm_map) != 40);
 	memset(m, 0, sizeof(*m));
 	ret = pin_user_pages_fast(hva & PAGE_MASK, 1, write ? FOLL_WRITE : 0,
 				  &page);
@@ -123,14 +122,4 @@ void gm_unmap(struct gm_map *m, bool dirty)
 	 * its flags are left alone, as KVM leaves them.
 	 */
 	gm_frame_unmap(m->kva, m->flags & GM_MAP_ALIASED);
-}
-
-u64 gm_cmpxchg64(void *p, u64 old, u64 new)
-{
-	return cmpxchg((u64 *)p, old, new);
-}
-
-u64 gm_ktime_ns(void)
-{
-	return ktime_get_ns();
 }

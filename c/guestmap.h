@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The interface between guestmap's C part (this directory) and its Rust
+ * part: the one definition of every function, structure and constant the
+ * two share.  The Rust declarations are generated from this header by
+ * bindgen at build time (src/sys/mod.rs), and the host tests generate the
+ * constants from it too; nothing is kept in step by hand.
+ *
+ * The C part is what Rust cannot do in 6.12, or should not: the walk of
+ * the CPU page tables under the mmap lock (walk.c), kernel mappings of
+ * page frames (frame.c, map.c), the facts about a pfn and the exported
+ * kvm_is_refcounted_pfn() family (pfn.c), and the tracepoints (trace.c).
+ */
+#ifndef _GUESTMAP_C_H
+#define _GUESTMAP_C_H
+
+#include "../rust/helpers/ctypes.h"
+
+struct mmu_interval_notifier;
+struct page;
+
+/* walk.c */
+
+/*
+ * What gm_mirror_walk() reports per page: the pfn in the low bits and
+ * these flags.
+ */
+#define GM_PFN_VALID	(1ULL << 63)
+#define GM_PFN_WRITE	(1ULL << 62)
+/* From a VM_PFNMAP or VM_IO mapping: not a page hmm vouched for. */
+#define GM_PFN_SPECIAL	(1ULL << 61)
+#define GM_PFN_ZERO	(1ULL << 60)
+#define GM_PFN_FLAGS	(0xfULL << 60)
+
+/* Most pages one gm_mirror_walk() reports. */
+#define GM_WALK_MAX	512
+
+/* -EBUSY: an invalidation raced the walk, which must begin again. */
+int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,
+		   unsigned long end, bool write, void *owner,
+		   unsigned long seq, u64 *out);
+
+/* frame.c */
+int gm_frame_map(unsigned long pfn, void **kva, bool *aliased);
+void gm_frame_unmap(void *kva, bool aliased);
+void *gm_pfn_to_kva(unsigned long pfn);
+void gm_frame_copy(void *dst, const void *src, unsigned long len);
+u64 gm_frame_cmpxchg64(void *p, u64 old, u64 new);
+void gm_pfn_mark_dirty(unsigned long pfn);
+
+/* pfn.c */
+
+/* What gm_pfn_facts() reports (src/refcount.rs decodes it). */
+#define GM_FACT_VALID		(1U << 0)	/* pfn_valid(): a struct page */
+#define GM_FACT_RESERVED	(1U << 1)	/* PG_reserved */
+#define GM_FACT_ZERO		(1U << 2)	/* the zero page */
+#define GM_FACT_COMPOUND	(1U << 3)	/* part of a large folio */
+#define GM_FACT_ZONE_DEVICE	(1U << 4)
+#define GM_FACT_PGMAP_SHIFT	8		/* enum gm_pgmap, if ZONE_DEVICE */
+
+/*
+ * A ZONE_DEVICE page's pgmap type: the kernel's enum memory_type, whose
+ * values pfn.c checks these against at build time (memremap.h is not a
+ * header bindgen can read here).
+ */
+enum gm_pgmap {
+	GM_PGMAP_PRIVATE = 1,
+	GM_PGMAP_COHERENT = 2,
+	GM_PGMAP_FS_DAX = 3,
+	GM_PGMAP_GENERIC = 4,
+	GM_PGMAP_PCI_P2PDMA = 5,
+};
+
+u32 gm_pfn_facts(unsigned long pfn);
+int gm_classify_user(unsigned long addr, unsigned long *pfn, u32 *facts,
+		     bool *pfnmap);
+
+/* Defined in Rust (src/sys/export.rs): src/refcount.rs's answers. */
+#define GM_VERDICT_REFCOUNTED	(1U << 0)
+#define GM_VERDICT_MAY_DIRTY	(1U << 1)
+u32 gm_pfn_verdict(unsigned long pfn);
+
+/* map.c */
+
+/* One page of guest memory mapped into the kernel; src/sys/map.rs. */
+struct gm_map {
+	void *kva;		/* kernel address of the page */
+	unsigned long pfn;
+	struct page *page;	/* pinned (FOLL_PIN), or NULL */
+	u32 flags;		/* GM_MAP_* */
+	u32 facts;		/* gm_pfn_facts(pfn), read while held */
+};
+
+#define GM_MAP_PINNED	(1U << 0)	/* a pinned page, by its direct map */
+#define GM_MAP_REMAPPED	(1U << 1)	/* gm_frame_map() of a bare pfn */
+#define GM_MAP_WRITABLE	(1U << 2)
+#define GM_MAP_ALIASED	(1U << 3)	/* gm_frame_map() made a vmap() alias */
+
+int gm_map_hva(unsigned long hva, bool write, struct gm_map *m);
+void gm_unmap(struct gm_map *m, bool dirty);
+
+/* trace.c */
+void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd);
+void gm_trace_ioctl_exit(const void *ctx, unsigned int cmd, long ret);
+void gm_trace_ctx_create(const void *ctx, const void *mm);
+void gm_trace_ctx_destroy(const void *ctx);
+void gm_trace_invalidate(const void *mirror, unsigned int event,
+			 unsigned long start, unsigned long end,
+			 unsigned int action);
+void gm_trace_fault(const void *mirror, unsigned long gfn,
+		    unsigned long npages, bool write, int ret);
+
+#endif /* _GUESTMAP_C_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `GUESTMAP_BENCH`: an access timed in a loop in the kernel, so that
+//! `make bench` can set the mapping API against KVM's `kvm_vcpu_map()`
+//! without a syscall per iteration.
+
+use crate::{
+    abi::Invalid,
+    ext::task,
+    guest::GuestPage,
+    memslot::Memslot,
+    pfncache::{CacheAccess, NR_CACHES},
+    pte::GfnRange,
+    slots,
+    sys::{frame::Access, walk::CpuPte},
+    uapi,
+};
+use kernel::{page::PAGE_SIZE, prelude::*};
+
+/// Most iterations of one call.
+const MAX_ITERATIONS: u64 = 1 << 24;
+
+/// What to time.
+pub(crate) enum BenchOp {
+    /// Map, read 8 bytes, unmap.
+    MapRead,
+    /// Read 8 bytes through pfn cache `.0`.
+    CacheRead(usize),
+}
+
+/// `GUESTMAP_BENCH`, checked.
+pub(crate) struct BenchReq {
+    /// What to time.
+    pub(crate) op: BenchOp,
+    /// The page, one guest frame.
+    pub(crate) gfns: GfnRange,
+    /// The offset of the 8 bytes in it.
+    pub(crate) off: usize,
+    /// How many times.
+    pub(crate) iterations: u64,
+}
+
+/// The iteration count and the guest frame of a `GUESTMAP_BENCH`,
+/// checked before its slot is looked up; [`decode`] checks the rest.
+pub(crate) fn decode_range(req: &uapi::guestmap_bench) -> Result<GfnRange, Invalid> {
+    if req.iterations == 0 || req.iterations > MAX_ITERATIONS {
+        return Err(Invalid("bench iterations"));
+    }
+    let gfns = slots::byte_gfns(req.gpa, 8).ok_or(Invalid("bench range"))?;
+    if gfns.end - gfns.start != 1 {
+        return Err(Invalid("bench crosses a page"));
+    }
+    Ok(gfns)
+}
+
+/// Checks a `GUESTMAP_BENCH` argument.
+pub(crate) fn decode(req: &uapi::guestmap_bench) -> Result<BenchReq, Invalid> {
+    let gfns = decode_range(req)?;
+    let op = match req.op {
+        uapi::GUESTMAP_ACCESS_MAP_READ => BenchOp::MapRead,
+        uapi::GUESTMAP_ACCESS_CACHE_READ if (req.cache as usize) < NR_CACHES => {
+            BenchOp::CacheRead(req.cache as usize)
+        }
+        _ => return Err(Invalid("bench op")),
+    };
+    Ok(BenchReq {
+        op,
+        gfns,
+        off: (req.gpa as usize) & (PAGE_SIZE - 1),
+        iterations: req.iterations,
+    })
+}
+
+/// Runs `req` on `slot`; the time it took, in nanoseconds.
+pub(crate) fn run(slot: &Memslot, req: &BenchReq) -> Result<u64> {
+    let mut word = [0u8; 8];
+    let mut walk = [CpuPte::default(); 1];
+    let start = task::ktime_ns();
+    for n in 0..req.iterations {
+        if n % 1024 == 1023 {
+            if kernel::current!().signal_pending() {
+                return Err(EINTR);
+            }
+            task::cond_resched();
+        }
+        match req.op {
+            BenchOp::MapRead => {
+                let mut tries = 0;
+                loop {
+                    let page = GuestPage::map(slot, req.gfns.start, false)?;
+                    let ret = page.access(req.off, &mut Access::Read(&mut word));
+                    page.unmap(false);
+                    if ret?.is_some() {
+                        break;
+                    }
+                    tries += 1;
+                    if tries >= 1000 {
+                        return Err(EAGAIN);
+                    }
+                }
+            }
+            BenchOp::CacheRead(cache) => {
+                CacheAccess {
+                    slot,
+                    cache,
+                    gfn: req.gfns.start,
+                    off: req.off,
+                }
+                .run(&mut Access::Read(&mut word), &mut walk)?;
+            }
+        }
+    }
+    Ok(task::ktime_ns() - start)
+}

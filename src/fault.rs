@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The fault protocol: filling the mirror from the CPU page tables.
+//!
+//! As `mmu_interval_read_begin()` asks: read the slot's sequence count,
+//! walk the CPU page tables with no lock of ours held, then take the
+//! mirror lock and install only if no invalidation ran meanwhile (and the
+//! slot is still live); else walk again.  No context-wide lock is held:
+//! the faults of a context run in parallel and meet only at the mirror
+//! lock, for the install.
+
+use crate::{
+    ext::mutex::Mutex,
+    ext::task,
+    memslot::Memslot,
+    mirror::{table::Spare, Install, Mirror},
+    pte::GfnRange,
+    reserve::{self, Reserve},
+    sys::{
+        trace,
+        walk::{self, CpuPte, WalkBuf, WalkError, WALK_MAX},
+    },
+};
+use kernel::prelude::*;
+
+/// One fault request: faults `gfns` of one slot into its mirror, one leaf
+/// table's worth at a time, so that one set of spare tables always
+/// suffices.  Owns what a fault needs beyond the locks: the spare tables
+/// and the walk's output, taken from the context's reserve when a walk is
+/// needed (allocated with no lock held if the reserve has none), and
+/// given back when the fault is done.
+pub(crate) struct Fault<'a> {
+    slot: &'a Memslot,
+    write: bool,
+    reserve: &'a Mutex<Reserve>,
+    spare: Option<Spare>,
+    walk: Option<KBox<WalkBuf>>,
+}
+
+impl<'a> Fault<'a> {
+    /// A fault of `slot`, for writing if `write`, with the context's
+    /// `reserve`: `EPERM` for a write to a READONLY slot.
+    pub(crate) fn new(
+        slot: &'a Memslot,
+        write: bool,
+        reserve: &'a Mutex<Reserve>,
+    ) -> Result<Fault<'a>> {
+        if write && slot.data().desc().readonly {
+            return Err(EPERM);
+        }
+        Ok(Fault {
+            slot,
+            write,
+            reserve,
+            spare: None,
+            walk: None,
+        })
+    }
+
+    /// The slot faulted.
+    pub(crate) fn slot(&self) -> &'a Memslot {
+        self.slot
+    }
+
+    fn mirror(&self) -> &'a Mirror {
+        self.slot.data().mirror()
+    }
+
+    /// Faults `gfns`, which lie in the slot, into the mirror.
+    pub(crate) fn run(&mut self, gfns: GfnRange) -> Result {
+        let mirror = self.mirror();
+        mirror.lock().stats_mut().count_fault();
+        let mut start = gfns.start;
+        while start < gfns.end {
+            // A slot may span terabytes: stay killable and preemptible.
+            if kernel::current!().signal_pending() {
+                return Err(EINTR);
+            }
+            task::cond_resched();
+            let end = gfns.end.min((start | (WALK_MAX as u64 - 1)) + 1);
+            let ret = self.chunk(GfnRange { start, end });
+            trace::fault(
+                mirror,
+                start,
+                end - start,
+                self.write,
+                ret.err().map_or(0, |e| e.to_errno()),
+            );
+            ret?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Faults `gfns`, at most [`WALK_MAX`] pages within one leaf table.
+    fn chunk(&mut self, gfns: GfnRange) -> Result {
+        let slot = self.slot;
+        let mirror = self.mirror();
+        let desc = slot.data().desc();
+        let n = (gfns.end - gfns.start) as usize;
+        let hva = desc.map.gfn_to_hva(gfns.start);
+        let hva_end = hva + (n as u64 * kernel::page::PAGE_SIZE as u64);
+        // What an event left in place (write-protection keeps entries)
+        // needs no walk: this is where keeping them pays.
+        if mirror.lock().is_mapped(gfns, self.write) {
+            return Ok(());
+        }
+        if self.walk.is_none() {
+            self.walk = Some(reserve::take_walk(self.reserve)?);
+        }
+        let spare = self
+            .spare
+            .get_or_insert_with(|| reserve::take_spare(self.reserve));
+        let out: &mut [CpuPte] = match &mut self.walk {
+            Some(walk) => walk.get_mut(..n).ok_or(EINVAL)?,
+            None => return Err(ENOMEM),
+        };
+        loop {
+            if kernel::current!().signal_pending() {
+                return Err(EINTR);
+            }
+            spare.fill()?;
+            let seq = slot.read_begin();
+            let walked = match walk::walk(
+                slot,
+                seq,
+                hva,
+                hva_end,
+                self.write,
+                mirror.owner(),
+                &mut *out,
+            ) {
+                Err(WalkError::Raced) => {
+                    mirror.lock().stats_mut().count_retry();
+                    continue;
+                }
+                ret => ret?,
+            };
+            match mirror.install(slot, &walked, gfns.start, self.write, spare)? {
+                Install::Done => return Ok(()),
+                Install::Stale => {}
+            }
+        }
+    }
+}
+
+impl Drop for Fault<'_> {
+    fn drop(&mut self) {
+        // What the fault took from the reserve, and what it allocated, go
+        // back to it for the next fault (or are freed, if it has its own).
+        if let Some(spare) = self.spare.take() {
+            reserve::put_spare(self.reserve, spare);
+        }
+        if let Some(walk) = self.walk.take() {
+            reserve::put_walk(self.reserve, walk);
+        }
+    }
+}
