@@ -6,7 +6,8 @@
 # KASAN/UBSAN kernel, with the fuzzer and the race stress run longer.
 #
 #   1. the module builds with W=1 and CLIPPY=1 without a warning
-#      (CONFIG_WERROR turns every warning into an error)
+#      (CONFIG_WERROR turns every warning into an error), as a production
+#      build and as the test build (GM_TEST_OPS=1) the VM tests load
 #   2. rustfmt, checkpatch.pl --no-tree and kernel-doc -Wall are clean
 #   3. the host unit tests (cargo test in rust/host)
 #   4. the kselftests, in the test VM, whose kernel log must stay clean
@@ -96,8 +97,11 @@ fi
 # 1. Build.  The old module goes first: the VM must never test a stale one.
 # Removing the Rust object also makes its lints run every time.
 rm -f "$GM_ROOT/guestmap.ko" "$GM_ROOT/src/guestmap.o"
-step build "module builds warning-free (W=1 CLIPPY=1)" \
+step build-prod "production build is warning-free (W=1 CLIPPY=1)" \
 	"$GM_ROOT/scripts/kmake.sh" W=1 CLIPPY=1 modules
+rm -f "$GM_ROOT/guestmap.ko"
+step build "test build is warning-free (W=1 CLIPPY=1 GM_TEST_OPS=1)" \
+	"$GM_ROOT/scripts/kmake.sh" W=1 CLIPPY=1 GM_TEST_OPS=1 modules
 step selftests "selftests build" make -C "$GM_ROOT/selftests" KDIR="$kdir"
 rm -f "$GM_ROOT/selftests/kmod/gm_kvm_probe.ko"
 step kmod "test module gm_kvm_probe builds warning-free (W=1)" \
@@ -125,7 +129,8 @@ kernel_doc() {
 	[ $status = 0 ] && ! grep -qE '^.+:[0-9]+: (warning|error):|^Error:' <<<"$out"
 }
 step kernel-doc "kernel-doc -Wall (documented headers)" kernel_doc \
-	"$GM_ROOT/include/uapi/linux/guestmap.h" "$GM_ROOT/include/guestmap/pfn.h"
+	"$GM_ROOT/include/uapi/linux/guestmap.h" \
+	"$GM_ROOT/include/uapi/linux/guestmap_test.h" "$GM_ROOT/include/guestmap/pfn.h"
 
 # 3. Host unit tests, one TAP line per "test x ... ok|FAILED".
 host_ok=1

@@ -87,6 +87,7 @@
 #include <unistd.h>
 
 #include <linux/guestmap.h>
+#include <linux/guestmap_test.h>
 
 #include "kselftest_harness.h"
 #include "guestmap_util.h"

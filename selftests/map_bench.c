@@ -25,6 +25,7 @@
 #include <linux/kvm.h>
 
 #include <linux/guestmap.h>
+#include <linux/guestmap_test.h>
 
 #define PAGE		4096UL
 #define GPA_PAGE	0x100000UL

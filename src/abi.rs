@@ -37,7 +37,7 @@ pub(crate) enum Command {
     Classify,
     /// `GUESTMAP_ACCESS`.
     Access,
-    /// `GUESTMAP_BENCH`.
+    /// `GUESTMAP_BENCH`, of the test build only.
     Bench,
 }
 

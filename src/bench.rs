@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `GUESTMAP_BENCH`: an access timed in a loop in the kernel, so that
-//! `make bench` can set the mapping API against KVM's `kvm_vcpu_map()`
-//! without a syscall per iteration.
+//! `GUESTMAP_BENCH`, of the test build only (`GM_TEST_OPS=1`): an access
+//! timed in a loop in the kernel, so that `make bench` can set the mapping
+//! API against KVM's `kvm_vcpu_map()` without a syscall per iteration.
+//! A production build has no such command: it is `ENOTTY` there.
 
 use crate::{
     abi::Invalid,

@@ -29,6 +29,7 @@ mod sys;
 mod abi;
 #[forbid(unsafe_code)]
 mod access;
+#[cfg(gm_test_ops)]
 #[forbid(unsafe_code)]
 mod bench;
 #[forbid(unsafe_code)]

@@ -18,7 +18,7 @@ fn main() {
     bindgen(
         &root,
         &out,
-        "include/uapi/linux/guestmap.h",
+        "rust/uapi/uapi.h",
         "rust/uapi/bindgen_parameters",
         &[],
         "uapi_generated.rs",
@@ -56,7 +56,8 @@ fn bindgen(root: &Path, out: &Path, header: &str, params: &str, extra: &[&str], 
         .flat_map(str::split_whitespace)
         .map(|a| a.trim_matches('\'').to_string())
         .collect();
-    // The host takes the constants only: drop the module's item allowlist.
+    // The host takes the C part's constants only: drop the module's item
+    // allowlist.
     if !extra.is_empty() {
         if let Some(i) = args.iter().position(|a| a == "--allowlist-item") {
             args.drain(i..i + 2);
@@ -73,6 +74,8 @@ fn bindgen(root: &Path, out: &Path, header: &str, params: &str, extra: &[&str], 
         .arg(out)
         .arg("-o")
         .arg(out.join(name))
+        .arg("--")
+        .arg(format!("-I{}", root.join("include/uapi").display()))
         .status()
         .unwrap_or_else(|e| panic!("cannot run {bindgen:?} (set BINDGEN): {e}"));
     assert!(status.success(), "bindgen failed on {}", header.display());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The ioctl ABI: bindgen's rendering of `include/uapi/linux/guestmap.h`.
+//! The ioctl ABI: bindgen's rendering of `include/uapi/linux/guestmap.h`,
+//! and of `guestmap_test.h`, the test build's operations.
 //!
 //! `uapi_generated.rs` is written by the build (`Kbuild` for the module,
 //! `rust/host/build.rs` for the host tests) and never edited or committed.

@@ -413,25 +413,4 @@ struct guestmap_access {
 #define GUESTMAP_ACCESS \
 	_IOWR(GUESTMAP_IO, 0x08, struct guestmap_access)
 
-/**
- * struct guestmap_bench - time an access in a loop in the kernel
- * @gpa:	where to read 8 bytes, within one page of a slot, as for
- *		guestmap_access.
- * @op:		GUESTMAP_ACCESS_MAP_READ or GUESTMAP_ACCESS_CACHE_READ: map,
- *		read 8 bytes, unmap (or check the cache and read 8 bytes).
- * @cache:	for CACHE_READ: which pfn cache, below GUESTMAP_NR_CACHES.
- * @iterations:	loop count, 1 to 1 << 24.
- * @ns:		total time in nanoseconds (out).
- */
-struct guestmap_bench {
-	__u64 gpa;
-	__u32 op;
-	__u32 cache;
-	__u64 iterations;
-	__u64 ns;
-};
-
-#define GUESTMAP_BENCH \
-	_IOWR(GUESTMAP_IO, 0x09, struct guestmap_bench)
-
 #endif /* _UAPI_LINUX_GUESTMAP_H */
