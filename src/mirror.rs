@@ -32,6 +32,13 @@
 //! tables (which takes the mmap lock and may wait for user space): they
 //! run in parallel, as KVM's and dmirror's do, and meet only at 3.
 
+/// What the table is allocated with: single pages from the page allocator
+/// (the host tests put `Box`es behind the same names).
+pub(crate) mod alloc {
+    pub(crate) use crate::ext::page_box::{PageBox, PageSlot};
+    pub(crate) use kernel::{error::Error as AllocError, init::Zeroable};
+}
+
 pub(crate) mod frame;
 #[forbid(unsafe_code)]
 pub(crate) mod stats;
@@ -147,7 +154,8 @@ impl State {
         let mut c = Counts::default();
         let old = self.tree.set(gfn, pte, spare, &mut c);
         self.stats.account(c);
-        self.stats.installed(old?, pte);
+        // The caller filled `spare` for a fault within one leaf table.
+        self.stats.installed(old.map_err(|_| ENOMEM)?, pte);
         Ok(())
     }
 

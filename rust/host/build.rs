@@ -15,6 +15,9 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo:rerun-if-env-changed=BINDGEN");
+    // The kernel passes a --cfg per enabled option; the host builds the
+    // kernel-only attributes out with CONFIG_RUST unset.
+    println!("cargo::rustc-check-cfg=cfg(CONFIG_RUST)");
     bindgen(
         &root,
         &out,

@@ -30,6 +30,10 @@ mod sys {
 #[path = "../../src/abi.rs"]
 mod abi;
 
+/// The mirror's table, over a host allocator.
+#[path = "mirror_host.rs"]
+mod mirror;
+
 #[allow(dead_code)]
 #[path = "../../src/policy.rs"]
 mod policy;
@@ -53,3 +57,5 @@ mod pte_tests;
 mod refcount_tests;
 #[cfg(test)]
 mod slots_tests;
+#[cfg(test)]
+mod table_tests;

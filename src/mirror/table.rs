@@ -8,12 +8,17 @@
 //! spinlock, with the tables a fault needs allocated beforehand
 //! ([`Spare`]), and frees what a batch took out ([`Graveyard`]) after it
 //! gives the lock back.
+//!
+//! Pure `core` code over an allocator seam ([`super::alloc`]): in the
+//! kernel a table is a page from the page allocator, in the host tests
+//! (`rust/host/table_tests.rs`) a `Box`.
 
-use crate::{
-    ext::page_box::{PageBox, PageSlot},
-    pte::{self, index, span, GfnRange, Pte, LEVELS, TABLE_ENTRIES},
-};
-use kernel::{init::Zeroable, prelude::*};
+use super::alloc::{AllocError, PageBox, PageSlot, Zeroable};
+use crate::pte::{self, index, span, GfnRange, Pte, LEVELS, TABLE_ENTRIES};
+
+/// A fault needed a table and none was at hand in its [`Spare`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NoSpare;
 
 /// Counts taken while walking the tree, folded into the statistics.
 #[derive(Default)]
@@ -128,7 +133,13 @@ trait Table: Zeroable + Sized {
 
     /// Sets the entry for `gfn`, taking missing tables from `spare`;
     /// returns the old entry.
-    fn set(&mut self, gfn: u64, pte: Pte, spare: &mut Spare, c: &mut Counts) -> Result<Pte>;
+    fn set(
+        &mut self,
+        gfn: u64,
+        pte: Pte,
+        spare: &mut Spare,
+        c: &mut Counts,
+    ) -> Result<Pte, NoSpare>;
 }
 
 /// The indices of the entries of a table at `level` based at `base` that
@@ -142,8 +153,9 @@ fn entries(level: u32, base: u64, r: GfnRange) -> core::ops::Range<usize> {
 }
 
 /// A leaf table: 512 entries.
-#[derive(Zeroable)]
-struct Leaf {
+// The host tests implement their `Zeroable` for the tables themselves.
+#[cfg_attr(CONFIG_RUST, derive(kernel::prelude::Zeroable))]
+pub(crate) struct Leaf {
     ptes: [u64; TABLE_ENTRIES],
 }
 
@@ -175,7 +187,13 @@ impl Table for Leaf {
         Pte::from_raw(self.ptes[index(gfn, 1)])
     }
 
-    fn set(&mut self, gfn: u64, pte: Pte, _spare: &mut Spare, _c: &mut Counts) -> Result<Pte> {
+    fn set(
+        &mut self,
+        gfn: u64,
+        pte: Pte,
+        _spare: &mut Spare,
+        _c: &mut Counts,
+    ) -> Result<Pte, NoSpare> {
         let slot = &mut self.ptes[index(gfn, 1)];
         let old = Pte::from_raw(*slot);
         *slot = pte.raw();
@@ -184,8 +202,9 @@ impl Table for Leaf {
 }
 
 /// A directory table: 512 pointers to tables of the level below.
-#[derive(Zeroable)]
-struct Dir<T: Zeroable> {
+// The host tests implement their `Zeroable` for the tables themselves.
+#[cfg_attr(CONFIG_RUST, derive(kernel::prelude::Zeroable))]
+pub(crate) struct Dir<T: Zeroable> {
     next: [PageSlot<T>; TABLE_ENTRIES],
 }
 
@@ -278,13 +297,19 @@ impl<T: Child> Table for Dir<T> {
         }
     }
 
-    fn set(&mut self, gfn: u64, pte: Pte, spare: &mut Spare, c: &mut Counts) -> Result<Pte> {
+    fn set(
+        &mut self,
+        gfn: u64,
+        pte: Pte,
+        spare: &mut Spare,
+        c: &mut Counts,
+    ) -> Result<Pte, NoSpare> {
         let slot = &mut *self.next[index(gfn, Self::LEVEL)];
         if slot.is_none() {
             if !pte.is_present() {
                 return Ok(Pte::NONE);
             }
-            *slot = Some(T::spare(spare).take().ok_or(ENOMEM)?);
+            *slot = Some(T::spare(spare).take().ok_or(NoSpare)?);
             c.tables_allocated += 1;
         }
         match slot {
@@ -307,8 +332,8 @@ pub(crate) struct Spare {
 
 impl Spare {
     /// Allocates what is missing; sleeps.
-    pub(crate) fn fill(&mut self) -> Result {
-        fn fill<T: Zeroable>(s: &mut Option<PageBox<T>>) -> Result {
+    pub(crate) fn fill(&mut self) -> Result<(), AllocError> {
+        fn fill<T: Zeroable>(s: &mut Option<PageBox<T>>) -> Result<(), AllocError> {
             // Charged to the caller's memory cgroup, as KVM charges its
             // shadow pages: a process mirroring terabytes of zero pages
             // pays for the tables itself.
@@ -355,7 +380,7 @@ pub(crate) struct Tree {
 
 impl Tree {
     /// An empty tree; sleeps.
-    pub(crate) fn new() -> Result<Tree> {
+    pub(crate) fn new() -> Result<Tree, AllocError> {
         Ok(Tree {
             root: PageBox::new_zeroed()?,
         })
@@ -374,7 +399,7 @@ impl Tree {
         pte: Pte,
         spare: &mut Spare,
         c: &mut Counts,
-    ) -> Result<Pte> {
+    ) -> Result<Pte, NoSpare> {
         self.root.set(gfn, pte, spare, c)
     }
 

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Tests of `src/mirror/table.rs`, the mirror's radix tree, over the host
+//! allocator (`table_alloc.rs`).  The expected table counts come from the
+//! geometry of x86 4-level paging that the tree copies: a leaf covers 512
+//! pages (2 MiB), an L2 table 512 leaves (1 GiB), an L3 table 512 L2
+//! tables (512 GiB), under one root.
+
+use crate::{
+    mirror::{
+        alloc::LIVE,
+        table::{Counts, NoSpare, Spare, Tree, Walk, ALL, BATCH_TABLES},
+    },
+    pte::{GfnRange, PfnClass, Pte},
+};
+
+fn live() -> i64 {
+    LIVE.with(|l| l.get())
+}
+
+fn pte(pfn: u64, writable: bool) -> Pte {
+    Pte::new(pfn, writable, PfnClass::Page).unwrap()
+}
+
+/// Sets `gfn` as a fault would: spare tables first.
+fn set(t: &mut Tree, gfn: u64, p: Pte) -> Counts {
+    let mut spare = Spare::default();
+    spare.fill().unwrap();
+    let mut c = Counts::default();
+    t.set(gfn, p, &mut spare, &mut c).unwrap();
+    c
+}
+
+/// Runs a zap (or, with `wp`, a write-protection) of `range` to the end,
+/// batch by batch as the mirror does; returns the batches and the counts.
+fn run(t: &mut Tree, range: GfnRange, free: bool, wp: bool) -> (u32, Counts) {
+    let mut w = Walk::new(range);
+    let mut total = Counts::default();
+    let mut batches = 0;
+    loop {
+        batches += 1;
+        let done = if wp {
+            t.wrprotect(&mut w)
+        } else {
+            t.zap(free, &mut w)
+        };
+        let c = core::mem::take(&mut w.counts);
+        total.zapped += c.zapped;
+        total.wrprotected += c.wrprotected;
+        total.tables_freed += c.tables_freed;
+        drop(core::mem::take(&mut w.dead));
+        w.next_batch();
+        if done {
+            return (batches, total);
+        }
+        assert!(batches < 10_000, "the walk does not end");
+    }
+}
+
+fn range(start: u64, end: u64) -> GfnRange {
+    GfnRange { start, end }
+}
+
+#[test]
+fn a_first_entry_allocates_one_table_per_level_below_the_root() {
+    let mut t = Tree::new().unwrap();
+    assert_eq!(live(), 1);
+    let c = set(&mut t, 0x12345, pte(7, true));
+    assert_eq!(c.tables_allocated, 3);
+    assert_eq!(live(), 4);
+    assert_eq!(t.get(0x12345), pte(7, true));
+    assert_eq!(t.get(0x12344), Pte::NONE);
+    assert_eq!(t.get(0x12346), Pte::NONE);
+    // The same leaf: no new table.
+    assert_eq!(set(&mut t, 0x12200, pte(8, false)).tables_allocated, 0);
+    // Another 2 MiB region of the same GiB: one new leaf.
+    assert_eq!(set(&mut t, 0x12400, pte(9, false)).tables_allocated, 1);
+    drop(t);
+    assert_eq!(live(), 0);
+}
+
+#[test]
+fn a_missing_spare_table_fails_without_a_trace() {
+    let mut t = Tree::new().unwrap();
+    let mut empty = Spare::default();
+    let mut c = Counts::default();
+    assert_eq!(t.set(5, pte(1, false), &mut empty, &mut c), Err(NoSpare));
+    assert_eq!(t.get(5), Pte::NONE);
+    // Clearing an entry that has no table needs none.
+    assert_eq!(t.set(5, Pte::NONE, &mut empty, &mut c), Ok(Pte::NONE));
+    assert_eq!(live(), 1);
+}
+
+#[test]
+fn zap_with_free_frees_the_tables_wholly_inside_the_range() {
+    let mut t = Tree::new().unwrap();
+    // Two leaves under one L2 (gfns 0..512 and 512..1024).
+    set(&mut t, 3, pte(1, true));
+    set(&mut t, 600, pte(2, true));
+    assert_eq!(live(), 5); // root, L3, L2, two leaves
+                           // The first leaf's span: the leaf goes, the L2 and L3 stay.
+    let (_, c) = run(&mut t, range(0, 512), true, false);
+    assert_eq!((c.zapped, c.tables_freed), (1, 1));
+    assert_eq!(live(), 4);
+    assert_eq!(t.get(600), pte(2, true));
+    // Part of the second leaf's span: its entry goes, the leaf stays.
+    let (_, c) = run(&mut t, range(600, 601), true, false);
+    assert_eq!((c.zapped, c.tables_freed), (1, 0));
+    assert_eq!(live(), 4);
+    // Everything: every table below the root goes.
+    let (_, c) = run(&mut t, ALL, true, false);
+    assert_eq!((c.zapped, c.tables_freed), (0, 3));
+    assert_eq!(live(), 1);
+}
+
+#[test]
+fn zap_without_free_keeps_the_tables() {
+    let mut t = Tree::new().unwrap();
+    for gfn in [0, 1, 511, 512] {
+        set(&mut t, gfn, pte(gfn + 100, true));
+    }
+    let before = live();
+    let (_, c) = run(&mut t, range(0, 1024), false, false);
+    assert_eq!((c.zapped, c.tables_freed), (4, 0));
+    assert_eq!(live(), before);
+    for gfn in [0, 1, 511, 512] {
+        assert_eq!(t.get(gfn), Pte::NONE);
+    }
+}
+
+#[test]
+fn write_protection_clears_only_the_write_bit_and_only_in_range() {
+    let mut t = Tree::new().unwrap();
+    set(&mut t, 10, pte(1, true));
+    set(&mut t, 11, pte(2, false));
+    set(&mut t, 12, pte(3, true));
+    let (_, c) = run(&mut t, range(10, 12), false, true);
+    assert_eq!(c.wrprotected, 1);
+    assert_eq!(t.get(10), pte(1, false));
+    assert_eq!(t.get(11), pte(2, false));
+    assert_eq!(t.get(12), pte(3, true));
+    assert_eq!(c.zapped, 0);
+}
+
+#[test]
+fn a_large_range_is_done_in_bounded_batches_that_miss_nothing() {
+    let mut t = Tree::new().unwrap();
+    // One entry in each of 40 leaves, spread over two L2 tables.
+    let gfns: [u64; 40] = core::array::from_fn(|i| i as u64 * 512 * 14 + i as u64);
+    for &gfn in &gfns {
+        set(&mut t, gfn, pte(gfn, true));
+    }
+    let leaves: u64 = 40;
+    // Leaf indices 0, 14, ... 546: the last three past 511, in a second
+    // L2 table.
+    let l2s: u64 = 2;
+    assert_eq!(live() as u64, 1 + 1 + l2s + leaves);
+    let (batches, c) = run(&mut t, ALL, true, false);
+    // Each batch visits at most BATCH_TABLES tables; 43 tables below the
+    // root need at least six batches.
+    let visits = 1 + l2s + leaves;
+    let batch = u64::from(BATCH_TABLES);
+    assert!(u64::from(batches) >= visits.div_ceil(batch));
+    assert_eq!(c.zapped, 40);
+    assert_eq!(c.tables_freed, visits);
+    assert_eq!(live(), 1);
+    for &gfn in &gfns {
+        assert_eq!(t.get(gfn), Pte::NONE);
+    }
+}
+
+#[test]
+fn batched_write_protection_reaches_every_entry() {
+    let mut t = Tree::new().unwrap();
+    let gfns: [u64; 30] = core::array::from_fn(|i| i as u64 * 512 + 7);
+    for &gfn in &gfns {
+        set(&mut t, gfn, pte(gfn, true));
+    }
+    let (batches, c) = run(&mut t, range(0, 30 * 512), false, true);
+    assert!(batches > 1);
+    assert_eq!(c.wrprotected, 30);
+    for &gfn in &gfns {
+        assert_eq!(t.get(gfn), pte(gfn, false));
+    }
+}
