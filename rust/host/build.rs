@@ -46,10 +46,15 @@ fn bindgen(root: &Path, out: &Path, header: &str, params: &str, extra: &[&str], 
     let params = root.join(params);
     println!("cargo:rerun-if-changed={}", header.display());
     println!("cargo:rerun-if-changed={}", params.display());
-    println!(
-        "cargo:rerun-if-changed={}",
-        root.join("rust/helpers/ctypes.h").display()
-    );
+    // And what the headers include: the UAPI wrapper pulls in both UAPI
+    // headers.
+    for dep in [
+        "rust/helpers/ctypes.h",
+        "include/uapi/linux/guestmap.h",
+        "include/uapi/linux/guestmap_test.h",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(dep).display());
+    }
 
     let text = fs::read_to_string(&params).expect("read bindgen parameters");
     let mut args: Vec<String> = text
