@@ -9,7 +9,8 @@
  * The C part is what Rust cannot do in 6.12, or should not: the walk of
  * the CPU page tables under the mmap lock (walk.c), kernel mappings of
  * page frames (frame.c, map.c), the facts about a pfn and the exported
- * kvm_is_refcounted_pfn() family (pfn.c), and the tracepoints (trace.c).
+ * kvm_is_refcounted_pfn() family (pfn.c), the host CPU's features
+ * (cpu.c), and the tracepoints (trace.c).
  */
 #ifndef _GUESTMAP_C_H
 #define _GUESTMAP_C_H
@@ -98,6 +99,32 @@ struct gm_map {
 
 int gm_map_hva(unsigned long hva, bool write, struct gm_map *m);
 void gm_unmap(struct gm_map *m, bool dirty);
+
+/* cpu.c */
+
+/*
+ * The CPU features nested virtualization's CPU model depends on
+ * (src/nested/cpu.rs): one bit each, for the guest's CPUID and for what
+ * gm_host_cpu_features() reports of the host.
+ */
+#define GM_FEAT_XSAVE		(1U << 0)
+#define GM_FEAT_VMX		(1U << 1)
+#define GM_FEAT_PCID		(1U << 2)
+#define GM_FEAT_FSGSBASE	(1U << 3)
+#define GM_FEAT_SMEP		(1U << 4)
+#define GM_FEAT_SMAP		(1U << 5)
+#define GM_FEAT_UMIP		(1U << 6)
+#define GM_FEAT_PKU		(1U << 7)
+#define GM_FEAT_LA57		(1U << 8)
+#define GM_FEAT_LAM		(1U << 9)
+#define GM_FEAT_SVM		(1U << 10)
+#define GM_FEAT_NX		(1U << 11)
+#define GM_FEAT_FXSR_OPT	(1U << 12)
+#define GM_FEAT_LM		(1U << 13)
+#define GM_FEAT_NPT		(1U << 14)
+#define GM_FEAT_AUTOIBRS	(1U << 15)
+
+u32 gm_host_cpu_features(void);
 
 /* trace.c */
 void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd);

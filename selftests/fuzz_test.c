@@ -1138,6 +1138,26 @@ static void gen_bench(struct world *w, struct guestmap_bench *b)
 	b->ns = rnd(w);
 }
 
+/*
+ * Commands of the ABI this fuzzer does not model (nested SVM:
+ * selftests/nested_svm_test and svm_diff_test test them): never taken for
+ * unknown numbers.
+ */
+static const unsigned int unmodelled_nr[] = {
+	GUESTMAP_SVM_CREATE_VCPU, GUESTMAP_SVM_SET_L1, GUESTMAP_SVM_SET_L0_MSR,
+	GUESTMAP_SVM_VMRUN, GUESTMAP_SVM_INTERCEPT, GUESTMAP_SVM_VMEXIT,
+};
+
+static bool is_unmodelled(unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(unmodelled_nr); i++)
+		if (unmodelled_nr[i] == nr)
+			return true;
+	return false;
+}
+
 /* An ioctl number that is not the ABI's: ENOTTY whatever the argument. */
 static unsigned int gen_unknown(struct world *w)
 {
@@ -1172,7 +1192,7 @@ static unsigned int gen_unknown(struct world *w)
 		}
 		for (i = 0; i < NR_CMDS && cmd_nr[i] != nr; i++)
 			;
-		if (i < NR_CMDS)
+		if (i < NR_CMDS || is_unmodelled(nr))
 			continue;
 		for (i = 0; i < ARRAY_SIZE(vfs_types) &&
 			    vfs_types[i] != _IOC_TYPE(nr); i++)

@@ -39,6 +39,18 @@ pub(crate) enum Command {
     Access,
     /// `GUESTMAP_BENCH`, of the test build only.
     Bench,
+    /// `GUESTMAP_SVM_CREATE_VCPU`.
+    SvmCreateVcpu,
+    /// `GUESTMAP_SVM_SET_L1`.
+    SvmSetL1,
+    /// `GUESTMAP_SVM_SET_L0_MSR`.
+    SvmSetL0Msr,
+    /// `GUESTMAP_SVM_VMRUN`.
+    SvmVmrun,
+    /// `GUESTMAP_SVM_INTERCEPT`.
+    SvmIntercept,
+    /// `GUESTMAP_SVM_VMEXIT`.
+    SvmVmexit,
 }
 
 impl Command {
@@ -60,6 +72,12 @@ impl Command {
             uapi::GUESTMAP_CLASSIFY => Some(Self::Classify),
             uapi::GUESTMAP_ACCESS => Some(Self::Access),
             uapi::GUESTMAP_BENCH => Some(Self::Bench),
+            uapi::GUESTMAP_SVM_CREATE_VCPU => Some(Self::SvmCreateVcpu),
+            uapi::GUESTMAP_SVM_SET_L1 => Some(Self::SvmSetL1),
+            uapi::GUESTMAP_SVM_SET_L0_MSR => Some(Self::SvmSetL0Msr),
+            uapi::GUESTMAP_SVM_VMRUN => Some(Self::SvmVmrun),
+            uapi::GUESTMAP_SVM_INTERCEPT => Some(Self::SvmIntercept),
+            uapi::GUESTMAP_SVM_VMEXIT => Some(Self::SvmVmexit),
             _ => None,
         }
     }
@@ -70,7 +88,8 @@ pub(crate) fn api_version(page_size: u32) -> uapi::guestmap_api_version {
     uapi::guestmap_api_version {
         version: API_VERSION,
         page_size,
-        caps: (uapi::GUESTMAP_CAP_MIRROR | uapi::GUESTMAP_CAP_MAP) as u64,
+        caps: (uapi::GUESTMAP_CAP_MIRROR | uapi::GUESTMAP_CAP_MAP | uapi::GUESTMAP_CAP_NESTED_SVM)
+            as u64,
     }
 }
 

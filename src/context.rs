@@ -37,6 +37,10 @@ use crate::{
     },
     fault::Fault,
     mirror::{self, Mirror},
+    nested::{
+        svm::{abi as svm_abi, checks::Verdict},
+        vcpus::Vcpus,
+    },
     query,
     remaps::Remaps,
     reserve::Reserve,
@@ -63,6 +67,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 static SLOTS_CLASS: LockClass = LockClass::new();
 static REMAPS_CLASS: LockClass = LockClass::new();
 static RESERVE_CLASS: LockClass = LockClass::new();
+static VCPUS_CLASS: LockClass = LockClass::new();
 
 /// The state behind one open file of `/dev/guestmap`.
 #[pin_data]
@@ -89,6 +94,11 @@ pub(crate) struct Context {
     /// move them, with nothing else taken inside.
     #[pin]
     reserve: Mutex<Reserve>,
+    /// The nested vCPUs (`src/nested/`).  A command on a vCPU holds this
+    /// for its whole run, inside the slot table: the vCPUs of a context
+    /// run one at a time.
+    #[pin]
+    vcpus: Mutex<Vcpus>,
     /// `/sys/kernel/debug/guestmap/ctx-<tgid>-<n>`.
     _stats_file: debugfs::File<Mirror>,
 }
@@ -196,6 +206,67 @@ impl Context {
             // Not part of a production build: as if unknown.
             #[cfg(not(gm_test_ops))]
             Command::Bench => return Err(ENOTTY),
+            Command::SvmCreateVcpu => {
+                let req = svm_abi::vcpu(&read_arg(arg)?).map_err(invalid)?;
+                if let Some(view) = self.vcpus.lock_killable()?.create(req)? {
+                    // The destroyed vCPU's cached mapping goes now.
+                    self.mirror.lock().views_mut().forget(view);
+                    self.mirror.trim_caches();
+                }
+            }
+            Command::SvmSetL1 => {
+                let (id, l1) = svm_abi::l1(&read_arg(arg)?).map_err(invalid)?;
+                self.vcpus.lock_killable()?.get(id)?.set_l1(l1)?;
+            }
+            Command::SvmSetL0Msr => {
+                let req = svm_abi::l0_msr(&read_arg(arg)?).map_err(invalid)?;
+                let mut vcpus = self.vcpus.lock_killable()?;
+                vcpus
+                    .get(req.id)?
+                    .set_l0_msr(req.msr, req.read, req.write)?;
+            }
+            Command::SvmVmrun => {
+                let mut raw: uapi::guestmap_svm_vmrun = read_arg(arg)?;
+                let req = svm_abi::vmrun(&raw).map_err(invalid)?;
+                // VMRUN changes the vCPU and VMCB12: fail before it, not
+                // after, if its verdict cannot be reported.
+                write_arg(arg, &raw)?;
+                let slots = self.slots.read_killable()?;
+                let verdict = self
+                    .vcpus
+                    .lock_killable()?
+                    .get(req.id)?
+                    .vmrun(&slots, &req)?;
+                drop(slots);
+                (raw.result, raw.vector, raw.check) = match verdict {
+                    Verdict::Enter => (uapi::GUESTMAP_SVM_ENTERED, 0, 0),
+                    Verdict::Exception { vector, check } => {
+                        (uapi::GUESTMAP_SVM_EXCEPTION, vector.into(), check as u32)
+                    }
+                    Verdict::Invalid(check) => (uapi::GUESTMAP_SVM_VMEXIT_INVALID, 0, check as u32),
+                };
+                write_arg(arg, &raw)?;
+            }
+            Command::SvmIntercept => {
+                let mut raw: uapi::guestmap_svm_intercept = read_arg(arg)?;
+                let (id, access) = svm_abi::intercept(&raw).map_err(invalid)?;
+                let slots = self.slots.read_killable()?;
+                raw.exits = self
+                    .vcpus
+                    .lock_killable()?
+                    .get(id)?
+                    .intercept(&slots, access)?;
+                drop(slots);
+                write_arg(arg, &raw)?;
+            }
+            Command::SvmVmexit => {
+                let req = svm_abi::vmexit(&read_arg(arg)?).map_err(invalid)?;
+                let slots = self.slots.read_killable()?;
+                self.vcpus
+                    .lock_killable()?
+                    .get(req.id)?
+                    .vmexit(&slots, &req)?;
+            }
             Command::ReadGuest | Command::WriteGuest => {
                 let write = Command::decode(cmd) == Some(Command::WriteGuest);
                 let req = abi::rw(&read_arg(arg)?, write).map_err(invalid)?;
@@ -228,6 +299,7 @@ impl MiscDevice for Context {
                 slots <- RwSem::new(SlotTable::new(), c_str!("guestmap_slots"), &SLOTS_CLASS),
                 remaps <- Mutex::new(Remaps::default(), c_str!("guestmap_remaps"), &REMAPS_CLASS),
                 reserve <- Mutex::new(Reserve::default(), c_str!("guestmap_reserve"), &RESERVE_CLASS),
+                vcpus <- Mutex::new(Vcpus::default(), c_str!("guestmap_vcpus"), &VCPUS_CLASS),
                 _stats_file: stats_file,
             }? Error),
             GFP_KERNEL,

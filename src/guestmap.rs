@@ -46,6 +46,8 @@ mod memslot;
 #[deny(unsafe_code)]
 mod mirror;
 #[forbid(unsafe_code)]
+mod nested;
+#[forbid(unsafe_code)]
 mod pfncache;
 #[forbid(unsafe_code)]
 mod policy;

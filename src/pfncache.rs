@@ -46,8 +46,12 @@ use kernel::prelude::*;
 /// Gives up after this many refreshes undone by invalidations.
 const MAX_TRIES: u32 = 1000;
 
-/// How many caches a context has.
+/// How many caches `GUESTMAP_ACCESS` names.
 pub(crate) const NR_CACHES: usize = uapi::GUESTMAP_NR_CACHES as usize;
+
+/// How many caches a context has: those, then one per nested vCPU
+/// (`src/nested/vcpus.rs`).
+pub(crate) const NR_VIEWS: usize = NR_CACHES + uapi::GUESTMAP_MAX_VCPUS as usize;
 
 /// One pfn cache's view of its page (what `gfn_to_pfn_cache` keeps under
 /// its rwlock) and the mapping of a bare pfn it reads the page through.
@@ -104,12 +108,12 @@ pub(crate) struct NewView {
 
 /// The views of a context's pfn caches, under the mirror lock.
 #[derive(Default)]
-pub(crate) struct Views([View; NR_CACHES]);
+pub(crate) struct Views([View; NR_VIEWS]);
 
 /// The mappings [`Views::take_stale`] took out, dropped (which sleeps)
 /// wherever this is dropped: after the mirror lock is released.
 #[derive(Default)]
-pub(crate) struct Stale([Option<Remap>; NR_CACHES]);
+pub(crate) struct Stale([Option<Remap>; NR_VIEWS]);
 
 impl Views {
     /// Invalidates every view of a page in the user range `start..end`.
@@ -142,6 +146,14 @@ impl Views {
             }
         }
         stale
+    }
+
+    /// Invalidates view `i`: its user is gone.  Its mapping goes with the
+    /// next [`Views::take_stale`].
+    pub(crate) fn forget(&mut self, i: usize) {
+        if let Some(c) = self.0.get_mut(i) {
+            c.valid = false;
+        }
     }
 
     /// The pfn cache `i` keeps a mapping of, if any.
@@ -201,7 +213,7 @@ impl Views {
 pub(crate) struct CacheAccess<'a> {
     /// The slot holding `gfn`.
     pub(crate) slot: &'a Memslot,
-    /// Which cache, below [`NR_CACHES`].
+    /// Which cache, below [`NR_VIEWS`].
     pub(crate) cache: usize,
     /// The guest frame.
     pub(crate) gfn: u64,
@@ -214,8 +226,22 @@ impl CacheAccess<'_> {
     /// `walk` is room for a one-page walk.  Returns whether it had to be
     /// refreshed.
     pub(crate) fn run(&self, acc: &mut Access<'_>, walk: &mut [CpuPte]) -> Result<bool> {
-        let mirror = self.slot.data().mirror();
         let write = acc.is_write();
+        self.run_as(acc, walk, write)
+    }
+
+    /// [`CacheAccess::run`], through a view made for writing if `write`,
+    /// whatever `acc` is: a reader that will write the page later (as
+    /// `kvm_vcpu_map()` maps for writing) must not succeed on a page it
+    /// could not write.
+    pub(crate) fn run_as(
+        &self,
+        acc: &mut Access<'_>,
+        walk: &mut [CpuPte],
+        write: bool,
+    ) -> Result<bool> {
+        let mirror = self.slot.data().mirror();
+        let write = write || acc.is_write();
         let mut refreshed = false;
         for _ in 0..MAX_TRIES {
             {
@@ -307,7 +333,7 @@ impl CacheAccess<'_> {
             start: self.gfn,
             end: self.gfn + 1,
         }) || walked.start() != hva
-            || self.cache >= NR_CACHES
+            || self.cache >= NR_VIEWS
             || (write && !walked.is_write())
         {
             return Err(EINVAL);

@@ -72,10 +72,11 @@ fn rejects_other_types_and_numbers() {
 }
 
 #[test]
-fn api_version_reports_version_1_page_size_and_the_mirror_cap() {
+fn api_version_reports_version_1_page_size_and_the_caps() {
     let v = api_version(4096);
     assert_eq!(API_VERSION, 1);
-    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 0b11));
+    // MIRROR, MAP, NESTED_SVM.
+    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 0b111));
     assert_eq!(api_version(16384).page_size, 16384);
 }
 
@@ -229,4 +230,100 @@ fn access_ops_decode_with_their_rules() {
     assert!(access(&f).unwrap().dirty);
     f.flags = 2;
     assert!(access(&f).is_err());
+}
+
+#[test]
+fn nested_svm_commands_have_their_numbers_and_layouts() {
+    use uapi::*;
+    // Layouts summed by hand from include/uapi/linux/guestmap.h: every
+    // field naturally aligned, no padding the header does not name.
+    assert_eq!(size_of::<guestmap_cpuid_entry>(), 6 * 4);
+    assert_eq!(offset_of!(guestmap_cpuid_entry, index), 4);
+    assert_eq!(offset_of!(guestmap_cpuid_entry, eax), 8);
+    assert_eq!(offset_of!(guestmap_cpuid_entry, edx), 20);
+    assert_eq!(size_of::<guestmap_svm_vcpu>(), 4 + 4 + 8 + 4 + 4);
+    assert_eq!(offset_of!(guestmap_svm_vcpu, flags), 16);
+    assert_eq!(offset_of!(guestmap_svm_vcpu, nent), 4);
+    assert_eq!(offset_of!(guestmap_svm_vcpu, entries), 8);
+    assert_eq!(size_of::<guestmap_svm_l1>(), 4 + 4 + 8 + 8 + 8 + 4 + 4);
+    assert_eq!(offset_of!(guestmap_svm_l1, cpl), 4);
+    assert_eq!(offset_of!(guestmap_svm_l1, efer), 8);
+    assert_eq!(offset_of!(guestmap_svm_l1, cr0), 16);
+    assert_eq!(offset_of!(guestmap_svm_l1, hsave_pa), 24);
+    assert_eq!(offset_of!(guestmap_svm_l1, flags), 32);
+    assert_eq!(offset_of!(guestmap_svm_l1, pad), 36);
+    assert_eq!(size_of::<guestmap_svm_l0_msr>(), 4 * 4);
+    assert_eq!(offset_of!(guestmap_svm_l0_msr, msr), 4);
+    assert_eq!(offset_of!(guestmap_svm_l0_msr, intercept), 8);
+    assert_eq!(offset_of!(guestmap_svm_l0_msr, pad), 12);
+    assert_eq!(size_of::<guestmap_svm_vmrun>(), 4 + 4 + 8 + 4 * 4);
+    assert_eq!(offset_of!(guestmap_svm_vmrun, flags), 4);
+    assert_eq!(offset_of!(guestmap_svm_vmrun, vmcb12_gpa), 8);
+    assert_eq!(offset_of!(guestmap_svm_vmrun, result), 16);
+    assert_eq!(offset_of!(guestmap_svm_vmrun, vector), 20);
+    assert_eq!(offset_of!(guestmap_svm_vmrun, check), 24);
+    assert_eq!(offset_of!(guestmap_svm_vmrun, pad), 28);
+    assert_eq!(size_of::<guestmap_svm_intercept>(), 6 * 4);
+    assert_eq!(offset_of!(guestmap_svm_intercept, op), 4);
+    assert_eq!(offset_of!(guestmap_svm_intercept, index), 8);
+    assert_eq!(offset_of!(guestmap_svm_intercept, size), 12);
+    assert_eq!(offset_of!(guestmap_svm_intercept, exits), 16);
+    assert_eq!(offset_of!(guestmap_svm_intercept, pad), 20);
+    assert_eq!(size_of::<guestmap_svm_vmexit>(), 4 + 4 + 4 * 8);
+    assert_eq!(offset_of!(guestmap_svm_vmexit, pad), 4);
+    assert_eq!(offset_of!(guestmap_svm_vmexit, exit_code), 8);
+    assert_eq!(offset_of!(guestmap_svm_vmexit, exit_info_1), 16);
+    assert_eq!(offset_of!(guestmap_svm_vmexit, exit_info_2), 24);
+    assert_eq!(offset_of!(guestmap_svm_vmexit, exit_int_info), 32);
+    // _IOW(0xB9, 0x0a-0x0c/0x0f, ...) and _IOWR(0xB9, 0x0d/0x0e, ...):
+    // e.g. CREATE_VCPU = 1 << 30 | 24 << 16 | 0xB9 << 8 | 0x0a.
+    let cases = [
+        (
+            GUESTMAP_SVM_CREATE_VCPU,
+            0x4018_B90A,
+            ioc(IOC_WRITE, 0xB9, 0x0a, 24),
+            Command::SvmCreateVcpu,
+        ),
+        (
+            GUESTMAP_SVM_SET_L1,
+            0x4028_B90B,
+            ioc(IOC_WRITE, 0xB9, 0x0b, 40),
+            Command::SvmSetL1,
+        ),
+        (
+            GUESTMAP_SVM_SET_L0_MSR,
+            0x4010_B90C,
+            ioc(IOC_WRITE, 0xB9, 0x0c, 16),
+            Command::SvmSetL0Msr,
+        ),
+        (
+            GUESTMAP_SVM_VMRUN,
+            0xC020_B90D,
+            ioc(IOC_READ | IOC_WRITE, 0xB9, 0x0d, 32),
+            Command::SvmVmrun,
+        ),
+        (
+            GUESTMAP_SVM_INTERCEPT,
+            0xC018_B90E,
+            ioc(IOC_READ | IOC_WRITE, 0xB9, 0x0e, 24),
+            Command::SvmIntercept,
+        ),
+        (
+            GUESTMAP_SVM_VMEXIT,
+            0x4028_B90F,
+            ioc(IOC_WRITE, 0xB9, 0x0f, 40),
+            Command::SvmVmexit,
+        ),
+    ];
+    for (num, literal, want, cmd) in cases {
+        assert_eq!(num, literal, "{cmd:?}");
+        assert_eq!(num, want, "{cmd:?}");
+        assert_eq!(Command::decode(num), Some(cmd));
+        // Another direction, or another size: not the command.
+        assert_eq!(Command::decode(num ^ (1 << 31)), None, "{cmd:?}");
+        assert_eq!(Command::decode(num ^ (1 << 30)), None, "{cmd:?}");
+        assert_eq!(Command::decode(num + (8 << 16)), None, "{cmd:?}");
+    }
+    // The capability bit: GUESTMAP_CAP_NESTED_SVM is bit 2.
+    assert_eq!(GUESTMAP_CAP_NESTED_SVM, 1 << 2);
 }

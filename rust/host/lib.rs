@@ -30,6 +30,10 @@ mod sys {
 #[path = "../../src/abi.rs"]
 mod abi;
 
+/// Nested virtualization's pure logic.
+#[path = "nested_host.rs"]
+mod nested;
+
 /// The mirror's table, over a host allocator.
 #[path = "mirror_host.rs"]
 mod mirror;
@@ -49,6 +53,10 @@ mod slots;
 
 #[cfg(test)]
 mod abi_tests;
+#[cfg(test)]
+mod nested_cpu_tests;
+#[cfg(test)]
+mod nested_svm_tests;
 #[cfg(test)]
 mod policy_tests;
 #[cfg(test)]

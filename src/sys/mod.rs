@@ -11,6 +11,7 @@
 //! above is safe Rust.  Unlike `rust/kernel/`, this knows the driver.
 
 pub(crate) mod bindings;
+pub(crate) mod cpu;
 pub(crate) mod export;
 pub(crate) mod frame;
 pub(crate) mod map;

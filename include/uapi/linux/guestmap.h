@@ -413,4 +413,318 @@ struct guestmap_access {
 #define GUESTMAP_ACCESS \
 	_IOWR(GUESTMAP_IO, 0x08, struct guestmap_access)
 
+/* Nested SVM: GUESTMAP_SVM_CREATE_VCPU onwards. */
+#define GUESTMAP_CAP_NESTED_SVM	(1ULL << 2)
+
+/* Nested vCPUs per context: ids 0 to GUESTMAP_MAX_VCPUS - 1. */
+#define GUESTMAP_MAX_VCPUS	8
+/* As KVM_MAX_CPUID_ENTRIES. */
+#define GUESTMAP_CPUID_MAX	256
+
+/**
+ * struct guestmap_cpuid_entry - one CPUID leaf of the guest CPU model
+ * @function:	EAX input.
+ * @index:	ECX input; 0 for leaves that take none.
+ * @eax:	EAX output.
+ * @ebx:	EBX output.
+ * @ecx:	ECX output.
+ * @edx:	EDX output.
+ *
+ * As &struct kvm_cpuid_entry2, without its flags: a leaf that depends on
+ * ECX is given once per index.  A leaf absent from the model reads as 0,
+ * as for KVM's guest_cpuid_has().
+ */
+struct guestmap_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 eax;
+	__u32 ebx;
+	__u32 ecx;
+	__u32 edx;
+};
+
+/* L0 runs without nested paging, as kvm_amd with npt=0. */
+#define GUESTMAP_SVM_VCPU_NO_NPT	(1U << 0)
+
+/**
+ * struct guestmap_svm_vcpu - create or destroy a nested SVM vCPU
+ * @vcpu:	id, below GUESTMAP_MAX_VCPUS.
+ * @nent:	number of CPUID entries, 1 to GUESTMAP_CPUID_MAX; 0 destroys
+ *		vCPU @vcpu.
+ * @entries:	user pointer to @nent &struct guestmap_cpuid_entry: the L1
+ *		guest's CPUID, as KVM_SET_CPUID2 takes it.
+ * @flags:	GUESTMAP_SVM_VCPU_NO_NPT.
+ * @pad:	must be zero.
+ *
+ * The vCPU's CPU model is derived from @entries as KVM derives it
+ * (arch/x86/kvm/cpuid.c): MAXPHYADDR from leaf 0x80000008 (36 without
+ * it), the CR4 bits that leaves 1 and 7 allow, the EFER bits that leaves
+ * 0x80000001 and 0x80000021 allow, each further limited to what the
+ * host CPU has, as KVM limits them; nested paging is offered if the host
+ * has it and @flags does not say otherwise (KVM's npt_enabled), whatever
+ * the guest's CPUID says.  EINVAL
+ * for a MAXPHYADDR outside 32 to 52.  The vCPU starts with its L1 state all zero (EFER.SVME clear, so VMRUN
+ * is #UD) and L0 intercepting every MSR.  EEXIST: @vcpu exists; EINVAL:
+ * destroying one that does not.  Destroying a vCPU in guest mode drops
+ * L2 with it.
+ */
+struct guestmap_svm_vcpu {
+	__u32 vcpu;
+	__u32 nent;
+	__u64 entries;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define GUESTMAP_SVM_CREATE_VCPU \
+	_IOW(GUESTMAP_IO, 0x0a, struct guestmap_svm_vcpu)
+
+/* L1 is in System Management Mode: VMRUN is #UD. */
+#define GUESTMAP_SVM_L1_SMM	(1U << 0)
+
+/**
+ * struct guestmap_svm_l1 - the L1 state VMRUN depends on
+ * @vcpu:	id.
+ * @cpl:	L1's current privilege level, 0 to 3.
+ * @efer:	L1's EFER.
+ * @cr0:	L1's CR0.
+ * @hsave_pa:	L1's MSR_VM_HSAVE_PA.
+ * @flags:	GUESTMAP_SVM_L1_SMM.
+ * @pad:	must be zero.
+ *
+ * What L1 could not have set is refused with EINVAL, as KVM refuses the
+ * WRMSR or MOV with a #GP: an EFER the CPU model does not allow
+ * (kvm_valid_efer()), a CR0 kvm_is_valid_cr0() refuses (bits 63:32 set,
+ * NW without CD, PG without PE), an HSAVE_PA not page
+ * aligned or beyond MAXPHYADDR.  EBUSY in guest mode: L1 is not running.
+ */
+struct guestmap_svm_l1 {
+	__u32 vcpu;
+	__u32 cpl;
+	__u64 efer;
+	__u64 cr0;
+	__u64 hsave_pa;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define GUESTMAP_SVM_SET_L1 \
+	_IOW(GUESTMAP_IO, 0x0b, struct guestmap_svm_l1)
+
+/* &guestmap_svm_l0_msr.intercept and &guestmap_svm_intercept.op bits. */
+#define GUESTMAP_SVM_MSR_READ	(1U << 0)
+#define GUESTMAP_SVM_MSR_WRITE	(1U << 1)
+
+/**
+ * struct guestmap_svm_l0_msr - L0's own interception of one MSR
+ * @vcpu:	id.
+ * @msr:	the MSR, in one of the three ranges an MSR permission map
+ *		covers (0-0x1fff, 0xc0000000-0xc0001fff,
+ *		0xc0010000-0xc0011fff), else EINVAL.
+ * @intercept:	GUESTMAP_SVM_MSR_READ and GUESTMAP_SVM_MSR_WRITE: which
+ *		accesses L0 itself intercepts.
+ * @pad:	must be zero.
+ *
+ * L0's map is OR-ed into L1's at the next VMRUN, as KVM merges its own
+ * msrpm into nested.msrpm: an MSR L0 lets L1 use directly reaches L2
+ * directly only if L1's map lets it, and an MSR L0 intercepts exits to L0
+ * whatever L1's map says.  A new vCPU's L0 intercepts every access.
+ * EBUSY in guest mode.
+ */
+struct guestmap_svm_l0_msr {
+	__u32 vcpu;
+	__u32 msr;
+	__u32 intercept;
+	__u32 pad;
+};
+
+#define GUESTMAP_SVM_SET_L0_MSR \
+	_IOW(GUESTMAP_IO, 0x0c, struct guestmap_svm_l0_msr)
+
+/**
+ * DOC: VMRUN results
+ *
+ * &guestmap_svm_vmrun.result, as hardware (and KVM) would end VMRUN:
+ *
+ * ``GUESTMAP_SVM_ENTERED``
+ *	every check passed: the vCPU is in guest mode, running L2.
+ * ``GUESTMAP_SVM_EXCEPTION``
+ *	VMRUN faulted in L1 with exception &guestmap_svm_vmrun.vector
+ *	(6, #UD, or 13, #GP).
+ * ``GUESTMAP_SVM_VMEXIT_INVALID``
+ *	a consistency check of VMCB12 failed: VMRUN "exited" at once with
+ *	exit code VMEXIT_INVALID (-1), written into VMCB12 with
+ *	exit_code_hi -1, exit_info_1, exit_info_2 and event_inj 0.
+ */
+#define GUESTMAP_SVM_ENTERED		1
+#define GUESTMAP_SVM_EXCEPTION		2
+#define GUESTMAP_SVM_VMEXIT_INVALID	3
+
+/**
+ * DOC: VMRUN checks
+ *
+ * &guestmap_svm_vmrun.check: the first check VMRUN failed, in the order
+ * KVM 6.12 makes them (arch/x86/kvm/svm/nested.c); 0 when VMRUN entered.
+ *
+ * The exceptions, from nested_svm_check_permissions() and
+ * nested_svm_vmrun(): ``GUESTMAP_SVM_CHECK_L1_SVME`` (L1's EFER.SVME
+ * clear, #UD), ``_L1_PAGING`` (L1's CR0.PG clear, #UD), ``_L1_CPL`` (CPL
+ * not 0, #GP), ``_HSAVE`` (HSAVE_PA 0, #GP), ``_SMM`` (#UD).
+ *
+ * VMEXIT_INVALID, from __nested_vmcb_check_save() on VMCB12's save area:
+ * ``_EFER_SVME`` (EFER.SVME clear), ``_CR0_NW`` (CR0.NW without CR0.CD),
+ * ``_CR0_HIGH`` (CR0 bits 63:32), ``_DR6`` and ``_DR7`` (bits 63:32),
+ * then with EFER.LME and CR0.PG: ``_LONG_PAE`` (CR4.PAE clear),
+ * ``_LONG_PE`` (CR0.PE clear), ``_LONG_CR3`` (CR3 beyond MAXPHYADDR),
+ * ``_CS_L_D`` (CS.L with CS.D); then ``_CR4`` (a reserved CR4 bit) and
+ * ``_EFER`` (an EFER bit the model does not allow).
+ *
+ * Then from __nested_vmcb_check_controls(): ``_VMRUN_INTERCEPT`` (VMRUN
+ * not intercepted), ``_ASID`` (ASID 0), ``_NP`` (nested paging asked of
+ * a host without it), ``_NCR3`` (nested paging with nCR3 beyond
+ * MAXPHYADDR), ``_MSRPM`` and ``_IOPM`` (the map, its low 12 bits
+ * ignored, not wholly below MAXPHYADDR), ``_V_NMI`` (virtual NMI without
+ * the NMI intercept).
+ *
+ * Then while entering: ``_CR3`` (CR3 beyond MAXPHYADDR whatever the
+ * mode, nested_svm_load_cr3()) and ``_MSRPM_READ`` (a word of L1's MSR
+ * permission map that the merge needs could not be read).
+ */
+#define GUESTMAP_SVM_CHECK_L1_SVME		1
+#define GUESTMAP_SVM_CHECK_L1_PAGING		2
+#define GUESTMAP_SVM_CHECK_L1_CPL		3
+#define GUESTMAP_SVM_CHECK_HSAVE		4
+#define GUESTMAP_SVM_CHECK_SMM			5
+#define GUESTMAP_SVM_CHECK_EFER_SVME		6
+#define GUESTMAP_SVM_CHECK_CR0_NW		7
+#define GUESTMAP_SVM_CHECK_CR0_HIGH		8
+#define GUESTMAP_SVM_CHECK_DR6			9
+#define GUESTMAP_SVM_CHECK_DR7			10
+#define GUESTMAP_SVM_CHECK_LONG_PAE		11
+#define GUESTMAP_SVM_CHECK_LONG_PE		12
+#define GUESTMAP_SVM_CHECK_LONG_CR3		13
+#define GUESTMAP_SVM_CHECK_CS_L_D		14
+#define GUESTMAP_SVM_CHECK_CR4			15
+#define GUESTMAP_SVM_CHECK_EFER			16
+#define GUESTMAP_SVM_CHECK_VMRUN_INTERCEPT	17
+#define GUESTMAP_SVM_CHECK_ASID			18
+#define GUESTMAP_SVM_CHECK_NP			19
+#define GUESTMAP_SVM_CHECK_NCR3			20
+#define GUESTMAP_SVM_CHECK_MSRPM		21
+#define GUESTMAP_SVM_CHECK_IOPM			22
+#define GUESTMAP_SVM_CHECK_V_NMI		23
+#define GUESTMAP_SVM_CHECK_CR3			24
+#define GUESTMAP_SVM_CHECK_MSRPM_READ		25
+
+/* Map VMCB12 through the vCPU's pfn cache, not per VMRUN. */
+#define GUESTMAP_SVM_RUN_CACHED	(1U << 0)
+
+/**
+ * struct guestmap_svm_vmrun - VMRUN in L1
+ * @vcpu:	id.
+ * @flags:	GUESTMAP_SVM_RUN_CACHED.
+ * @vmcb12_gpa:	L1's rAX: VMCB12's guest physical address, page aligned
+ *		(EINVAL otherwise).
+ * @result:	GUESTMAP_SVM_ENTERED, _EXCEPTION or _VMEXIT_INVALID (out).
+ * @vector:	for _EXCEPTION, the vector (out).
+ * @check:	GUESTMAP_SVM_CHECK_* of the first check that failed, 0 if
+ *		VMRUN entered (out).
+ * @pad:	must be zero.
+ *
+ * Maps VMCB12 (kvm_vcpu_map(), or the vCPU's pfn cache), copies its
+ * control and save areas into the vCPU and judges the copy, so that L1
+ * changing VMCB12 meanwhile changes nothing; on success merges L1's MSR
+ * permission map with L0's (see &struct guestmap_svm_l0_msr), from guest
+ * memory, into the vCPU's own.  ENOENT: VMCB12 is in no memslot (KVM
+ * injects #GP); EPERM: the memslot is READONLY; EFAULT: nothing the
+ * process may write is mapped there (VMCB12 is mapped for writing, as
+ * kvm_vcpu_map() maps it); EBUSY: the vCPU is in guest mode already;
+ * EINTR: a fatal signal; EAGAIN: 1000 races with invalidations lost in a
+ * row.  @result is writable or the command fails with EFAULT before it
+ * does anything.
+ */
+struct guestmap_svm_vmrun {
+	__u32 vcpu;
+	__u32 flags;
+	__u64 vmcb12_gpa;
+	__u32 result;
+	__u32 vector;
+	__u32 check;
+	__u32 pad;
+};
+
+#define GUESTMAP_SVM_VMRUN \
+	_IOWR(GUESTMAP_IO, 0x0d, struct guestmap_svm_vmrun)
+
+/* &guestmap_svm_intercept.op */
+#define GUESTMAP_SVM_RDMSR	1
+#define GUESTMAP_SVM_WRMSR	2
+#define GUESTMAP_SVM_IN		3
+#define GUESTMAP_SVM_OUT	4
+
+/* &guestmap_svm_intercept.exits bits */
+#define GUESTMAP_SVM_EXIT_L0	(1U << 0)
+#define GUESTMAP_SVM_EXIT_L1	(1U << 1)
+
+/**
+ * struct guestmap_svm_intercept - would an access by L2 exit, and to whom
+ * @vcpu:	id; the vCPU must be in guest mode (EINVAL).
+ * @op:		GUESTMAP_SVM_RDMSR, _WRMSR, _IN or _OUT.
+ * @index:	the MSR (RDMSR, WRMSR), or the port, below 0x10000 (IN,
+ *		OUT).
+ * @size:	IN, OUT: 1, 2 or 4 bytes; 0 for MSRs.
+ * @exits:	(out) ``GUESTMAP_SVM_EXIT_L0``: the CPU exits to L0, by the
+ *		MSR map merged at VMRUN, or L0's own map if L1 did not
+ *		intercept MSR_PROT then (an MSR outside the three ranges
+ *		always exits; L0 intercepts every port).
+ *		``GUESTMAP_SVM_EXIT_L1``: and L0 reflects the exit to L1, by
+ *		L1's maps as they are in guest memory now, as KVM's
+ *		nested_svm_exit_handled_msr() and nested_svm_intercept_ioio()
+ *		read them: L1 intercepts MSR_PROT or IOIO_PROT and the bit is
+ *		set, or the MSR is in no range, or the map cannot be read.
+ * @pad:	must be zero.
+ */
+struct guestmap_svm_intercept {
+	__u32 vcpu;
+	__u32 op;
+	__u32 index;
+	__u32 size;
+	__u32 exits;
+	__u32 pad;
+};
+
+#define GUESTMAP_SVM_INTERCEPT \
+	_IOWR(GUESTMAP_IO, 0x0e, struct guestmap_svm_intercept)
+
+/**
+ * struct guestmap_svm_vmexit - #VMEXIT from L2 to L1
+ * @vcpu:	id; the vCPU must be in guest mode (EINVAL).
+ * @pad:	must be zero.
+ * @exit_code:	the exit code, written as exit_code and exit_code_hi.
+ * @exit_info_1: EXITINFO1.
+ * @exit_info_2: EXITINFO2.
+ * @exit_int_info: EXITINTINFO (low 32 bits) and its error code (high 32
+ *		bits).
+ *
+ * Maps VMCB12 again, writes these, clears event_inj and event_inj_err,
+ * writes back the L2 state nested_svm_vmexit() writes (ES, CS, SS, DS,
+ * GDTR, IDTR, CPL, EFER, CR0, CR2, CR3, CR4, DR6, DR7, RFLAGS, RIP, RSP,
+ * RAX, and int_ctl) as VMRUN copied it (nothing here runs L2), and
+ * unmaps it, marking the page dirty where it may be
+ * (kvm_pfn_may_mark_dirty()); the vCPU is back in L1.  ENOENT, EPERM or
+ * EFAULT if VMCB12 can no longer be mapped for writing (as for VMRUN): the
+ * vCPU stays in guest mode, as in KVM.
+ */
+struct guestmap_svm_vmexit {
+	__u32 vcpu;
+	__u32 pad;
+	__u64 exit_code;
+	__u64 exit_info_1;
+	__u64 exit_info_2;
+	__u64 exit_int_info;
+};
+
+#define GUESTMAP_SVM_VMEXIT \
+	_IOW(GUESTMAP_IO, 0x0f, struct guestmap_svm_vmexit)
+
 #endif /* _UAPI_LINUX_GUESTMAP_H */

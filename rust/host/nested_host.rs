@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `src/nested/` without its kernel parts: the CPU model and nested
+//! SVM's VMCB layout, checks, permission maps and arguments.
+
+#[allow(dead_code)]
+#[path = "../../src/nested/cpu.rs"]
+pub(crate) mod cpu;
+
+#[path = "nested_svm_host.rs"]
+pub(crate) mod svm;
