@@ -14,8 +14,10 @@
 #   make clean
 #   make kernel         build or reuse the cached test kernel
 #   make deps           install the build and test dependencies
-#   make selftests      build the kselftests
+#   make selftests      build the kselftests (and the kernel's KVM selftests
+#                       library the tests against KVM link)
 #   make anchor-hmm     the kernel's own hmm-tests on test_hmm.ko, in the VM
+#   make anchor-kvm     the kernel's own nested-SVM KVM selftests, in the VM
 #   make bench          benchmarks against the anchors, as ratios, in the VM
 #
 # KDIR=<tree> builds against your own Rust-enabled, built 6.12 tree instead
@@ -40,7 +42,8 @@ kernel: deps
 	@$(S)/kernel.sh
 
 selftests: kernel
-	@$(MAKE) -C selftests KDIR="$$($(S)/kernel.sh)"
+	@kst=$$($(S)/kvm-selftests.sh) && \
+		$(MAKE) -C selftests KDIR="$$($(S)/kernel.sh)" KVM_SELFTESTS="$$kst"
 
 run:
 	@$(S)/run.sh
@@ -53,6 +56,9 @@ check-debug:
 
 anchor-hmm: kernel
 	@$(S)/anchor-hmm.sh
+
+anchor-kvm: kernel
+	@$(S)/anchor-kvm.sh
 
 bench: kernel
 	@$(S)/bench.sh
@@ -68,4 +74,4 @@ clean:
 	@rm -rf rust/host/target
 
 .PHONY: all modules modules_install deps kernel selftests run check check-debug anchor-hmm \
-	bench clean
+	anchor-kvm bench clean

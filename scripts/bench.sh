@@ -18,7 +18,8 @@ set -euo pipefail
 kdir=$("$GM_ROOT/scripts/kernel.sh")
 # The test build: GUESTMAP_BENCH is not in a production one.
 "$GM_ROOT/scripts/kmake.sh" GM_TEST_OPS=1 >/dev/null
-make -s -C "$GM_ROOT/selftests" KDIR="$kdir"
+kvm_selftests=$("$GM_ROOT/scripts/kvm-selftests.sh")
+make -s -C "$GM_ROOT/selftests" KDIR="$kdir" KVM_SELFTESTS="$kvm_selftests"
 "$GM_ROOT/scripts/kmod.sh" >/dev/null
 out=$GUESTMAP_CACHE/bench
 mkdir -p "$out"

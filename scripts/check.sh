@@ -10,7 +10,10 @@
 #      build and as the test build (GM_TEST_OPS=1) the VM tests load
 #   2. rustfmt, checkpatch.pl --no-tree and kernel-doc -Wall are clean
 #   3. the host unit tests (cargo test in rust/host)
-#   4. the kselftests, in the test VM, whose kernel log must stay clean
+#   4. the kselftests, in the test VM, whose kernel log must stay clean;
+#      those against KVM itself (svm_diff_test) link the kernel's KVM
+#      selftests library (scripts/kvm-selftests.sh) and run in the same
+#      boot, with kvm_amd loaded with nested SVM
 #
 # Details of each step go to $GUESTMAP_CACHE/check/, printed on failure.
 set -uo pipefail
@@ -102,11 +105,22 @@ step build-prod "production build is warning-free (W=1 CLIPPY=1)" \
 rm -f "$GM_ROOT/guestmap.ko"
 step build "test build is warning-free (W=1 CLIPPY=1 GM_TEST_OPS=1)" \
 	"$GM_ROOT/scripts/kmake.sh" W=1 CLIPPY=1 GM_TEST_OPS=1 modules
-step selftests "selftests build" make -C "$GM_ROOT/selftests" KDIR="$kdir"
+# The kernel's KVM selftests library, for the tests against KVM.  Without
+# it those tests are not built and skip, but the others still run.
+if kvm_selftests=$("$GM_ROOT/scripts/kvm-selftests.sh" 2>"$log/kvm-selftests.log"); then
+	tap ok "KVM selftests library builds (scripts/kvm-selftests.sh)"
+	kvm_failed=0
+else
+	tap "not ok" "KVM selftests library builds (scripts/kvm-selftests.sh)"
+	tail -n 40 "$log/kvm-selftests.log" | sed 's/^/# /'
+	kvm_selftests='' kvm_failed=1
+fi
+step selftests "selftests build" make -C "$GM_ROOT/selftests" KDIR="$kdir" \
+	${kvm_selftests:+KVM_SELFTESTS="$kvm_selftests"}
 rm -f "$GM_ROOT/selftests/kmod/gm_kvm_probe.ko"
 step kmod "test module gm_kvm_probe builds warning-free (W=1)" \
 	"$GM_ROOT/scripts/kmod.sh" W=1 modules
-built=$([ $failed = 0 ] && echo 1 || echo 0)
+built=$([ $((failed - kvm_failed)) = 0 ] && echo 1 || echo 0)
 
 # 2. Style.
 mapfile -t rs_files < <(cd "$GM_ROOT" && git ls-files '*.rs')
@@ -149,8 +163,9 @@ fi
 if [ $built = 0 ]; then
 	tap "not ok" "vm: kselftests not run: the module or the selftests did not build"
 else
-	# Memory of every kind the tests need (scripts/lib.sh says which).
-	"$GM_ROOT/scripts/vm-run" --module --append "$GM_TEST_APPEND" --timeout 3600 \
+	# Memory of every kind the tests need (scripts/lib.sh says which), and
+	# /dev/kvm with nested SVM for the tests against KVM.
+	"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" --timeout 3600 \
 		-- "$GM_TEST_ENV $bounds selftests/run_vm_tests.sh" \
 		>"$log/vm.tap" 2>"$log/vm.log"
 	vm_status=$?

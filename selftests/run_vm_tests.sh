@@ -7,6 +7,8 @@
 # ($GM_TEST_APPEND in scripts/lib.sh) and tells them where it is
 # ($GM_TEST_ENV): GUESTMAP_RESERVED (memmap=$ RAM) and GUESTMAP_HIDDEN
 # (RAM above mem=), as <size>@<physical address>.  Tests without them skip.
+# The tests against KVM itself (KVM_TEST_PROGS in the Makefile) come last
+# and need /dev/kvm: the boot loads kvm_amd with nested SVM (vm-run --kvm).
 # Exit status: nonzero if any binary failed.
 dir=$(dirname "$0")
 export GUESTMAP_RESERVED GUESTMAP_HIDDEN
@@ -42,5 +44,38 @@ for t in guestmap_test mirror_test map_test integrity_test context_test events_t
 			echo "# gm_kvm_probe not loaded: its tests skip"
 	fi
 	"$dir/$t" || status=1
+done
+
+# kvm_test NAME: a test linked with the kernel's KVM selftests library.
+# One that prints no TAP result line of its own (a plain KVM selftest
+# exits 0, KSFT_SKIP = 4 with "1..0 # SKIP <why>", or fails) gets one from
+# its exit status.
+kvm_test() {
+	out=$(mktemp)
+	"$dir/$1" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	if ! grep -qE '^(not )?ok ' "$out"; then
+		case $rc in
+		0) echo "ok 1 $1" ;;
+		4) echo "ok 1 $1 # SKIP $(sed -n 's/^1\.\.0 # SKIP *//p' "$out" | tail -n1)" ;;
+		*) echo "not ok 1 $1 # exit status $rc" ;;
+		esac
+	fi
+	rm -f "$out"
+	[ $rc = 0 ] || [ $rc = 4 ]
+}
+
+# The same list as KVM_TEST_PROGS in the Makefile, which builds only those
+# whose source exists, and only with KVM_SELFTESTS.
+kvm_tests="svm_diff_test"
+for t in $kvm_tests; do
+	if [ ! -x "$dir/$t" ]; then
+		echo "ok 1 $t # SKIP not built (no $t.c, or make without KVM_SELFTESTS=)"
+	elif [ ! -c /dev/kvm ]; then
+		echo "ok 1 $t # SKIP no /dev/kvm (vm-run --kvm loads kvm_amd)"
+	else
+		kvm_test "$t" || status=1
+	fi
 done
 exit $status
