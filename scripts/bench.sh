@@ -12,6 +12,11 @@
 #   fault    selftests/fault_bench: two threads faulting disjoint halves of
 #            a 1 GiB memslot through one context, on the VM's two vCPUs,
 #            against one thread faulting all of it.
+#   nested   selftests/nested_bench: a nested SVM entry/exit loop (map
+#            VMCB12, copy, check, merge the MSR map, unmap; map, write
+#            back, unmap) with VMCB12 mapped per entry, through the pfn
+#            cache, and by KVM's kvm_vcpu_map() on a real vCPU, on
+#            PFN-only and struct-page memory.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -41,3 +46,10 @@ gm_log "concurrent faults in one context (one VM run)"
 "$GM_ROOT/scripts/vm-run" --module -- selftests/fault_bench |
 	tee "$out/fault-$stamp.txt"
 grep -q '^bench: fault.two_threads_over_one' "$out/fault-$stamp.txt"
+
+gm_log "nested SVM entry/exit vs kvm_vcpu_map (one VM run)"
+"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" -- \
+	"$GM_TEST_ENV sh -c 'insmod selftests/kmod/gm_kvm_probe.ko && selftests/nested_bench'" |
+	tee "$out/nested-$stamp.txt"
+grep -q '^bench: nested.cached_pfn_over_cached_page' "$out/nested-$stamp.txt"
+grep -q '^bench: nested.kvm_vcpu_map_pfn_over_cached_pfn' "$out/nested-$stamp.txt"

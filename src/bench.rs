@@ -4,14 +4,25 @@
 //! timed in a loop in the kernel, so that `make bench` can set the mapping
 //! API against KVM's `kvm_vcpu_map()` without a syscall per iteration.
 //! A production build has no such command: it is `ENOTTY` there.
+//!
+//! `GUESTMAP_BENCH_NESTED_SVM` times a nested SVM vCPU's entry and exit
+//! (`src/nested/svm/vcpu.rs`), VMRUN then #VMEXIT, each mapping VMCB12
+//! per call or reaching it through the vCPU's pfn cache, as KVM's nested
+//! SVM does with `kvm_vcpu_map()` on every entry and exit.
 
 use crate::{
     abi::Invalid,
     ext::task,
     guest::GuestPage,
     memslot::Memslot,
+    nested::svm::{
+        abi::{self as svm_abi, VmexitReq, VmrunReq},
+        checks::Verdict,
+        vcpu::SvmVcpu,
+    },
     pfncache::{CacheAccess, NR_CACHES},
     pte::GfnRange,
+    slot_table::SlotTable,
     slots,
     sys::{frame::Access, walk::CpuPte},
     uapi,
@@ -57,6 +68,9 @@ pub(crate) fn decode_range(req: &uapi::guestmap_bench) -> Result<GfnRange, Inval
 /// Checks a `GUESTMAP_BENCH` argument.
 pub(crate) fn decode(req: &uapi::guestmap_bench) -> Result<BenchReq, Invalid> {
     let gfns = decode_range(req)?;
+    if req.flags != 0 || req.pad != 0 {
+        return Err(Invalid("bench flags or pad"));
+    }
     let op = match req.op {
         uapi::GUESTMAP_ACCESS_MAP_READ => BenchOp::MapRead,
         uapi::GUESTMAP_ACCESS_CACHE_READ if (req.cache as usize) < NR_CACHES => {
@@ -70,6 +84,72 @@ pub(crate) fn decode(req: &uapi::guestmap_bench) -> Result<BenchReq, Invalid> {
         off: (req.gpa as usize) & (PAGE_SIZE - 1),
         iterations: req.iterations,
     })
+}
+
+/// `GUESTMAP_BENCH_NESTED_SVM`, checked.
+pub(crate) struct NestedReq {
+    /// The VMRUN of each iteration.
+    pub(crate) run: VmrunReq,
+    /// How many entries and exits.
+    pub(crate) iterations: u64,
+}
+
+/// Whether `req` asks for a nested entry and exit, which
+/// [`decode_nested`] checks and [`run_nested`] runs.
+pub(crate) fn is_nested(req: &uapi::guestmap_bench) -> bool {
+    req.op == uapi::GUESTMAP_BENCH_NESTED_SVM
+}
+
+/// Checks a `GUESTMAP_BENCH_NESTED_SVM` argument: the iterations, then
+/// what `GUESTMAP_SVM_VMRUN` would check of the vCPU id, VMCB12's gpa
+/// and the flags.
+pub(crate) fn decode_nested(req: &uapi::guestmap_bench) -> Result<NestedReq, Invalid> {
+    if req.iterations == 0 || req.iterations > MAX_ITERATIONS {
+        return Err(Invalid("bench iterations"));
+    }
+    let run = svm_abi::vmrun(&uapi::guestmap_svm_vmrun {
+        vcpu: req.cache,
+        flags: req.flags,
+        vmcb12_gpa: req.gpa,
+        pad: req.pad,
+        ..Default::default()
+    })?;
+    Ok(NestedReq {
+        run,
+        iterations: req.iterations,
+    })
+}
+
+/// SVM_EXIT_VMMCALL: the exit each iteration writes back.
+const EXIT_VMMCALL: u64 = 0x81;
+
+/// Runs `req` on `vcpu`, vCPU `req.run.id` of the context whose memslots
+/// are `slots`: VMRUN, which must enter the guest, then #VMEXIT, as often
+/// as asked.  The time it took, in nanoseconds.  `EINVAL` if a VMRUN does
+/// not enter; the vCPU is back in L1 unless an error ended the loop
+/// between the two.
+pub(crate) fn run_nested(slots: &SlotTable, vcpu: &mut SvmVcpu, req: &NestedReq) -> Result<u64> {
+    let exit = VmexitReq {
+        id: req.run.id,
+        code: EXIT_VMMCALL,
+        info_1: 0,
+        info_2: 0,
+        int_info: 0,
+    };
+    let start = task::ktime_ns();
+    for n in 0..req.iterations {
+        if n % 1024 == 1023 {
+            if kernel::current!().signal_pending() {
+                return Err(EINTR);
+            }
+            task::cond_resched();
+        }
+        if vcpu.vmrun(slots, &req.run)? != Verdict::Enter {
+            return Err(EINVAL);
+        }
+        vcpu.vmexit(slots, &exit)?;
+    }
+    Ok(task::ktime_ns() - start)
 }
 
 /// Runs `req` on `slot`; the time it took, in nanoseconds.

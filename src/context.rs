@@ -195,12 +195,20 @@ impl Context {
             #[cfg(gm_test_ops)]
             Command::Bench => {
                 let mut raw: crate::uapi::guestmap_bench = read_arg(arg)?;
-                let gfns = crate::bench::decode_range(&raw).map_err(invalid)?;
-                let slots = self.slots.read_killable()?;
-                let slot = slots.find(gfns)?;
-                let req = crate::bench::decode(&raw).map_err(invalid)?;
-                raw.ns = crate::bench::run(slot, &req)?;
-                drop(slots);
+                if crate::bench::is_nested(&raw) {
+                    // As GUESTMAP_SVM_VMRUN and _VMEXIT hold them, for
+                    // the whole loop.
+                    let req = crate::bench::decode_nested(&raw).map_err(invalid)?;
+                    let slots = self.slots.read_killable()?;
+                    let mut vcpus = self.vcpus.lock_killable()?;
+                    raw.ns = crate::bench::run_nested(&slots, vcpus.get(req.run.id)?, &req)?;
+                } else {
+                    let gfns = crate::bench::decode_range(&raw).map_err(invalid)?;
+                    let slots = self.slots.read_killable()?;
+                    let slot = slots.find(gfns)?;
+                    let req = crate::bench::decode(&raw).map_err(invalid)?;
+                    raw.ns = crate::bench::run(slot, &req)?;
+                }
                 write_arg(arg, &raw)?;
             }
             // Not part of a production build: as if unknown.

@@ -97,7 +97,7 @@ fn mirror_commands_have_their_numbers_and_layouts() {
     assert_eq!(size_of::<guestmap_access>(), 56);
     assert_eq!(offset_of!(guestmap_access, old), 32);
     assert_eq!(offset_of!(guestmap_access, via), 52);
-    assert_eq!(size_of::<guestmap_bench>(), 32);
+    assert_eq!(size_of::<guestmap_bench>(), 40);
     let cases = [
         (
             GUESTMAP_SET_MEMSLOT,

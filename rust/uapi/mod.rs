@@ -46,7 +46,7 @@ impl_user_bytes!(
     guestmap_rw = 8 * 3,
     guestmap_classify = 8 + 4 + 4 + 8,
     guestmap_access = 8 * 3 + 4 * 2 + 8 * 2 + 4 * 2,
-    guestmap_bench = 8 + 4 + 4 + 8 + 8,
+    guestmap_bench = 8 + 4 + 4 + 8 + 8 + 4 + 4,
     guestmap_cpuid_entry = 4 * 6,
     guestmap_svm_vcpu = 4 + 4 + 8 + 4 + 4,
     guestmap_svm_l1 = 4 + 4 + 8 * 3 + 4 + 4,

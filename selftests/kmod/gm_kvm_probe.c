@@ -8,6 +8,14 @@
  * map       write "<vcpu fd> <gfn> <iterations>" from the process that owns
  *           the vCPU fd, read "<ns> <mapped_by_page>": KVM's own
  *           kvm_vcpu_map() + 8-byte read + kvm_vcpu_unmap() in a loop.
+ * nested    write "<vcpu fd> <vmcb12 gfn> <msrpm gfn> <iterations>", read
+ *           "<ns> <mapped_by_page>": what 6.12's nested_svm_vmrun() and
+ *           nested_svm_vmexit() (arch/x86/kvm/svm/nested.c) do with guest
+ *           memory, in a loop: kvm_vcpu_map() VMCB12, copy its control
+ *           and save areas, read the MSR permission map's words of the
+ *           MSRs L0 passes through with kvm_vcpu_read_guest(), unmap
+ *           dirty; map it again, write L2's state and the exit back (the
+ *           fields nested_svm_vmexit() writes), unmap dirty.
  *
  * Root only (debugfs); the fd must be a KVM vCPU ("kvm-vcpu:N").
  */
@@ -17,6 +25,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/uaccess.h>
+#include <asm/svm.h>
 #include <guestmap/pfn.h>
 
 static struct dentry *gm_probe_dir;
@@ -92,13 +101,36 @@ static int gm_map_loop(struct kvm_vcpu *vcpu, gfn_t gfn, u64 iterations,
 	return ret;
 }
 
+/* The file of KVM vCPU fd @fd, or an ERR_PTR; fput() it. */
+static struct file *gm_probe_vcpu(int fd)
+{
+	struct file *vf = fget(fd);
+
+	if (!vf)
+		return ERR_PTR(-EBADF);
+	if (strncmp(vf->f_path.dentry->d_name.name, "kvm-vcpu:", 9)) {
+		fput(vf);
+		return ERR_PTR(-EINVAL);
+	}
+	return vf;
+}
+
+static void gm_probe_set_result(u64 ns, bool by_page)
+{
+	mutex_lock(&gm_probe_lock);
+	snprintf(gm_probe_result, sizeof(gm_probe_result), "%llu %d\n", ns,
+		 by_page);
+	mutex_unlock(&gm_probe_lock);
+}
+
 static ssize_t gm_map_write(struct file *file, const char __user *ubuf,
 			    size_t len, loff_t *ppos)
 {
-	unsigned long long gfn, iterations, ns = 0;
+	unsigned long long gfn, iterations;
 	bool by_page = false;
 	struct file *vf;
 	char kbuf[64];
+	u64 ns = 0;
 	int fd, ret;
 
 	ret = gm_probe_args(ubuf, len, kbuf, sizeof(kbuf));
@@ -107,22 +139,204 @@ static ssize_t gm_map_write(struct file *file, const char __user *ubuf,
 	if (sscanf(kbuf, "%d %llu %llu", &fd, &gfn, &iterations) != 3 ||
 	    !iterations || iterations > (1 << 24))
 		return -EINVAL;
-	vf = fget(fd);
-	if (!vf)
-		return -EBADF;
-	if (strncmp(vf->f_path.dentry->d_name.name, "kvm-vcpu:", 9)) {
-		fput(vf);
-		return -EINVAL;
-	}
-	ret = gm_map_loop(vf->private_data, gfn, iterations,
-			  (u64 *)&ns, &by_page);
+	vf = gm_probe_vcpu(fd);
+	if (IS_ERR(vf))
+		return PTR_ERR(vf);
+	ret = gm_map_loop(vf->private_data, gfn, iterations, &ns, &by_page);
 	fput(vf);
 	if (ret)
 		return ret;
-	mutex_lock(&gm_probe_lock);
-	snprintf(gm_probe_result, sizeof(gm_probe_result), "%llu %d\n", ns,
-		 by_page);
-	mutex_unlock(&gm_probe_lock);
+	gm_probe_set_result(ns, by_page);
+	return len;
+}
+
+/*
+ * The MSRs KVM lets L1 access directly (svm.c's direct_access_msrs, but
+ * for those only some CPUs have, and the x2APIC ones, which
+ * nested_svm_vmrun_msrpm() skips).  Their words of the MSR permission map
+ * are what the merge reads of L1's map; guestmap's bench passes the same
+ * MSRs through (GUESTMAP_SVM_SET_L0_MSR).
+ */
+static const u32 gm_passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
+	MSR_CSTAR, MSR_SYSCALL_MASK, MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+};
+
+/* The u32 word of @msr in an MSR permission map, as svm_msrpm_offset(). */
+static u32 gm_msrpm_word(u32 msr)
+{
+	static const u32 ranges[] = { 0, 0xc0000000, 0xc0010000 };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(ranges); i++)
+		if (msr >= ranges[i] && msr - ranges[i] < 8192)
+			return (i * 2048 + (msr - ranges[i]) / 4) / 4;
+	return U32_MAX;
+}
+
+/* The distinct words of gm_passthrough_msrs, as msrpm_offsets[] lists. */
+static int gm_msrpm_words(u32 *words)
+{
+	int i, j, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(gm_passthrough_msrs); i++) {
+		u32 w = gm_msrpm_word(gm_passthrough_msrs[i]);
+
+		for (j = 0; j < n && words[j] != w; j++)
+			;
+		if (j == n)
+			words[n++] = w;
+	}
+	return n;
+}
+
+/* VMCB12's control and save areas, as nested_svm_vmrun() caches them. */
+struct gm_vmcb_copy {
+	struct vmcb_control_area control;
+	struct vmcb_save_area save;
+};
+
+static int gm_nested_once(struct kvm_vcpu *vcpu, gfn_t vmcb_gfn,
+			  gpa_t msrpm, const u32 *words, int nwords,
+			  struct gm_vmcb_copy *copy, u32 *merged, bool *by_page)
+{
+	struct kvm_host_map map;
+	struct vmcb *vmcb12;
+	int ret, w;
+	u32 value;
+
+	/* nested_svm_vmrun(): map, copy, merge the MSR maps, unmap. */
+	ret = kvm_vcpu_map(vcpu, vmcb_gfn, &map);
+	if (ret)
+		return ret;
+	*by_page = map.page != KVM_UNMAPPED_PAGE;
+	vmcb12 = map.hva;
+	memcpy(&copy->control, &vmcb12->control, sizeof(copy->control));
+	memcpy(&copy->save, &vmcb12->save, sizeof(copy->save));
+	for (w = 0; w < nwords; w++) {
+		ret = kvm_vcpu_read_guest(vcpu, msrpm + 4 * words[w], &value,
+					  sizeof(value));
+		if (ret)
+			break;
+		merged[w] = value;
+	}
+	kvm_vcpu_unmap(vcpu, &map, true);
+	if (ret)
+		return ret;
+
+	/*
+	 * nested_svm_vmexit(): map, write L2's state and the exit, unmap.
+	 * Nothing ran L2: its state is what VMRUN copied.
+	 */
+	ret = kvm_vcpu_map(vcpu, vmcb_gfn, &map);
+	if (ret)
+		return ret;
+	vmcb12 = map.hva;
+	vmcb12->save.es = copy->save.es;
+	vmcb12->save.cs = copy->save.cs;
+	vmcb12->save.ss = copy->save.ss;
+	vmcb12->save.ds = copy->save.ds;
+	vmcb12->save.gdtr = copy->save.gdtr;
+	vmcb12->save.idtr = copy->save.idtr;
+	vmcb12->save.efer = copy->save.efer;
+	vmcb12->save.cr0 = copy->save.cr0;
+	vmcb12->save.cr3 = copy->save.cr3;
+	vmcb12->save.cr2 = copy->save.cr2;
+	vmcb12->save.cr4 = copy->save.cr4;
+	vmcb12->save.rflags = copy->save.rflags;
+	vmcb12->save.rip = copy->save.rip;
+	vmcb12->save.rsp = copy->save.rsp;
+	vmcb12->save.rax = copy->save.rax;
+	vmcb12->save.dr7 = copy->save.dr7;
+	vmcb12->save.dr6 = copy->save.dr6;
+	vmcb12->save.cpl = copy->save.cpl;
+	vmcb12->control.int_state = copy->control.int_state;
+	vmcb12->control.exit_code = SVM_EXIT_VMMCALL;
+	vmcb12->control.exit_code_hi = 0;
+	vmcb12->control.exit_info_1 = 0;
+	vmcb12->control.exit_info_2 = 0;
+	vmcb12->control.exit_int_info = 0;
+	vmcb12->control.exit_int_info_err = 0;
+	vmcb12->control.next_rip = copy->control.next_rip;
+	vmcb12->control.event_inj = 0;
+	vmcb12->control.event_inj_err = 0;
+	vmcb12->control.int_ctl = copy->control.int_ctl;
+	kvm_vcpu_unmap(vcpu, &map, true);
+	return 0;
+}
+
+static int gm_nested_loop(struct kvm_vcpu *vcpu, gfn_t vmcb_gfn, gfn_t msrpm,
+			  u64 iterations, u64 *ns, bool *by_page)
+{
+	u32 words[ARRAY_SIZE(gm_passthrough_msrs)];
+	u32 merged[ARRAY_SIZE(gm_passthrough_msrs)];
+	struct gm_vmcb_copy *copy;
+	int idx, nwords, ret = 0;
+	u64 i, start;
+
+	copy = kzalloc(sizeof(*copy), GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	nwords = gm_msrpm_words(words);
+	/*
+	 * As a vCPU ioctl runs: unmapping dirty marks the page dirty in the
+	 * running vCPU's memslot (mark_page_dirty_in_slot() warns without
+	 * one).
+	 */
+	if (mutex_lock_killable(&vcpu->mutex)) {
+		kfree(copy);
+		return -EINTR;
+	}
+	vcpu_load(vcpu);
+	idx = srcu_read_lock(&vcpu->kvm->srcu);
+	start = ktime_get_ns();
+	for (i = 0; i < iterations; i++) {
+		ret = gm_nested_once(vcpu, vmcb_gfn, gfn_to_gpa(msrpm), words,
+				     nwords, copy, merged, by_page);
+		if (ret)
+			break;
+		if ((i & 1023) == 1023) {
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			cond_resched();
+		}
+	}
+	*ns = ktime_get_ns() - start;
+	srcu_read_unlock(&vcpu->kvm->srcu, idx);
+	vcpu_put(vcpu);
+	mutex_unlock(&vcpu->mutex);
+	kfree(copy);
+	return ret;
+}
+
+static ssize_t gm_nested_write(struct file *file, const char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	unsigned long long vmcb_gfn, msrpm_gfn, iterations;
+	bool by_page = false;
+	struct file *vf;
+	char kbuf[96];
+	u64 ns = 0;
+	int fd, ret;
+
+	ret = gm_probe_args(ubuf, len, kbuf, sizeof(kbuf));
+	if (ret)
+		return ret;
+	if (sscanf(kbuf, "%d %llu %llu %llu", &fd, &vmcb_gfn, &msrpm_gfn,
+		   &iterations) != 4 || !iterations || iterations > (1 << 24))
+		return -EINVAL;
+	vf = gm_probe_vcpu(fd);
+	if (IS_ERR(vf))
+		return PTR_ERR(vf);
+	ret = gm_nested_loop(vf->private_data, vmcb_gfn, msrpm_gfn, iterations,
+			     &ns, &by_page);
+	fput(vf);
+	if (ret)
+		return ret;
+	gm_probe_set_result(ns, by_page);
 	return len;
 }
 
@@ -138,12 +352,20 @@ static const struct file_operations gm_map_fops = {
 	.write = gm_map_write,
 };
 
+static const struct file_operations gm_nested_fops = {
+	.owner = THIS_MODULE,
+	.read = gm_probe_read,
+	.write = gm_nested_write,
+};
+
 static int __init gm_probe_init(void)
 {
 	gm_probe_dir = debugfs_create_dir("gm_kvm_probe", NULL);
 	debugfs_create_file("classify", 0600, gm_probe_dir, NULL,
 			    &gm_classify_fops);
 	debugfs_create_file("map", 0600, gm_probe_dir, NULL, &gm_map_fops);
+	debugfs_create_file("nested", 0600, gm_probe_dir, NULL,
+			    &gm_nested_fops);
 	return 0;
 }
 
@@ -154,5 +376,5 @@ static void __exit gm_probe_exit(void)
 
 module_init(gm_probe_init);
 module_exit(gm_probe_exit);
-MODULE_DESCRIPTION("guestmap test probe: exported symbols and kvm_vcpu_map");
+MODULE_DESCRIPTION("guestmap test probe: exported symbols, kvm_vcpu_map, nested SVM");
 MODULE_LICENSE("GPL");

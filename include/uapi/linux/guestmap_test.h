@@ -11,15 +11,31 @@
 
 #include <linux/guestmap.h>
 
+/*
+ * &guestmap_bench.op beyond the GUESTMAP_ACCESS_* ops: a nested SVM
+ * entry and exit, GUESTMAP_SVM_VMRUN then GUESTMAP_SVM_VMEXIT.
+ */
+#define GUESTMAP_BENCH_NESTED_SVM	0x100
+
 /**
  * struct guestmap_bench - time an access in a loop in the kernel
  * @gpa:	where to read 8 bytes, within one page of a slot, as for
- *		guestmap_access.
+ *		guestmap_access; for NESTED_SVM, VMCB12's address, as
+ *		&guestmap_svm_vmrun.vmcb12_gpa.
  * @op:		GUESTMAP_ACCESS_MAP_READ or GUESTMAP_ACCESS_CACHE_READ: map,
  *		read 8 bytes, unmap (or check the cache and read 8 bytes).
- * @cache:	for CACHE_READ: which pfn cache, below GUESTMAP_NR_CACHES.
+ *		GUESTMAP_BENCH_NESTED_SVM: VMRUN of vCPU @cache with VMCB12
+ *		at @gpa, which must enter the guest (EINVAL otherwise), then
+ *		#VMEXIT with exit code VMMCALL: map VMCB12, copy and check
+ *		it, merge the MSR permission maps, unmap; map it again, write
+ *		L2's state and the exit back, unmap.
+ * @cache:	for CACHE_READ: which pfn cache, below GUESTMAP_NR_CACHES;
+ *		for NESTED_SVM: the vCPU id.
  * @iterations:	loop count, 1 to 1 << 24.
  * @ns:		total time in nanoseconds (out).
+ * @flags:	for NESTED_SVM: GUESTMAP_SVM_RUN_CACHED, as for
+ *		&guestmap_svm_vmrun.flags; else 0.
+ * @pad:	must be zero.
  */
 struct guestmap_bench {
 	__u64 gpa;
@@ -27,6 +43,8 @@ struct guestmap_bench {
 	__u32 cache;
 	__u64 iterations;
 	__u64 ns;
+	__u32 flags;
+	__u32 pad;
 };
 
 #define GUESTMAP_BENCH \
