@@ -795,6 +795,22 @@ TEST_F(svm, vmexit_writes_l2_state_as_kvm_loads_it)
 	EXPECT_EQ(2, get64(v, VMCB_RFLAGS));
 	EXPECT_EQ(0x400, get64(v, VMCB_DR7));
 	EXPECT_EQ(0xffff0ff0, get64(v, VMCB_DR6));
+	/*
+	 * EFER.LME without paging: svm_set_cr0() clears LMA going from L1's
+	 * paging to L2's none.  With paging, LMA is kept as VMCB12 has it.
+	 */
+	put64(v, VMCB_EFER, EFER_SVME | EFER_LME | EFER_LMA);
+	put64(v, VMCB_CR0, CR0_PE);
+	ASSERT_EQ(0, vmrun(self->fd, 0, GPA, 0, &r));
+	ASSERT_EQ(GUESTMAP_SVM_ENTERED, r.result);
+	ASSERT_EQ(0, vmexit(self->fd, 0, 0x81));
+	EXPECT_EQ(EFER_SVME | EFER_LME, get64(v, VMCB_EFER));
+	put64(v, VMCB_EFER, EFER_SVME | EFER_LME | EFER_LMA);
+	put64(v, VMCB_CR0, CR0_PG | CR0_PE);
+	ASSERT_EQ(0, vmrun(self->fd, 0, GPA, 0, &r));
+	ASSERT_EQ(GUESTMAP_SVM_ENTERED, r.result);
+	ASSERT_EQ(0, vmexit(self->fd, 0, 0x81));
+	EXPECT_EQ(EFER_SVME | EFER_LME | EFER_LMA, get64(v, VMCB_EFER));
 }
 
 /* The slot re-created READONLY between VMRUN and #VMEXIT: EPERM. */

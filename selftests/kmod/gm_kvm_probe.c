@@ -22,6 +22,7 @@
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/kvm_host.h>
+#include <linux/magic.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/uaccess.h>
@@ -90,9 +91,15 @@ static int gm_map_loop(struct kvm_vcpu *vcpu, gfn_t gfn, u64 iterations,
 		*by_page = map.page != KVM_UNMAPPED_PAGE;
 		word = READ_ONCE(*(u64 *)map.hva);
 		kvm_vcpu_unmap(vcpu, &map, false);
-		if ((i & 1023) == 1023 && fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
+		if ((i & 1023) == 1023) {
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			/* Let a memslot change (synchronize_srcu) through. */
+			srcu_read_unlock(&vcpu->kvm->srcu, idx);
+			cond_resched();
+			idx = srcu_read_lock(&vcpu->kvm->srcu);
 		}
 	}
 	*ns = ktime_get_ns() - start;
@@ -106,11 +113,24 @@ static struct file *gm_probe_vcpu(int fd)
 {
 	struct file *vf = fget(fd);
 
+	struct kvm_vcpu *vcpu;
+
 	if (!vf)
 		return ERR_PTR(-EBADF);
-	if (strncmp(vf->f_path.dentry->d_name.name, "kvm-vcpu:", 9)) {
+	/*
+	 * KVM's vCPU files are anonymous inodes named "kvm-vcpu:N": no other
+	 * file can have both, whatever a filesystem lets one name a file.
+	 */
+	if (file_inode(vf)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    strncmp(vf->f_path.dentry->d_name.name, "kvm-vcpu:", 9)) {
 		fput(vf);
 		return ERR_PTR(-EINVAL);
+	}
+	/* As KVM's own vCPU ioctls: only from the VM's address space. */
+	vcpu = vf->private_data;
+	if (vcpu->kvm->mm != current->mm) {
+		fput(vf);
+		return ERR_PTR(-EIO);
 	}
 	return vf;
 }
@@ -275,6 +295,12 @@ static int gm_nested_loop(struct kvm_vcpu *vcpu, gfn_t vmcb_gfn, gfn_t msrpm,
 	int idx, nwords, ret = 0;
 	u64 i, start;
 
+	/*
+	 * Unmapping dirty pushes to a dirty ring, which nothing harvests
+	 * here: KVM itself stops at a soft-full ring before each entry.
+	 */
+	if (READ_ONCE(vcpu->kvm->dirty_ring_size))
+		return -EOPNOTSUPP;
 	copy = kzalloc(sizeof(*copy), GFP_KERNEL);
 	if (!copy)
 		return -ENOMEM;
@@ -301,7 +327,9 @@ static int gm_nested_loop(struct kvm_vcpu *vcpu, gfn_t vmcb_gfn, gfn_t msrpm,
 				ret = -EINTR;
 				break;
 			}
+			srcu_read_unlock(&vcpu->kvm->srcu, idx);
 			cond_resched();
+			idx = srcu_read_lock(&vcpu->kvm->srcu);
 		}
 	}
 	*ns = ktime_get_ns() - start;

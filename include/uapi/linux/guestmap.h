@@ -639,9 +639,11 @@ struct guestmap_svm_l0_msr {
  * injects #GP); EPERM: the memslot is READONLY; EFAULT: nothing the
  * process may write is mapped there (VMCB12 is mapped for writing, as
  * kvm_vcpu_map() maps it); EBUSY: the vCPU is in guest mode already;
- * EINTR: a fatal signal; EAGAIN: 1000 races with invalidations lost in a
- * row.  @result is writable or the command fails with EFAULT before it
- * does anything.
+ * EINTR: a signal is pending; EAGAIN: 1000 races with invalidations lost
+ * in a row.  The argument is written back once before VMRUN does
+ * anything, so that an argument that cannot be written fails with EFAULT
+ * with nothing done; another thread unmapping it meanwhile can still
+ * lose the verdict.
  */
 struct guestmap_svm_vmrun {
 	__u32 vcpu;

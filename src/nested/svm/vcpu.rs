@@ -24,7 +24,7 @@
 
 use super::{
     abi::{L2Access, VmexitReq, VmrunReq},
-    checks::{self, Check, L1State, Verdict},
+    checks::{self, cr0, Check, L1State, Verdict},
     permmap::{io_bits, msr_bits, MsrMap, MSRPM_WORDS},
     vmcb::{self, control, save, Intercept, Vmcb12},
 };
@@ -405,15 +405,17 @@ impl SvmVcpu {
 
 /// Makes the copy's save area L2's state as KVM loads it
 /// (nested_vmcb02_prepare_save()), which #VMEXIT writes back: RFLAGS with
-/// its fixed bit 1, EFER.LMA only with EFER.LME, DR7 with its fixed bit
-/// 10, DR6 with its active-low bits set.
+/// its fixed bit 1, EFER.LMA only with EFER.LME and CR0.PG (KVM clears it
+/// without LME, and svm_set_cr0() clears it going from L1's paging to an
+/// L2 without), DR7 with its fixed bit 10, DR6 with its active-low bits
+/// set.
 fn load_l2_state(copy: &mut Vmcb12) {
     const RFLAGS_FIXED: u64 = 1 << 1;
     const DR7_FIXED_1: u64 = 0x400;
     const DR6_ACTIVE_LOW: u64 = 0xffff_0ff0;
     copy.set_u64(save::RFLAGS, copy.u64(save::RFLAGS) | RFLAGS_FIXED);
     let efer = copy.u64(save::EFER);
-    if efer & efer::LME == 0 {
+    if efer & efer::LME == 0 || copy.u64(save::CR0) & cr0::PG == 0 {
         copy.set_u64(save::EFER, efer & !efer::LMA);
     }
     copy.set_u64(save::DR7, copy.u64(save::DR7) | DR7_FIXED_1);
