@@ -45,34 +45,7 @@
 #include <linux/guestmap_test.h>
 
 #include "guestmap_util.h"
-
-/* VMCB offsets, AMD APM vol. 2 appendix B. */
-#define VMCB_INTERCEPT_WORD3	0x00c
-#define VMCB_INTERCEPT_WORD4	0x010
-#define VMCB_IOPM_BASE		0x040
-#define VMCB_MSRPM_BASE		0x048
-#define VMCB_ASID		0x058
-#define VMCB_EXIT_CODE		0x070
-#define VMCB_CS_ATTRIB		0x412
-#define VMCB_EFER		0x4d0
-#define VMCB_CR4		0x548
-#define VMCB_CR3		0x550
-#define VMCB_CR0		0x558
-#define VMCB_DR7		0x560
-#define VMCB_DR6		0x568
-#define VMCB_RIP		0x578
-
-#define WORD3_MSR_PROT		(1U << 28)
-#define WORD4_VMRUN		(1U << 0)
-
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NX		(1ULL << 11)
-#define EFER_SVME	(1ULL << 12)
-#define CR0_PE		(1ULL << 0)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define SEG_L		(1U << 9)
+#include "guestmap_svm.h"
 
 #define EXIT_VMMCALL	0x81
 
@@ -175,46 +148,17 @@ static double median(const double *v, double *min, double *max)
 	return s[REPS / 2];
 }
 
-static void put64(char *p, unsigned long off, uint64_t v)
-{
-	memcpy(p + off, &v, 8);
-}
-
-static uint64_t get64(const char *p, unsigned long off)
-{
-	uint64_t v;
-
-	memcpy(&v, p + off, 8);
-	return v;
-}
-
-static void put32(char *p, unsigned long off, uint32_t v)
-{
-	memcpy(p + off, &v, 4);
-}
-
 /*
- * A VMCB12 at @gpa that passes every check (nested_svm_test.c's
- * good_vmcb()), intercepting MSR_PROT, its maps after it in @mem.
+ * A VMCB12 at @gpa that passes every check (svm_good_vmcb()),
+ * intercepting MSR_PROT, its maps after it in @mem.
  */
 static void good_vmcb(char *mem, uint64_t gpa)
 {
 	char *v = mem + VMCB_OFF;
 
 	memset(mem, 0, NPAGES * PAGE);
+	svm_good_vmcb(v, gpa + MSRPM_OFF, gpa + IOPM_OFF);
 	put32(v, VMCB_INTERCEPT_WORD3, WORD3_MSR_PROT);
-	put32(v, VMCB_INTERCEPT_WORD4, WORD4_VMRUN);
-	put32(v, VMCB_ASID, 1);
-	put64(v, VMCB_MSRPM_BASE, gpa + MSRPM_OFF);
-	put64(v, VMCB_IOPM_BASE, gpa + IOPM_OFF);
-	put64(v, VMCB_EFER, EFER_SVME | EFER_LME | EFER_LMA | EFER_NX);
-	put64(v, VMCB_CR0, CR0_PG | CR0_PE);
-	put64(v, VMCB_CR4, CR4_PAE);
-	put64(v, VMCB_CR3, 0x5000);
-	put64(v, VMCB_DR6, 0xffff0ff0);
-	put64(v, VMCB_DR7, 0x400);
-	put64(v, VMCB_RIP, 0x1234);
-	memcpy(v + VMCB_CS_ATTRIB, &(uint16_t){ SEG_L | 0x9b }, 2);
 	/* L1 intercepts STAR's writes, lets L2 have the rest. */
 	mem[MSRPM_OFF + 0x800 + 0x81 / 4] = 0x2 << (2 * (0x81 % 4));
 }

@@ -24,41 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "guestmap_util.h"
-
-/* VMCB offsets, AMD APM vol. 2 appendix B. */
-#define VMCB_INTERCEPT_WORD3	0x00c
-#define VMCB_INTERCEPT_WORD4	0x010
-#define VMCB_IOPM_BASE		0x040
-#define VMCB_MSRPM_BASE		0x048
-#define VMCB_ASID		0x058
-#define VMCB_EXIT_CODE		0x070
-#define VMCB_EXIT_INFO_1	0x078
-#define VMCB_EXIT_INFO_2	0x080
-#define VMCB_EXIT_INT_INFO	0x088
-#define VMCB_EVENT_INJ		0x0a8
-#define VMCB_CS_ATTRIB		0x412
-#define VMCB_EFER		0x4d0
-#define VMCB_CR4		0x548
-#define VMCB_CR3		0x550
-#define VMCB_CR0		0x558
-#define VMCB_DR7		0x560
-#define VMCB_DR6		0x568
-#define VMCB_RFLAGS		0x570
-#define VMCB_RIP		0x578
-
-#define WORD3_MSR_PROT		(1U << 28)
-#define WORD3_IOIO_PROT		(1U << 27)
-#define WORD4_VMRUN		(1U << 0)
-
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NX		(1ULL << 11)
-#define EFER_SVME	(1ULL << 12)
-#define CR0_PE		(1ULL << 0)
-#define CR0_NW		(1ULL << 29)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define SEG_L		(1U << 9)
+#include "guestmap_svm.h"
 
 #define MSR_FS_BASE	0xc0000100
 #define MSR_STAR	0xc0000081
@@ -73,24 +39,6 @@
 
 #define UD	6
 #define GP	13
-
-static void put64(char *p, unsigned long off, uint64_t v)
-{
-	memcpy(p + off, &v, 8);
-}
-
-static uint64_t get64(const char *p, unsigned long off)
-{
-	uint64_t v;
-
-	memcpy(&v, p + off, 8);
-	return v;
-}
-
-static void put32(char *p, unsigned long off, uint32_t v)
-{
-	memcpy(p + off, &v, 4);
-}
 
 static int set_slot(int fd, uint32_t slot, uint64_t gpa, uint64_t size,
 		    void *uaddr, uint32_t flags)
@@ -174,26 +122,10 @@ static int intercept(int fd, uint32_t id, uint32_t op, uint32_t index,
 	return ret;
 }
 
-/*
- * A VMCB12 that passes every check of a MAXPHYADDR-48 model: 64-bit L2
- * (EFER.LME|LMA|SVME, CR0.PG|PE, CR4.PAE, CS.L), VMRUN intercepted,
- * ASID 1, maps at GPA + MSRPM_OFF and GPA + IOPM_OFF.
- */
+/* A VMCB12 that passes every check, its maps at GPA + MSRPM_OFF, IOPM_OFF. */
 static void good_vmcb(char *v)
 {
-	memset(v, 0, PAGE);
-	put32(v, VMCB_INTERCEPT_WORD4, WORD4_VMRUN);
-	put32(v, VMCB_ASID, 1);
-	put64(v, VMCB_MSRPM_BASE, GPA + MSRPM_OFF);
-	put64(v, VMCB_IOPM_BASE, GPA + IOPM_OFF);
-	put64(v, VMCB_EFER, EFER_SVME | EFER_LME | EFER_LMA | EFER_NX);
-	put64(v, VMCB_CR0, CR0_PG | CR0_PE);
-	put64(v, VMCB_CR4, CR4_PAE);
-	put64(v, VMCB_CR3, 0x5000);
-	put64(v, VMCB_DR6, 0xffff0ff0);
-	put64(v, VMCB_DR7, 0x400);
-	put64(v, VMCB_RIP, 0x1234);
-	memcpy(v + VMCB_CS_ATTRIB, &(uint16_t){ SEG_L | 0x9b }, 2);
+	svm_good_vmcb(v, GPA + MSRPM_OFF, GPA + IOPM_OFF);
 }
 
 FIXTURE(svm) {

@@ -75,6 +75,20 @@ static ssize_t gm_classify_write(struct file *file, const char __user *ubuf,
 	return len;
 }
 
+/*
+ * Between iterations of a timed loop: -EINTR on a fatal signal; else let
+ * a memslot change (synchronize_srcu) and the scheduler through.
+ */
+static int gm_probe_breathe(struct kvm_vcpu *vcpu, int *idx)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	srcu_read_unlock(&vcpu->kvm->srcu, *idx);
+	cond_resched();
+	*idx = srcu_read_lock(&vcpu->kvm->srcu);
+	return 0;
+}
+
 static int gm_map_loop(struct kvm_vcpu *vcpu, gfn_t gfn, u64 iterations,
 		       u64 *ns, bool *by_page)
 {
@@ -92,14 +106,9 @@ static int gm_map_loop(struct kvm_vcpu *vcpu, gfn_t gfn, u64 iterations,
 		word = READ_ONCE(*(u64 *)map.hva);
 		kvm_vcpu_unmap(vcpu, &map, false);
 		if ((i & 1023) == 1023) {
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
+			ret = gm_probe_breathe(vcpu, &idx);
+			if (ret)
 				break;
-			}
-			/* Let a memslot change (synchronize_srcu) through. */
-			srcu_read_unlock(&vcpu->kvm->srcu, idx);
-			cond_resched();
-			idx = srcu_read_lock(&vcpu->kvm->srcu);
 		}
 	}
 	*ns = ktime_get_ns() - start;
@@ -323,13 +332,9 @@ static int gm_nested_loop(struct kvm_vcpu *vcpu, gfn_t vmcb_gfn, gfn_t msrpm,
 		if (ret)
 			break;
 		if ((i & 1023) == 1023) {
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
+			ret = gm_probe_breathe(vcpu, &idx);
+			if (ret)
 				break;
-			}
-			srcu_read_unlock(&vcpu->kvm->srcu, idx);
-			cond_resched();
-			idx = srcu_read_lock(&vcpu->kvm->srcu);
 		}
 	}
 	*ns = ktime_get_ns() - start;
