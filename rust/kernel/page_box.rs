@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A value that fills one page, in a page of its own from the page
-//! allocator: the way the kernel allocates page-table pages.
+//! allocator: the way the kernel allocates page-table pages, and for the
+//! same use, the tables of a secondary MMU.
 //!
 //! C header: [`include/linux/gfp.h`](srctree/include/linux/gfp.h)
 //!
@@ -12,7 +13,7 @@
 //! secondary MMU's tables are better as single pages, as KVM's shadow
 //! pages are (`__get_free_page(GFP_KERNEL_ACCOUNT)`).
 
-use super::bindings::{gm_free_page, gm_get_zeroed_page_account};
+use super::bindings::{gm_alloc_pgtable_page, gm_free_pgtable_page};
 use core::{
     marker::PhantomData,
     ops::{Deref, DerefMut},
@@ -20,14 +21,18 @@ use core::{
 };
 use kernel::{init::Zeroable, page::PAGE_SIZE, prelude::*};
 
-/// A `T` alone in one page, zero-initialised.
+/// A `T` alone in one page, zero-initialised: a page of a secondary MMU's
+/// page table.
 ///
 /// The page is charged to the memory cgroup of the task that allocates it
-/// (`GFP_KERNEL_ACCOUNT`), as a process pays for its own page tables.
+/// (`GFP_KERNEL_ACCOUNT`), as a process pays for its own page tables, and
+/// counted as a secondary page table (`NR_SECONDARY_PAGETABLE`, which
+/// `/proc/meminfo` shows as `SecPageTables`) for as long as it lives, as
+/// KVM counts its own.
 ///
 /// # Invariants
 ///
-/// `ptr` points to a page from `gm_get_zeroed_page_account()` that holds a
+/// `ptr` points to a page from `gm_alloc_pgtable_page()` that holds a
 /// valid `T` and is owned by this value.
 // Transparent, so that `Option<PageBox<T>>` is guaranteed a null pointer
 // for `None` (what `PageSlot`'s `Zeroable` relies on).
@@ -46,7 +51,7 @@ impl<T: Zeroable> PageBox<T> {
         #[allow(clippy::let_unit_value)]
         let () = Self::FITS;
         // SAFETY: allocating a page has no precondition.
-        let page = unsafe { gm_get_zeroed_page_account() };
+        let page = unsafe { gm_alloc_pgtable_page() };
         let ptr = NonNull::new(page.cast::<T>()).ok_or(ENOMEM)?;
         // INVARIANT: the page is new, page-aligned and exactly the size of
         // `T`, and all-zero bytes are a valid `T` (`Zeroable`).
@@ -81,7 +86,7 @@ impl<T: Zeroable> Drop for PageBox<T> {
         // came from, and nothing uses it again.
         unsafe {
             core::ptr::drop_in_place(self.ptr.as_ptr());
-            gm_free_page(self.ptr.as_ptr().cast());
+            gm_free_pgtable_page(self.ptr.as_ptr().cast());
         }
     }
 }
