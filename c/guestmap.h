@@ -31,7 +31,13 @@ struct page;
 /* From a VM_PFNMAP or VM_IO mapping: not a page hmm vouched for. */
 #define GM_PFN_SPECIAL	(1ULL << 61)
 #define GM_PFN_ZERO	(1ULL << 60)
-#define GM_PFN_FLAGS	(0xfULL << 60)
+/*
+ * log2 of the pages of the CPU's mapping of the page (9 for a PMD, 18 for
+ * a PUD): it maps the naturally aligned block of that size around it.
+ */
+#define GM_PFN_ORDER_SHIFT	52
+#define GM_PFN_ORDER_MASK	(0x3fULL << GM_PFN_ORDER_SHIFT)
+#define GM_PFN_FLAGS	(0xfffULL << GM_PFN_ORDER_SHIFT)
 
 /* Most pages one gm_mirror_walk() reports. */
 #define GM_WALK_MAX	512

@@ -17,11 +17,33 @@
 
 #include "guestmap.h"
 
-/* VM_PFNMAP and VM_IO pages, one by one; see gm_mirror_walk(). */
+/*
+ * The order of the CPU's mapping follow_pfnmap_start() found, called with
+ * its lock held.  6.12 reports no level, but it leaves @args->ptep NULL
+ * for a leaf above the pte level (pfnmap_args_setup()): then it is a PUD
+ * leaf or a PMD one, which the PUD, stable under that lock, tells.
+ */
+static unsigned int gm_pfnmap_order(struct follow_pfnmap_args *args)
+{
+	struct mm_struct *mm = args->vma->vm_mm;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	if (args->ptep)
+		return 0;
+	pgd = pgd_offset(mm, args->address);
+	p4d = p4d_offset(pgd, args->address);
+	pud = pud_offset(p4d, args->address);
+	return pud_leaf(pudp_get(pud)) ? PUD_SHIFT - PAGE_SHIFT :
+					 PMD_SHIFT - PAGE_SHIFT;
+}
+
+/* VM_PFNMAP and VM_IO pages, one mapping at a time; see gm_mirror_walk(). */
 static int gm_walk_pfnmap(struct vm_area_struct *vma, unsigned long start,
 			  unsigned long end, bool write, u64 *out)
 {
-	unsigned long addr;
+	unsigned long addr, next;
 	int tries;
 
 	mmap_assert_locked(vma->vm_mm);
@@ -32,7 +54,8 @@ static int gm_walk_pfnmap(struct vm_area_struct *vma, unsigned long start,
 	 */
 	if (!(vma->vm_flags & VM_READ) || (write && !(vma->vm_flags & VM_WRITE)))
 		return -EFAULT;
-	for (addr = start; addr < end; addr += PAGE_SIZE, out++) {
+	for (addr = start; addr < end; addr = next) {
+		next = addr + PAGE_SIZE;
 		for (tries = 0;; tries++) {
 			struct follow_pfnmap_args args = {
 				.vma = vma, .address = addr,
@@ -42,11 +65,19 @@ static int gm_walk_pfnmap(struct vm_area_struct *vma, unsigned long start,
 
 			if (!follow_pfnmap_start(&args)) {
 				bool ok = args.writable || !write;
+				unsigned int order = gm_pfnmap_order(&args);
+				u64 flags = GM_PFN_VALID | GM_PFN_SPECIAL |
+					    (args.writable ? GM_PFN_WRITE : 0) |
+					    ((u64)order << GM_PFN_ORDER_SHIFT);
+				unsigned long i;
 
-				if (ok)
-					*out = args.pfn | GM_PFN_VALID |
-					       GM_PFN_SPECIAL |
-					       (args.writable ? GM_PFN_WRITE : 0);
+				/* One huge leaf maps the rest of its block. */
+				if (ok) {
+					next = min(end, ALIGN(addr + 1,
+							      PAGE_SIZE << order));
+					for (i = 0; addr + (i << PAGE_SHIFT) < next; i++)
+						*out++ = (args.pfn + i) | flags;
+				}
 				follow_pfnmap_end(&args);
 				if (ok)
 					break;
@@ -93,7 +124,8 @@ static int gm_hmm_to_out(const unsigned long *hmm_pfns, unsigned long n,
 			return -EFAULT;
 		out[i] = pfn | GM_PFN_VALID |
 			 (h & HMM_PFN_WRITE ? GM_PFN_WRITE : 0) |
-			 (is_zero_pfn(pfn) ? GM_PFN_ZERO : 0);
+			 (is_zero_pfn(pfn) ? GM_PFN_ZERO : 0) |
+			 ((u64)hmm_pfn_to_map_order(h) << GM_PFN_ORDER_SHIFT);
 	}
 	return 0;
 }

@@ -112,7 +112,8 @@ TEST(api_version)
 	EXPECT_EQ(1, v.version);
 	/* The page size as user space knows it, from the auxv. */
 	EXPECT_EQ(sysconf(_SC_PAGESIZE), v.page_size);
-	EXPECT_EQ(GUESTMAP_CAP_MIRROR | GUESTMAP_CAP_MAP | GUESTMAP_CAP_NESTED_SVM, v.caps);
+	EXPECT_EQ(GUESTMAP_CAP_MIRROR | GUESTMAP_CAP_MAP | GUESTMAP_CAP_NESTED_SVM |
+		  GUESTMAP_CAP_HUGE, v.caps);
 	close(fd);
 }
 

@@ -1124,7 +1124,10 @@ static long tracing_read_long(const char *file)
  * the same on both sides.  Read faults of untouched anonymous memory map
  * the zero page (the huge one where a THP fits), so 64 GiB costs table
  * pages, not memory; MADV_POPULATE_READ maps it first, one fault per
- * 2 MiB rather than hmm_range_fault()'s one per page.
+ * 2 MiB rather than hmm_range_fault()'s one per page.  Each slot's gpa is
+ * one page off the memory's 2 MiB alignment, so that the mirror maps it
+ * with 4 KiB entries (a 2 MiB one needs gpa and hva aligned alike): the
+ * teardown then walks and frees leaf tables, its costliest case.
  */
 static long teardown_preempt_off_us(size_t len, int nslots)
 {
@@ -1141,9 +1144,10 @@ static long teardown_preempt_off_us(size_t len, int nslots)
 	if (map == MAP_FAILED || nfd > 32 || madvise(buf, len, MADV_POPULATE_READ))
 		goto out;
 	for (i = 0; i < nslots && !err; i++) {
-		err = set_slot(fd[i / 32], i % 32, 0, (i % 32) * len, len, buf);
+		err = set_slot(fd[i / 32], i % 32, 0, (i % 32) * len + PAGE,
+			       len, buf);
 		if (!err)
-			err = fault(fd[i / 32], (i % 32) * len, len, 0);
+			err = fault(fd[i / 32], (i % 32) * len + PAGE, len, 0);
 	}
 	for (i = 0; i < nfd && !err; i++) {
 		if (stats(fd[i]).entries_present !=

@@ -88,8 +88,10 @@ pub(crate) fn api_version(page_size: u32) -> uapi::guestmap_api_version {
     uapi::guestmap_api_version {
         version: API_VERSION,
         page_size,
-        caps: (uapi::GUESTMAP_CAP_MIRROR | uapi::GUESTMAP_CAP_MAP | uapi::GUESTMAP_CAP_NESTED_SVM)
-            as u64,
+        caps: (uapi::GUESTMAP_CAP_MIRROR
+            | uapi::GUESTMAP_CAP_MAP
+            | uapi::GUESTMAP_CAP_NESTED_SVM
+            | uapi::GUESTMAP_CAP_HUGE) as u64,
     }
 }
 

@@ -106,7 +106,19 @@ impl IntervalOps for SlotWatch {
         state
             .stats_mut()
             .count_invalidation(event, inv.is_blockable());
-        state.invalidate_caches(inv.start(), inv.end());
+        // A huge entry is acted on whole (`src/mirror/table.rs`), and so
+        // are the caches of every page under it.
+        let (start, end) = match gfns {
+            Some(g) => {
+                let cover = state.huge_cover(g);
+                (
+                    inv.start().min(self.desc.map.gfn_to_hva(cover.start)),
+                    inv.end().max(self.desc.map.gfn_to_hva(cover.end)),
+                )
+            }
+            None => (inv.start(), inv.end()),
+        };
+        state.invalidate_caches(start, end);
         // The views' kernel mappings go now if this may sleep: a mapping
         // of a page nobody may reach through it should not outlive the
         // page's owner, who may free it next.  The OOM reaper's leave them

@@ -35,7 +35,7 @@
 /// What the table is allocated with: single pages from the page allocator
 /// (the host tests put `Box`es behind the same names).
 pub(crate) mod alloc {
-    pub(crate) use crate::ext::page_box::{PageBox, PageSlot};
+    pub(crate) use crate::ext::page_box::{PageBox, PageSlot, Slot, SlotMut, SlotRef};
     pub(crate) use kernel::{error::Error as AllocError, init::Zeroable};
 }
 
@@ -49,13 +49,14 @@ use crate::{
     memslot::Memslot,
     pfncache::Views,
     policy::Action,
-    pte::{GfnRange, PfnClass, Pte},
-    sys::walk::Walked,
+    pte::{span, GfnRange, PfnClass, Pte},
+    slots::SlotDesc,
+    sys::walk::{CpuPte, Walked},
     uapi,
 };
 use kernel::{new_spinlock, prelude::*, sync::SpinLock};
 use stats::Stats;
-use table::{Counts, Spare, Tree, Walk, ALL};
+use table::{Counts, SetError, Spare, Tree, Walk, ALL};
 
 /// Why [`Mirror::install`] installed nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,15 +149,78 @@ impl State {
         &mut self.stats
     }
 
-    /// Installs `pte` for `gfn` with tables from `spare`.  Private: only
-    /// [`Mirror::install`] installs, from a walk it checked.
-    fn set_entry(&mut self, gfn: u64, pte: Pte, spare: &mut Spare) -> Result {
+    /// Installs `pte` at its level for `gfn` with tables from `spare`.
+    /// Private: only [`Mirror::install`] installs, from a walk it checked.
+    fn set_entry(&mut self, gfn: u64, pte: Pte, spare: &mut Spare) -> Result<(), SetError> {
         let mut c = Counts::default();
-        let old = self.tree.set(gfn, pte, spare, &mut c);
+        let ret = self.tree.set(gfn, pte, spare, &mut c);
         self.stats.account(c);
-        // The caller filled `spare` for a fault within one leaf table.
-        self.stats.installed(old.map_err(|_| ENOMEM)?, pte);
+        ret
+    }
+
+    /// The guest frames of the huge entries that map the ends of `gfns`
+    /// too: what an invalidation of `gfns` acts on.
+    pub(crate) fn huge_cover(&self, gfns: GfnRange) -> GfnRange {
+        let first = self.get(gfns.start);
+        let last = self.get(gfns.end - 1);
+        GfnRange {
+            start: gfns.start & !(span(first.level()) - 1),
+            end: ((gfns.end - 1) | (span(last.level()) - 1)) + 1,
+        }
+    }
+
+    /// Installs what `walked` found from `gfn` on (for writing if `write`),
+    /// with the huge entry `huge` (of the block holding `gfn`) if there is
+    /// one and the tree can take it there.  Under the lock, after the walk
+    /// was found current.
+    fn install_walked(
+        &mut self,
+        walked: &Walked<'_>,
+        gfn: u64,
+        write: bool,
+        huge: Option<Pte>,
+        spare: &mut Spare,
+    ) -> Result {
+        if let Some(pte) = huge {
+            if self.keeps_write(gfn, pte) {
+                return Ok(());
+            }
+            match self.set_entry(gfn, pte, spare) {
+                Ok(()) => return Ok(()),
+                // A 1 GiB entry over tables: map with smaller ones.
+                Err(SetError::Occupied) => {}
+                Err(_) => return Err(ENOMEM),
+            }
+            if pte.level() == 3 {
+                if let Some(pte2) = pte.page(gfn & (span(3) - 1) & !(span(2) - 1)).at_level(2) {
+                    if self.keeps_write(gfn, pte2) {
+                        return Ok(());
+                    }
+                    if self.set_entry(gfn, pte2, spare).is_ok() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        for (gfn, cpu) in (gfn..).zip(walked.ptes()) {
+            let pte = cpu_entry(*cpu, write)?;
+            if self.keeps_write(gfn, pte) {
+                continue;
+            }
+            self.set_entry(gfn, pte, spare).map_err(|_| ENOMEM)?;
+        }
         Ok(())
+    }
+
+    /// Whether installing `pte` (read-only) for `gfn` would take back the
+    /// write permission a racing write fault installed: an entry present
+    /// under the lock is still what the CPU maps (any change since would
+    /// have zapped or write-protected it), so a writable one for the same
+    /// frame, of the same size, stays as it is.
+    fn keeps_write(&self, gfn: u64, pte: Pte) -> bool {
+        let old = self.get(gfn);
+        let offset = gfn & (span(pte.level()) - 1);
+        !pte.is_writable() && old.is_writable() && old == pte.with_write().page(offset)
     }
 
     /// Does one batch of `action` on `w`; `false` if there is more.
@@ -282,6 +346,8 @@ impl Mirror {
         if write && desc.readonly {
             return Err(EPERM);
         }
+        // The largest entry the walk allows, decided before the lock.
+        let huge = huge_entry(desc, walked, gfn, write)?;
         let mut state = self.lock();
         if state.is_released() {
             return Err(ESRCH);
@@ -290,34 +356,12 @@ impl Mirror {
             state.stats.count_retry();
             return Ok(Install::Stale);
         }
-        for (gfn, cpu) in (gfn..).zip(walked.ptes()) {
-            if !cpu.is_valid() {
-                return Err(EFAULT);
-            }
-            let class = if cpu.is_special() {
-                PfnClass::PfnMap
-            } else if cpu.is_zero() {
-                PfnClass::Zero
-            } else {
-                PfnClass::Page
-            };
-            // Writable only if asked for, and walked for write (checked
-            // above): a read walk may see a writable but clean pte, and
-            // only a write walk has the CPU's write permission behind it.
-            let writable = write && cpu.is_writable() && class != PfnClass::Zero;
-            let pte = Pte::new(cpu.pfn(), writable, class).ok_or(EFAULT)?;
-            // A read fault racing a write fault of the same page must not
-            // take back the write permission the other installed: an entry
-            // present under the lock is still what the CPU maps (any
-            // change since would have zapped or write-protected it), so a
-            // writable one for the same frame stays writable.
-            let old = state.get(gfn);
-            if !writable && old.is_writable() && old == pte.with_write() {
-                continue;
-            }
-            state.set_entry(gfn, pte, spare)?;
-        }
-        Ok(Install::Done)
+        let ret = state.install_walked(walked, gfn, write, huge, spare);
+        drop(state);
+        // A leaf table a huge entry replaced is freed with the lock given
+        // back.
+        drop(spare.take_dead());
+        ret.map(|()| Install::Done)
     }
 
     /// Drops the mappings of pfn caches whose views are gone.
@@ -334,6 +378,58 @@ impl Mirror {
     pub(crate) fn owner(&self) -> *const core::ffi::c_void {
         core::ptr::from_ref(self).cast()
     }
+}
+
+/// The 4 KiB entry for the page the CPU maps as `cpu`, writable only if
+/// `write` (see [`Mirror::install`]).
+fn cpu_entry(cpu: CpuPte, write: bool) -> Result<Pte> {
+    if !cpu.is_valid() {
+        return Err(EFAULT);
+    }
+    let class = if cpu.is_special() {
+        PfnClass::PfnMap
+    } else if cpu.is_zero() {
+        PfnClass::Zero
+    } else {
+        PfnClass::Page
+    };
+    // Writable only if asked for, and walked for write (checked by the
+    // caller): a read walk may see a writable but clean pte, and only a
+    // write walk has the CPU's write permission behind it.
+    let writable = write && cpu.is_writable() && class != PfnClass::Zero;
+    Pte::new(cpu.pfn(), writable, class).ok_or(EFAULT)
+}
+
+/// The huge entry for the block of guest frames holding `gfn` that the
+/// walk from `gfn` allows, if any: the CPU maps the page with a huge page
+/// the slot may map whole ([`SlotDesc::leaf_level`]), and every page
+/// walked is that huge page's, with the same permission.
+fn huge_entry(desc: &SlotDesc, walked: &Walked<'_>, gfn: u64, write: bool) -> Result<Option<Pte>> {
+    let ptes = walked.ptes();
+    let first = match ptes.first() {
+        Some(p) if p.is_valid() => *p,
+        _ => return Ok(None),
+    };
+    let level = desc.leaf_level(gfn, first.order(), first.pfn());
+    if level == 1 {
+        return Ok(None);
+    }
+    let entry = cpu_entry(first, write)?;
+    let same = (0..).zip(ptes).all(|(i, p)| {
+        p.is_valid()
+            && p.order() == first.order()
+            && cpu_entry(*p, write).ok() == Some(entry.page(i))
+    });
+    if !same {
+        return Ok(None);
+    }
+    let offset = gfn & (span(level) - 1);
+    Ok(Pte::new(
+        entry.pfn() - offset,
+        entry.is_writable(),
+        entry.class().unwrap_or(PfnClass::Page),
+    )
+    .and_then(|p| p.at_level(level)))
 }
 
 /// Snapshot of the statistics for `GUESTMAP_GET_STATS`.

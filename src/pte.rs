@@ -96,8 +96,13 @@ impl PfnClass {
 ///
 /// The encoding is the one `GUESTMAP_QUERY` reports, so an entry reaches
 /// user space as is, less the pfn for the unprivileged: bit 0 present,
-/// bit 1 writable, bits 2-3 the [`PfnClass`], bits 12-63 the pfn.  Zero
-/// is the empty entry.
+/// bit 1 writable, bits 2-3 the [`PfnClass`], bits 4-5 the size (the
+/// level of the table that holds it, less one: 0 for 4 KiB, 1 for 2 MiB,
+/// 2 for 1 GiB), bits 12-63 the pfn.  Zero is the empty entry.
+///
+/// A huge entry is stored once, with the pfn of its first page, in the
+/// directory table of its level; [`Pte::page`] gives the entry of one page
+/// under it, as reads of the tree and `GUESTMAP_QUERY` see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[repr(transparent)]
 pub(crate) struct Pte(u64);
@@ -107,6 +112,16 @@ const WRITABLE: u64 = uapi::GUESTMAP_PAGE_WRITABLE as u64;
 const CLASS_SHIFT: u32 = uapi::GUESTMAP_PAGE_CLASS_SHIFT;
 const CLASS_MASK: u64 = uapi::GUESTMAP_PAGE_CLASS_MASK as u64;
 const PFN_SHIFT: u32 = uapi::GUESTMAP_PAGE_PFN_SHIFT;
+const SIZE_SHIFT: u32 = uapi::GUESTMAP_PAGE_SIZE_SHIFT;
+const SIZE_MASK: u64 = uapi::GUESTMAP_PAGE_SIZE_MASK as u64;
+
+const _: () = assert!(uapi::GUESTMAP_PAGE_SIZE_4K == 0);
+const _: () = assert!(uapi::GUESTMAP_PAGE_SIZE_2M == 1);
+const _: () = assert!(uapi::GUESTMAP_PAGE_SIZE_1G == 2);
+
+/// The largest level a leaf entry may sit at: 1 GiB entries in the
+/// level-3 tables.
+pub(crate) const MAX_LEAF_LEVEL: u32 = 3;
 
 /// The largest pfn an entry can hold.
 pub(crate) const MAX_PFN: u64 = u64::MAX >> PFN_SHIFT;
@@ -168,6 +183,32 @@ impl Pte {
     /// The entry with write permission removed.
     pub(crate) const fn wrprotect(self) -> Pte {
         Pte(self.0 & !WRITABLE)
+    }
+
+    /// The level of the table that holds the entry: 1 for a 4 KiB entry,
+    /// 2 for 2 MiB, 3 for 1 GiB.
+    pub(crate) const fn level(self) -> u32 {
+        ((self.0 & SIZE_MASK) >> SIZE_SHIFT) as u32 + 1
+    }
+
+    /// The entry at `level` (1 to [`MAX_LEAF_LEVEL`]): a huge entry whose
+    /// pfn is that of its first page.  `None` for another level, or a pfn
+    /// not aligned to the entry's size (the CPU maps a huge page only at
+    /// an aligned pfn).
+    pub(crate) const fn at_level(self, level: u32) -> Option<Pte> {
+        if level < 1 || level > MAX_LEAF_LEVEL || self.pfn() % span(level) != 0 {
+            return None;
+        }
+        Some(Pte(
+            (self.0 & !SIZE_MASK) | (((level - 1) as u64) << SIZE_SHIFT)
+        ))
+    }
+
+    /// The entry of the page `offset` pages into this one (which may be
+    /// huge), with this entry's size: what a read of the tree returns for
+    /// that page.
+    pub(crate) const fn page(self, offset: u64) -> Pte {
+        Pte(self.0 + (offset << PFN_SHIFT))
     }
 
     /// The `GUESTMAP_QUERY` word for the entry; the pfn only if `show_pfn`.

@@ -4,7 +4,7 @@
 //! rules of `GUESTMAP_SET_MEMSLOT`, and the checks of guest ranges.
 
 use crate::{
-    pte::{GfnRange, PAGE_SHIFT},
+    pte::{span, GfnRange, MAX_LEAF_LEVEL, PAGE_SHIFT, TABLE_BITS},
     uapi,
 };
 
@@ -70,6 +70,36 @@ pub(crate) struct SlotDesc {
 }
 
 impl SlotDesc {
+    /// The level of the largest entry that may map guest frame `gfn` of
+    /// the slot (1 for 4 KiB, 2 for 2 MiB, 3 for 1 GiB), when the CPU maps
+    /// its user page with a page of `cpu_order` (log2 of its pages) at
+    /// `pfn`, as KVM's `kvm_mmu_max_mapping_level()` decides it: no larger
+    /// than the CPU's; the whole aligned block of guest frames inside the
+    /// slot; the guest frame, the user page and the pfn aligned alike
+    /// within it, so that one entry maps what the CPU maps.  A READONLY
+    /// slot keeps 4 KiB entries: such slots are small (firmware, option
+    /// ROMs), and a write to one is an exit to user space per page anyway.
+    pub(crate) fn leaf_level(&self, gfn: u64, cpu_order: u32, pfn: u64) -> u32 {
+        if self.readonly {
+            return 1;
+        }
+        let vfn = self.map.gfn_to_hva(gfn) >> PAGE_SHIFT;
+        (2..=MAX_LEAF_LEVEL)
+            .rev()
+            .find(|&level| {
+                let pages = span(level);
+                let base = gfn & !(pages - 1);
+                cpu_order >= (level - 1) * TABLE_BITS
+                    && self.map.contains(GfnRange {
+                        start: base,
+                        end: base + pages,
+                    })
+                    && (gfn ^ vfn) & (pages - 1) == 0
+                    && (gfn ^ pfn) & (pages - 1) == 0
+            })
+            .unwrap_or(1)
+    }
+
     /// The slot's guest frames.
     pub(crate) fn gfns(&self) -> GfnRange {
         GfnRange {

@@ -75,8 +75,8 @@ fn rejects_other_types_and_numbers() {
 fn api_version_reports_version_1_page_size_and_the_caps() {
     let v = api_version(4096);
     assert_eq!(API_VERSION, 1);
-    // MIRROR, MAP, NESTED_SVM.
-    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 0b111));
+    // MIRROR, MAP, NESTED_SVM, HUGE.
+    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 0b1111));
     assert_eq!(api_version(16384).page_size, 16384);
 }
 
@@ -88,8 +88,9 @@ fn mirror_commands_have_their_numbers_and_layouts() {
     assert_eq!(offset_of!(guestmap_memslot, guest_phys_addr), 8);
     assert_eq!(offset_of!(guestmap_memslot, userspace_addr), 24);
     assert_eq!(size_of::<guestmap_fault>(), 8 + 8 + 4 + 4);
-    assert_eq!(size_of::<guestmap_stats>(), 8 * (8 + 9));
+    assert_eq!(size_of::<guestmap_stats>(), 8 * (8 + 13));
     assert_eq!(offset_of!(guestmap_stats, entries_present), 8 * 16);
+    assert_eq!(offset_of!(guestmap_stats, huge_splits), 8 * 20);
     assert_eq!(size_of::<guestmap_query>(), 24);
     assert_eq!(size_of::<guestmap_rw>(), 24);
     assert_eq!(size_of::<guestmap_classify>(), 24);
@@ -111,7 +112,7 @@ fn mirror_commands_have_their_numbers_and_layouts() {
         ),
         (
             GUESTMAP_GET_STATS,
-            ioc(IOC_READ, 0xB9, 3, 136),
+            ioc(IOC_READ, 0xB9, 3, 168),
             Command::GetStats,
         ),
         (GUESTMAP_QUERY, ioc(IOC_WRITE, 0xB9, 4, 24), Command::Query),

@@ -255,3 +255,63 @@ fn hva_ranges_map_to_the_pages_they_touch() {
         end: 0x105
     }));
 }
+
+// The largest entry for a gfn: KVM's kvm_mmu_max_mapping_level() rules,
+// no larger than the CPU's mapping (order 9 is a PMD, 18 a PUD), the
+// aligned block inside the slot, gfn, user page and pfn aligned alike.
+
+fn mapped(gpa: u64, size: u64, hva: u64) -> SlotDesc {
+    SlotDesc {
+        id: 0,
+        readonly: false,
+        map: SlotMap {
+            gfn: gpa >> 12,
+            npages: size >> 12,
+            hva,
+        },
+    }
+}
+
+const M2: u64 = 2 << 20;
+const G1: u64 = 1 << 30;
+
+#[test]
+fn leaf_level_follows_the_cpu_mapping() {
+    let s = mapped(G1, G1, 0x7f00_0000_0000);
+    let gfn = (G1 >> 12) + 0x205;
+    assert_eq!(s.leaf_level(gfn, 0, 0x1005), 1);
+    assert_eq!(s.leaf_level(gfn, 9, 0x1005), 2);
+    assert_eq!(s.leaf_level(gfn, 18, 0x40205), 3);
+    // A PUD-mapped pfn not aligned alike at 1 GiB is still a 2 MiB one.
+    assert_eq!(s.leaf_level(gfn, 18, 0x1005), 2);
+    // A pfn not aligned alike even at 2 MiB: 4 KiB.
+    assert_eq!(s.leaf_level(gfn, 9, 0x1004), 1);
+}
+
+#[test]
+fn leaf_level_needs_the_block_inside_the_slot() {
+    // A slot of 3 MiB: the second 2 MiB block is cut by its end.
+    let s = mapped(M2, 3 << 20, 0x7f00_0020_0000);
+    assert_eq!(s.leaf_level(M2 >> 12, 9, 0x200), 2);
+    assert_eq!(s.leaf_level((2 * M2) >> 12, 9, 0x400), 1);
+    // 1 GiB-mapped memory in a 2 MiB-sized slot: 2 MiB at most.
+    let s = mapped(G1, M2, 0x7f00_4000_0000);
+    assert_eq!(s.leaf_level(G1 >> 12, 18, 0x40000), 2);
+}
+
+#[test]
+fn leaf_level_needs_gpa_and_hva_aligned_alike() {
+    // hva - gpa is 1 MiB off a 2 MiB multiple.
+    let s = mapped(M2, 4 * M2, 0x7f00_0030_0000);
+    assert_eq!(s.leaf_level(M2 >> 12, 9, 0x200), 1);
+    // 2 MiB-aligned alike but not 1 GiB: 2 MiB at most.
+    let s = mapped(G1, G1, 0x7f00_0020_0000);
+    assert_eq!(s.leaf_level(G1 >> 12, 18, 0x40000), 2);
+}
+
+#[test]
+fn leaf_level_is_4k_on_a_readonly_slot() {
+    let mut s = mapped(G1, G1, 0x7f00_0000_0000);
+    s.readonly = true;
+    assert_eq!(s.leaf_level(G1 >> 12, 18, 0x40000), 1);
+}

@@ -66,26 +66,93 @@ impl<T> DerefMut for PageBox<T> {
     }
 }
 
-/// An optional [`PageBox`], empty when all-zero.
-#[repr(transparent)]
-#[derive(Default)]
-pub(crate) struct PageSlot<T>(Option<PageBox<T>>);
+/// What a [`PageSlot`] holds, owned.
+pub(crate) enum Slot<T> {
+    Empty,
+    Table(PageBox<T>),
+    Leaf(u64),
+}
 
-// SAFETY: `PageBox` is a transparent `Box`, so `Option<PageBox<T>>` uses
-// the null pointer for `None`.
+/// What a [`PageSlot`] holds, borrowed.
+pub(crate) enum SlotRef<'a, T> {
+    Empty,
+    Table(&'a T),
+    Leaf(u64),
+}
+
+/// What a [`PageSlot`] holds, borrowed mutably.
+pub(crate) enum SlotMut<'a, T> {
+    Empty,
+    Table(&'a mut T),
+    Leaf(u64),
+}
+
+/// A tagged word as the kernel's: 0 empty, bit 0 set a leaf word, else a
+/// `Box` pointer (aligned, so bit 0 clear).
+#[repr(transparent)]
+pub(crate) struct PageSlot<T> {
+    raw: usize,
+    _owns: core::marker::PhantomData<PageBox<T>>,
+}
+
+// SAFETY: all-zero bytes are the empty slot.
 unsafe impl<T> Zeroable for PageSlot<T> {}
 
-impl<T> Deref for PageSlot<T> {
-    type Target = Option<PageBox<T>>;
-
-    fn deref(&self) -> &Option<PageBox<T>> {
-        &self.0
+impl<T> Default for PageSlot<T> {
+    fn default() -> Self {
+        Self {
+            raw: 0,
+            _owns: core::marker::PhantomData,
+        }
     }
 }
 
-impl<T> DerefMut for PageSlot<T> {
-    fn deref_mut(&mut self) -> &mut Option<PageBox<T>> {
-        &mut self.0
+impl<T> PageSlot<T> {
+    pub(crate) fn get(&self) -> SlotRef<'_, T> {
+        match self.raw {
+            0 => SlotRef::Empty,
+            r if r & 1 != 0 => SlotRef::Leaf(r as u64),
+            // SAFETY: an untagged non-zero word is a `Box<T>` we own.
+            r => SlotRef::Table(unsafe { &*(r as *const T) }),
+        }
+    }
+
+    pub(crate) fn get_mut(&mut self) -> SlotMut<'_, T> {
+        match self.raw {
+            0 => SlotMut::Empty,
+            r if r & 1 != 0 => SlotMut::Leaf(r as u64),
+            // SAFETY: as in `get`; `&mut self` makes it unique.
+            r => SlotMut::Table(unsafe { &mut *(r as *mut T) }),
+        }
+    }
+
+    pub(crate) fn replace(&mut self, new: Slot<T>) -> Slot<T> {
+        let raw = match new {
+            Slot::Empty => 0,
+            Slot::Leaf(v) => v as usize | 1,
+            Slot::Table(b) => {
+                let b = core::mem::ManuallyDrop::new(b);
+                // SAFETY: `b` is not dropped: the slot takes its box.
+                let inner = unsafe { core::ptr::read(&b.0) };
+                Box::into_raw(inner) as usize
+            }
+        };
+        match core::mem::replace(&mut self.raw, raw) {
+            0 => Slot::Empty,
+            r if r & 1 != 0 => Slot::Leaf(r as u64),
+            // SAFETY: the word was a box the slot owned; ownership moves.
+            r => Slot::Table(PageBox(unsafe { Box::from_raw(r as *mut T) })),
+        }
+    }
+
+    pub(crate) fn take(&mut self) -> Slot<T> {
+        self.replace(Slot::Empty)
+    }
+}
+
+impl<T> Drop for PageSlot<T> {
+    fn drop(&mut self) {
+        drop(self.take());
     }
 }
 

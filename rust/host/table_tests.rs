@@ -9,7 +9,7 @@
 use crate::{
     mirror::{
         alloc::LIVE,
-        table::{Counts, NoSpare, Spare, Tree, Walk, ALL, BATCH_TABLES},
+        table::{Counts, SetError, Spare, Tree, Walk, ALL, BATCH_TABLES},
     },
     pte::{GfnRange, PfnClass, Pte},
 };
@@ -48,6 +48,10 @@ fn run(t: &mut Tree, range: GfnRange, free: bool, wp: bool) -> (u32, Counts) {
         total.zapped += c.zapped;
         total.wrprotected += c.wrprotected;
         total.tables_freed += c.tables_freed;
+        total.huge_partial += c.huge_partial;
+        for (t, c) in total.present.iter_mut().zip(c.present) {
+            *t += c;
+        }
         drop(core::mem::take(&mut w.dead));
         w.next_batch();
         if done {
@@ -84,10 +88,13 @@ fn a_missing_spare_table_fails_without_a_trace() {
     let mut t = Tree::new().unwrap();
     let mut empty = Spare::default();
     let mut c = Counts::default();
-    assert_eq!(t.set(5, pte(1, false), &mut empty, &mut c), Err(NoSpare));
+    assert_eq!(
+        t.set(5, pte(1, false), &mut empty, &mut c),
+        Err(SetError::NoSpare)
+    );
     assert_eq!(t.get(5), Pte::NONE);
     // Clearing an entry that has no table needs none.
-    assert_eq!(t.set(5, Pte::NONE, &mut empty, &mut c), Ok(Pte::NONE));
+    assert_eq!(t.set(5, Pte::NONE, &mut empty, &mut c), Ok(()));
     assert_eq!(live(), 1);
 }
 
@@ -182,4 +189,162 @@ fn batched_write_protection_reaches_every_entry() {
     for &gfn in &gfns {
         assert_eq!(t.get(gfn), pte(gfn, false));
     }
+}
+
+// Huge entries.  A 2 MiB entry sits in a level-2 table and covers 512
+// gfns, a 1 GiB entry in a level-3 table and covers 512 * 512, as a PMD
+// and a PUD leaf do in x86 paging.
+
+fn huge(pfn: u64, writable: bool, level: u32) -> Pte {
+    pte(pfn, writable).at_level(level).unwrap()
+}
+
+/// Sets `p` with a spare that is filled first; returns the counts and
+/// the spare, whose dead table the caller may check.
+fn set_keep(t: &mut Tree, gfn: u64, p: Pte) -> (Counts, Spare) {
+    let mut spare = Spare::default();
+    spare.fill().unwrap();
+    let mut c = Counts::default();
+    t.set(gfn, p, &mut spare, &mut c).unwrap();
+    (c, spare)
+}
+
+#[test]
+fn a_huge_entry_needs_no_table_at_its_level_and_reads_per_page() {
+    let mut t = Tree::new().unwrap();
+    let c = set(&mut t, 0x40005, huge(0x8000, true, 2));
+    // L3 and L2; no leaf table.
+    assert_eq!(c.tables_allocated, 2);
+    assert_eq!(c.present, [0, 1, 0]);
+    assert_eq!(c.faulted, 512);
+    assert_eq!(live(), 3);
+    // Every page of the block reads as its own page of the entry.
+    for off in [0u64, 1, 5, 511] {
+        let e = t.get(0x40000 + off);
+        assert_eq!(e.pfn(), 0x8000 + off);
+        assert_eq!(e.level(), 2);
+        assert!(e.is_writable());
+    }
+    assert_eq!(t.get(0x40200), Pte::NONE);
+    assert_eq!(t.get(0x3ffff), Pte::NONE);
+    // The same entry again changes nothing.
+    let c = set(&mut t, 0x40000, huge(0x8000, true, 2));
+    assert_eq!((c.faulted, c.present), (0, [0, 0, 0]));
+    drop(t);
+    assert_eq!(live(), 0);
+}
+
+#[test]
+fn a_huge_pfn_must_be_aligned_to_its_size() {
+    assert_eq!(pte(0x8001, true).at_level(2), None);
+    assert_eq!(pte(0x40000 + 512, true).at_level(3), None);
+    assert!(pte(0x40000, true).at_level(3).is_some());
+    assert_eq!(pte(1, true).at_level(4), None);
+    assert_eq!(pte(1, true).at_level(0), None);
+}
+
+#[test]
+fn a_huge_entry_replaces_a_leaf_table_and_counts_what_it_held() {
+    let mut t = Tree::new().unwrap();
+    set(&mut t, 0x200, pte(0x1000, false));
+    set(&mut t, 0x201, pte(0x1001, false));
+    assert_eq!(live(), 4);
+    let (c, mut spare) = set_keep(&mut t, 0x200, huge(0x1000, true, 2));
+    assert_eq!(c.present, [-2, 1, 0]);
+    assert_eq!(c.tables_freed, 1);
+    assert_eq!(t.get(0x2ff).pfn(), 0x10ff);
+    // The spare's own leaf was unused: the replaced one is dead, to be
+    // freed after the lock; the tree holds root, L3, L2 only.
+    drop(spare.take_dead());
+    drop(spare);
+    assert_eq!(live(), 3);
+}
+
+#[test]
+fn a_zap_of_part_of_a_huge_entry_zaps_all_of_it() {
+    let mut t = Tree::new().unwrap();
+    set(&mut t, 0x400, huge(0x2000, true, 2));
+    let (_, c) = run(&mut t, range(0x410, 0x411), false, false);
+    assert_eq!((c.zapped, c.huge_partial), (512, 1));
+    assert_eq!(c.present, [0, -1, 0]);
+    assert_eq!(t.get(0x400), Pte::NONE);
+    assert_eq!(t.get(0x5ff), Pte::NONE);
+    // A whole one is not partial.
+    set(&mut t, 0x400, huge(0x2000, true, 2));
+    let (_, c) = run(&mut t, range(0x400, 0x600), true, false);
+    assert_eq!((c.zapped, c.huge_partial), (512, 0));
+    assert_eq!(live(), 3);
+}
+
+#[test]
+fn a_write_protection_of_part_of_a_huge_entry_keeps_all_of_it_read_only() {
+    let mut t = Tree::new().unwrap();
+    set(&mut t, 0x400, huge(0x2000, true, 2));
+    let (_, c) = run(&mut t, range(0x5ff, 0x600), false, true);
+    assert_eq!((c.wrprotected, c.huge_partial), (512, 1));
+    let e = t.get(0x400);
+    assert!(e.is_present() && !e.is_writable());
+    assert_eq!((e.pfn(), e.level()), (0x2000, 2));
+    // Already read-only: nothing to count.
+    let (_, c) = run(&mut t, range(0x400, 0x600), false, true);
+    assert_eq!((c.wrprotected, c.huge_partial), (0, 0));
+}
+
+#[test]
+fn a_small_entry_inside_a_huge_one_splits_it_and_keeps_the_rest() {
+    let mut t = Tree::new().unwrap();
+    set(&mut t, 0x400, huge(0x2000, false, 2));
+    let c = set(&mut t, 0x405, pte(0x2005, true));
+    assert_eq!((c.huge_splits, c.tables_allocated), (1, 1));
+    // -1 huge, +512 small from the split; the set replaced one of them.
+    assert_eq!(c.present, [512, -1, 0]);
+    assert_eq!(c.faulted, 1);
+    assert_eq!(t.get(0x405), pte(0x2005, true));
+    assert_eq!(t.get(0x404), pte(0x2004, false));
+    assert_eq!(t.get(0x5ff), pte(0x21ff, false));
+    assert_eq!(t.get(0x404).level(), 1);
+}
+
+#[test]
+fn a_gigabyte_entry_splits_twice_for_a_small_one() {
+    let mut t = Tree::new().unwrap();
+    let base = 1u64 << 18;
+    let c = set(&mut t, base + 7, huge(0x40000, true, 3));
+    assert_eq!((c.tables_allocated, c.present), (1, [0, 0, 1]));
+    assert_eq!(c.faulted, 1 << 18);
+    assert_eq!(t.get(base + 0x3ffff).pfn(), 0x40000 + 0x3ffff);
+    assert_eq!(t.get(base).level(), 3);
+    let c = set(&mut t, base + 0x201, pte(0x40201, false));
+    assert_eq!((c.huge_splits, c.tables_allocated), (2, 2));
+    assert_eq!(c.present, [512, 511, -1]);
+    assert_eq!(t.get(base + 0x200).level(), 1);
+    assert_eq!(t.get(base + 0x400).level(), 2);
+    assert_eq!(t.get(base + 0x400).pfn(), 0x40400);
+    assert!(t.get(base + 0x400).is_writable());
+    assert!(!t.get(base + 0x201).is_writable());
+    // Zap everything: 1 GiB of pages counted once each.
+    let (_, c) = run(&mut t, ALL, true, false);
+    assert_eq!(c.zapped, 1 << 18);
+    assert_eq!(c.present, [-512, -511, 0]);
+    drop(t);
+    assert_eq!(live(), 0);
+}
+
+#[test]
+fn a_gigabyte_entry_never_replaces_a_table_of_tables() {
+    let mut t = Tree::new().unwrap();
+    let base = 1u64 << 18;
+    set(&mut t, base + 3, pte(9, true));
+    let mut spare = Spare::default();
+    spare.fill().unwrap();
+    let mut c = Counts::default();
+    assert_eq!(
+        t.set(base, huge(0x40000, true, 3), &mut spare, &mut c),
+        Err(SetError::Occupied)
+    );
+    assert_eq!(c.present, [0, 0, 0]);
+    assert_eq!(t.get(base + 3), pte(9, true));
+    // A 2 MiB one over the leaf table is fine.
+    let c = set(&mut t, base, huge(0x40000, true, 2));
+    assert_eq!(c.present, [-1, 1, 0]);
 }

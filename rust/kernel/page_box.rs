@@ -34,9 +34,6 @@ use kernel::{init::Zeroable, page::PAGE_SIZE, prelude::*};
 ///
 /// `ptr` points to a page from `gm_alloc_pgtable_page()` that holds a
 /// valid `T` and is owned by this value.
-// Transparent, so that `Option<PageBox<T>>` is guaranteed a null pointer
-// for `None` (what `PageSlot`'s `Zeroable` relies on).
-#[repr(transparent)]
 pub(crate) struct PageBox<T: Zeroable> {
     ptr: NonNull<T>,
     _owns: PhantomData<T>,
@@ -97,27 +94,134 @@ unsafe impl<T: Zeroable + Send> Send for PageBox<T> {}
 // SAFETY: `&PageBox<T>` gives only `&T`.
 unsafe impl<T: Zeroable + Sync> Sync for PageBox<T> {}
 
-/// An optional [`PageBox`], which all-zero bytes make empty: what a table
-/// of pointers to other tables is an array of.
-#[repr(transparent)]
-#[derive(Default)]
-pub(crate) struct PageSlot<T: Zeroable>(Option<PageBox<T>>);
+/// What a [`PageSlot`] holds, owned.
+pub(crate) enum Slot<T: Zeroable> {
+    /// Nothing.
+    Empty,
+    /// A table one level down.
+    Table(PageBox<T>),
+    /// A leaf word, which has bit 0 set (the tag that tells it from a
+    /// page's address, which never has).
+    Leaf(u64),
+}
 
-// SAFETY: `PageBox` is a transparent wrapper of a `NonNull`, so
-// `Option<PageBox<T>>` is guaranteed to use the null value for `None`:
-// all-zero bytes are an empty slot.
+/// What a [`PageSlot`] holds, borrowed.
+pub(crate) enum SlotRef<'a, T> {
+    /// Nothing.
+    Empty,
+    /// A table one level down.
+    Table(&'a T),
+    /// A leaf word (bit 0 set).
+    Leaf(u64),
+}
+
+/// What a [`PageSlot`] holds, borrowed for changing the table.
+pub(crate) enum SlotMut<'a, T> {
+    /// Nothing.
+    Empty,
+    /// A table one level down.
+    Table(&'a mut T),
+    /// A leaf word (bit 0 set).
+    Leaf(u64),
+}
+
+/// One entry of a table of tables: empty, a [`PageBox`] one level down,
+/// or a leaf word, as an entry of a page directory is either a pointer to
+/// a page table or a huge page.  All-zero bytes make it empty.
+///
+/// # Invariants
+///
+/// `raw` is 0 (empty), or has bit 0 set (a leaf word), or is the address
+/// of a `T` in a page owned by this slot as a [`PageBox<T>`] owns it
+/// (page aligned, so bit 0 clear).
+#[repr(transparent)]
+pub(crate) struct PageSlot<T: Zeroable> {
+    raw: usize,
+    _owns: PhantomData<PageBox<T>>,
+}
+
+/// Bit 0: set in a leaf word, clear in a page's address.
+const LEAF: usize = 1;
+
+// A leaf word is a u64 stored in a `usize`.
+const _: () = assert!(core::mem::size_of::<usize>() == core::mem::size_of::<u64>());
+
+// SAFETY: all-zero bytes are the empty slot (type invariants).
 unsafe impl<T: Zeroable> Zeroable for PageSlot<T> {}
 
-impl<T: Zeroable> Deref for PageSlot<T> {
-    type Target = Option<PageBox<T>>;
-
-    fn deref(&self) -> &Option<PageBox<T>> {
-        &self.0
+impl<T: Zeroable> Default for PageSlot<T> {
+    fn default() -> Self {
+        // INVARIANT: 0 is the empty slot.
+        Self {
+            raw: 0,
+            _owns: PhantomData,
+        }
     }
 }
 
-impl<T: Zeroable> DerefMut for PageSlot<T> {
-    fn deref_mut(&mut self) -> &mut Option<PageBox<T>> {
-        &mut self.0
+impl<T: Zeroable> PageSlot<T> {
+    /// What the slot holds.
+    pub(crate) fn get(&self) -> SlotRef<'_, T> {
+        match self.raw {
+            0 => SlotRef::Empty,
+            r if r & LEAF != 0 => SlotRef::Leaf(r as u64),
+            // SAFETY: `raw` is the address of a valid `T` the slot owns
+            // (type invariants); the borrow is tied to `self`.
+            r => SlotRef::Table(unsafe { &*(r as *const T) }),
+        }
+    }
+
+    /// What the slot holds, the table mutably.
+    pub(crate) fn get_mut(&mut self) -> SlotMut<'_, T> {
+        match self.raw {
+            0 => SlotMut::Empty,
+            r if r & LEAF != 0 => SlotMut::Leaf(r as u64),
+            // SAFETY: as in `get`, and `&mut self` makes the borrow unique.
+            r => SlotMut::Table(unsafe { &mut *(r as *mut T) }),
+        }
+    }
+
+    /// Puts `new` in the slot and hands back what it held.  A leaf word
+    /// is stored with bit 0 set, whatever it was.
+    pub(crate) fn replace(&mut self, new: Slot<T>) -> Slot<T> {
+        let raw = match new {
+            Slot::Empty => 0,
+            Slot::Leaf(v) => v as usize | LEAF,
+            Slot::Table(b) => {
+                let r = b.ptr.as_ptr() as usize;
+                // The slot owns the page now.
+                core::mem::forget(b);
+                r
+            }
+        };
+        // INVARIANT: `raw` is empty, tagged, or a page now owned here.
+        let old = core::mem::replace(&mut self.raw, raw);
+        match old {
+            0 => Slot::Empty,
+            r if r & LEAF != 0 => Slot::Leaf(r as u64),
+            r => Slot::Table(PageBox {
+                // SAFETY: a non-zero untagged `raw` is the address of a `T`
+                // owned by the slot (type invariants), whose ownership
+                // moves to the returned box: the slot no longer names it.
+                ptr: unsafe { NonNull::new_unchecked(r as *mut T) },
+                _owns: PhantomData,
+            }),
+        }
+    }
+
+    /// Empties the slot, handing back what it held.
+    pub(crate) fn take(&mut self) -> Slot<T> {
+        self.replace(Slot::Empty)
     }
 }
+
+impl<T: Zeroable> Drop for PageSlot<T> {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+// SAFETY: a slot owns its table as a `PageBox<T>` does.
+unsafe impl<T: Zeroable + Send> Send for PageSlot<T> {}
+// SAFETY: `&PageSlot<T>` gives only `&T`.
+unsafe impl<T: Zeroable + Sync> Sync for PageSlot<T> {}

@@ -41,7 +41,7 @@ impl_user_bytes!(
     guestmap_api_version = 4 + 4 + 8,
     guestmap_memslot = 4 + 4 + 8 + 8 + 8,
     guestmap_fault = 8 + 8 + 4 + 4,
-    guestmap_stats = 8 * (GUESTMAP_NR_EVENTS as usize + 9),
+    guestmap_stats = 8 * (GUESTMAP_NR_EVENTS as usize + 13),
     guestmap_query = 8 * 3,
     guestmap_rw = 8 * 3,
     guestmap_classify = 8 + 4 + 4 + 8,

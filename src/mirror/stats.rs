@@ -4,7 +4,12 @@
 //! `/sys/kernel/debug/guestmap/ctx-*` shows.
 
 use super::{table::Counts, Mirror};
-use crate::{ext::debugfs, policy::Event, pte::Pte, uapi};
+use crate::{
+    ext::debugfs,
+    policy::Event,
+    pte::{span, MAX_LEAF_LEVEL},
+    uapi,
+};
 use core::fmt::Write;
 
 /// The counters, kept under the mirror lock.
@@ -19,17 +24,16 @@ impl Stats {
         s.entries_wrprotected += c.wrprotected;
         s.tables_allocated += c.tables_allocated;
         s.tables_freed += c.tables_freed;
-        s.entries_present -= c.zapped;
-    }
-
-    /// Counts an entry installed as `new` where `old` was.
-    pub(crate) fn installed(&mut self, old: Pte, new: Pte) {
-        if !old.is_present() {
-            self.0.entries_present += 1;
-        }
-        if old != new {
-            self.0.pages_faulted += 1;
-        }
+        s.pages_faulted += c.faulted;
+        s.huge_partial += c.huge_partial;
+        s.huge_splits += c.huge_splits;
+        // Present pages, and present entries of each huge size.
+        let pages: i64 = (1..=MAX_LEAF_LEVEL)
+            .map(|l| c.present[l as usize - 1] * span(l) as i64)
+            .sum();
+        s.entries_present = s.entries_present.wrapping_add_signed(pages);
+        s.entries_2m = s.entries_2m.wrapping_add_signed(c.present[1]);
+        s.entries_1g = s.entries_1g.wrapping_add_signed(c.present[2]);
     }
 
     /// Counts an invalidation of `event` (`None`: unknown to us).
@@ -77,6 +81,10 @@ impl debugfs::Show for Mirror {
         writeln!(m, "entries_wrprotected: {}", s.entries_wrprotected)?;
         writeln!(m, "tables_allocated: {}", s.tables_allocated)?;
         writeln!(m, "tables_freed: {}", s.tables_freed)?;
-        writeln!(m, "entries_present: {}", s.entries_present)
+        writeln!(m, "entries_present: {}", s.entries_present)?;
+        writeln!(m, "entries_2m: {}", s.entries_2m)?;
+        writeln!(m, "entries_1g: {}", s.entries_1g)?;
+        writeln!(m, "huge_partial: {}", s.huge_partial)?;
+        writeln!(m, "huge_splits: {}", s.huge_splits)
     }
 }

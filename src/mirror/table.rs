@@ -4,6 +4,17 @@
 //! guest frame numbers (`src/pte.rs` has the entry format and the index
 //! maths), and the batched walks that zap and write-protect it.
 //!
+//! As in x86's page tables, an entry of a level-2 or level-3 table is
+//! either a pointer to a table one level down or a leaf: a 2 MiB or 1 GiB
+//! entry, installed where the CPU maps a huge page ([`super::huge`] says
+//! when).  An invalidation acts on a huge entry whole, even one that
+//! covers only part of it: zapping or write-protecting more than asked is
+//! always safe for a secondary MMU, costs no allocation under the lock,
+//! and the kernel splits its own huge mapping with an invalidation of all
+//! of it before it changes part of it anyway.  Installing a smaller entry
+//! inside a huge one splits it into the next size down, as KVM's
+//! `tdp_mmu_split_huge_page()` does: the other pages stay mapped.
+//!
 //! Nothing here takes a lock or sleeps: the mirror calls it under its
 //! spinlock, with the tables a fault needs allocated beforehand
 //! ([`Spare`]), and frees what a batch took out ([`Graveyard`]) after it
@@ -13,20 +24,59 @@
 //! kernel a table is a page from the page allocator, in the host tests
 //! (`rust/host/table_tests.rs`) a `Box`.
 
-use super::alloc::{AllocError, PageBox, PageSlot, Zeroable};
-use crate::pte::{self, index, span, GfnRange, Pte, LEVELS, TABLE_ENTRIES};
+use super::alloc::{AllocError, PageBox, PageSlot, Slot, SlotMut, SlotRef, Zeroable};
+use crate::pte::{self, index, span, GfnRange, Pte, LEVELS, MAX_LEAF_LEVEL, TABLE_ENTRIES};
 
-/// A fault needed a table and none was at hand in its [`Spare`].
+/// Why [`Tree::set`] installed nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct NoSpare;
+pub(crate) enum SetError {
+    /// A table was needed and none was at hand in the [`Spare`].
+    NoSpare,
+    /// A 1 GiB entry would replace a table of tables: counting and freeing
+    /// what hangs from it is too much for a section under a spinlock, so
+    /// the caller installs smaller entries instead.
+    Occupied,
+    /// An entry with no level the tree holds.
+    BadLevel,
+}
 
 /// Counts taken while walking the tree, folded into the statistics.
+/// Entries zapped, write-protected and faulted are counted in 4 KiB pages.
 #[derive(Default)]
 pub(crate) struct Counts {
     pub(crate) zapped: u64,
     pub(crate) wrprotected: u64,
     pub(crate) tables_freed: u64,
     pub(crate) tables_allocated: u64,
+    /// Pages installed or changed by [`Tree::set`].
+    pub(crate) faulted: u64,
+    /// The change in present entries of each size: 4 KiB, 2 MiB, 1 GiB.
+    pub(crate) present: [i64; MAX_LEAF_LEVEL as usize],
+    /// Huge entries acted on whole by a walk that covered part of them.
+    pub(crate) huge_partial: u64,
+    /// Huge entries split to install a smaller entry inside.
+    pub(crate) huge_splits: u64,
+}
+
+impl Counts {
+    /// Counts `old` replaced by `new`, both entries of one place.
+    fn replaced(&mut self, old: Pte, new: Pte) {
+        if old.is_present() {
+            self.present[old.level() as usize - 1] -= 1;
+        }
+        if new.is_present() {
+            self.present[new.level() as usize - 1] += 1;
+            if old != new {
+                self.faulted += span(new.level());
+            }
+        }
+    }
+
+    /// Counts the removal of the present entry `old`.
+    fn removed(&mut self, old: Pte) {
+        self.zapped += span(old.level());
+        self.present[old.level() as usize - 1] -= 1;
+    }
 }
 
 /// Most tables one batch of a zap or write-protection visits.  The mirror
@@ -90,6 +140,16 @@ impl Walk {
     }
 }
 
+/// A table taken out of the tree, dropped once the lock is given back.
+#[must_use]
+pub(crate) struct DeadTable(Option<Dead>);
+
+impl Drop for DeadTable {
+    fn drop(&mut self) {
+        self.0.take();
+    }
+}
+
 /// An empty table taken out of the tree, held only to be dropped.
 #[allow(dead_code)]
 enum Dead {
@@ -131,15 +191,25 @@ trait Table: Zeroable + Sized {
     /// The entry for `gfn`.
     fn get(&self, gfn: u64) -> Pte;
 
-    /// Sets the entry for `gfn`, taking missing tables from `spare`;
-    /// returns the old entry.
+    /// Sets the entry of `pte`'s level for `gfn`, taking missing tables
+    /// from `spare` and leaving there a table it replaced.
     fn set(
         &mut self,
         gfn: u64,
         pte: Pte,
         spare: &mut Spare,
         c: &mut Counts,
-    ) -> Result<Pte, NoSpare>;
+    ) -> Result<(), SetError>;
+
+    /// Fills the empty `self` with the entries `huge`, an entry of the
+    /// level above, splits into: same pfns, same permissions, one size
+    /// down.
+    fn split_from(&mut self, huge: Pte);
+
+    /// Counts and clears the present entries of `self`, a leaf table a
+    /// huge entry replaces.  `None` for a table of tables (see
+    /// [`SetError::Occupied`]).
+    fn clear_for_huge(&mut self, c: &mut Counts) -> Option<()>;
 }
 
 /// The indices of the entries of a table at `level` based at `base` that
@@ -164,8 +234,9 @@ impl Table for Leaf {
 
     fn zap(&mut self, base: u64, _free: bool, w: &mut Walk) -> bool {
         for p in &mut self.ptes[entries(1, base, w.todo())] {
-            if Pte::from_raw(*p).is_present() {
-                w.counts.zapped += 1;
+            let pte = Pte::from_raw(*p);
+            if pte.is_present() {
+                w.counts.removed(pte);
             }
             *p = 0;
         }
@@ -192,12 +263,32 @@ impl Table for Leaf {
         gfn: u64,
         pte: Pte,
         _spare: &mut Spare,
-        _c: &mut Counts,
-    ) -> Result<Pte, NoSpare> {
+        c: &mut Counts,
+    ) -> Result<(), SetError> {
+        if pte.is_present() && pte.level() != Self::LEVEL {
+            return Err(SetError::BadLevel);
+        }
         let slot = &mut self.ptes[index(gfn, 1)];
-        let old = Pte::from_raw(*slot);
+        c.replaced(Pte::from_raw(*slot), pte);
         *slot = pte.raw();
-        Ok(old)
+        Ok(())
+    }
+
+    fn split_from(&mut self, huge: Pte) {
+        for (i, p) in self.ptes.iter_mut().enumerate() {
+            *p = huge.page(i as u64).at_level(1).unwrap_or(Pte::NONE).raw();
+        }
+    }
+
+    fn clear_for_huge(&mut self, c: &mut Counts) -> Option<()> {
+        for p in &mut self.ptes {
+            let pte = Pte::from_raw(*p);
+            if pte.is_present() {
+                c.present[0] -= 1;
+            }
+            *p = 0;
+        }
+        Some(())
     }
 }
 
@@ -258,16 +349,27 @@ impl<T: Child> Table for Dir<T> {
         let child_span = span(Self::LEVEL);
         for i in entries(Self::LEVEL, base, w.todo()) {
             let child_base = base + i as u64 * child_span;
-            let Some(child) = self.next[i].as_mut() else {
-                continue;
-            };
-            if !w.visit(child_base) || !child.zap(child_base, free, w) {
-                return false;
+            match self.next[i].get_mut() {
+                SlotMut::Empty => continue,
+                SlotMut::Leaf(raw) => {
+                    // A huge entry goes whole (see the file's comment).
+                    if !w.range.covers(child_base, child_span) {
+                        w.counts.huge_partial += 1;
+                    }
+                    w.counts.removed(Pte::from_raw(raw));
+                    self.next[i].take();
+                    continue;
+                }
+                SlotMut::Table(child) => {
+                    if !w.visit(child_base) || !child.zap(child_base, free, w) {
+                        return false;
+                    }
+                }
             }
             // Emptied by the walk: every table below it was inside the
             // range too, and went first.
             if free && w.range.covers(child_base, child_span) {
-                if let Some(t) = self.next[i].take() {
+                if let Slot::Table(t) = self.next[i].take() {
                     w.dead.bury(T::dead(t));
                     w.counts.tables_freed += 1;
                 }
@@ -280,20 +382,33 @@ impl<T: Child> Table for Dir<T> {
         let child_span = span(Self::LEVEL);
         for i in entries(Self::LEVEL, base, w.todo()) {
             let child_base = base + i as u64 * child_span;
-            let Some(child) = self.next[i].as_mut() else {
-                continue;
-            };
-            if !w.visit(child_base) || !child.wrprotect(child_base, w) {
-                return false;
+            match self.next[i].get_mut() {
+                SlotMut::Empty => {}
+                SlotMut::Leaf(raw) => {
+                    let pte = Pte::from_raw(raw);
+                    if pte.is_writable() {
+                        if !w.range.covers(child_base, child_span) {
+                            w.counts.huge_partial += 1;
+                        }
+                        w.counts.wrprotected += child_span;
+                        self.next[i].replace(Slot::Leaf(pte.wrprotect().raw()));
+                    }
+                }
+                SlotMut::Table(child) => {
+                    if !w.visit(child_base) || !child.wrprotect(child_base, w) {
+                        return false;
+                    }
+                }
             }
         }
         true
     }
 
     fn get(&self, gfn: u64) -> Pte {
-        match &*self.next[index(gfn, Self::LEVEL)] {
-            Some(child) => child.get(gfn),
-            None => Pte::NONE,
+        match self.next[index(gfn, Self::LEVEL)].get() {
+            SlotRef::Table(child) => child.get(gfn),
+            SlotRef::Leaf(raw) => Pte::from_raw(raw).page(gfn & (span(Self::LEVEL) - 1)),
+            SlotRef::Empty => Pte::NONE,
         }
     }
 
@@ -303,19 +418,64 @@ impl<T: Child> Table for Dir<T> {
         pte: Pte,
         spare: &mut Spare,
         c: &mut Counts,
-    ) -> Result<Pte, NoSpare> {
-        let slot = &mut *self.next[index(gfn, Self::LEVEL)];
-        if slot.is_none() {
-            if !pte.is_present() {
-                return Ok(Pte::NONE);
+    ) -> Result<(), SetError> {
+        let slot = &mut self.next[index(gfn, Self::LEVEL)];
+        if pte.is_present() && pte.level() == Self::LEVEL {
+            // A huge entry in this table.
+            if let SlotMut::Table(child) = slot.get_mut() {
+                child.clear_for_huge(c).ok_or(SetError::Occupied)?;
             }
-            *slot = Some(T::spare(spare).take().ok_or(NoSpare)?);
-            c.tables_allocated += 1;
+            match slot.replace(Slot::Leaf(pte.raw())) {
+                Slot::Empty => c.replaced(Pte::NONE, pte),
+                Slot::Leaf(old) => c.replaced(Pte::from_raw(old), pte),
+                Slot::Table(t) => {
+                    c.replaced(Pte::NONE, pte);
+                    c.tables_freed += 1;
+                    spare.bury(T::dead(t));
+                }
+            }
+            return Ok(());
         }
-        match slot {
-            Some(child) => child.set(gfn, pte, spare, c),
-            None => Ok(Pte::NONE),
+        if pte.is_present() && pte.level() > Self::LEVEL {
+            return Err(SetError::BadLevel);
         }
+        match slot.get() {
+            SlotRef::Table(_) => {}
+            SlotRef::Empty if !pte.is_present() => return Ok(()),
+            SlotRef::Empty => {
+                let t = T::spare(spare).take().ok_or(SetError::NoSpare)?;
+                c.tables_allocated += 1;
+                slot.replace(Slot::Table(t));
+            }
+            SlotRef::Leaf(raw) => {
+                // Split: the other pages of the huge entry stay mapped.
+                let mut t = T::spare(spare).take().ok_or(SetError::NoSpare)?;
+                let huge = Pte::from_raw(raw);
+                t.split_from(huge);
+                c.tables_allocated += 1;
+                c.huge_splits += 1;
+                c.present[huge.level() as usize - 1] -= 1;
+                c.present[huge.level() as usize - 2] += TABLE_ENTRIES as i64;
+                slot.replace(Slot::Table(t));
+            }
+        }
+        match slot.get_mut() {
+            SlotMut::Table(child) => child.set(gfn, pte, spare, c),
+            _ => Ok(()),
+        }
+    }
+
+    fn split_from(&mut self, huge: Pte) {
+        let child_span = span(Self::LEVEL);
+        for (i, slot) in self.next.iter_mut().enumerate() {
+            if let Some(pte) = huge.page(i as u64 * child_span).at_level(Self::LEVEL) {
+                slot.replace(Slot::Leaf(pte.raw()));
+            }
+        }
+    }
+
+    fn clear_for_huge(&mut self, _c: &mut Counts) -> Option<()> {
+        None
     }
 }
 
@@ -328,6 +488,9 @@ pub(crate) struct Spare {
     l3: Option<PageBox<L3>>,
     l2: Option<PageBox<L2>>,
     l1: Option<PageBox<Leaf>>,
+    /// A table a huge entry replaced, to be freed with the lock given
+    /// back ([`Spare::take_dead`]).
+    dead: Option<Dead>,
 }
 
 impl Spare {
@@ -349,7 +512,21 @@ impl Spare {
 
     /// Whether it holds no table.
     pub(crate) fn is_empty(&self) -> bool {
-        self.l3.is_none() && self.l2.is_none() && self.l1.is_none()
+        self.l3.is_none() && self.l2.is_none() && self.l1.is_none() && self.dead.is_none()
+    }
+
+    /// Keeps `t`, emptied, for freeing later: a leaf table the fault has
+    /// no more use for is kept as its spare instead.
+    fn bury(&mut self, t: Dead) {
+        match t {
+            Dead::Leaf(t) if self.l1.is_none() => self.l1 = Some(t),
+            t => self.dead = Some(t),
+        }
+    }
+
+    /// What must be freed once the lock is given back.
+    pub(crate) fn take_dead(&mut self) -> DeadTable {
+        DeadTable(self.dead.take())
     }
 
     /// Moves the tables of `other` that `self` lacks into `self`; what
@@ -391,15 +568,18 @@ impl Tree {
         self.root.get(gfn)
     }
 
-    /// Sets the entry for `gfn`, taking missing tables from `spare`;
-    /// returns the old entry.
+    /// Sets the entry of `pte`'s level for `gfn` (any gfn it covers),
+    /// taking missing tables from `spare`.  A huge entry replaces a leaf
+    /// table, which goes to `spare` (free it with the lock given back:
+    /// [`Spare::take_dead`]); a smaller entry inside a huge one splits it
+    /// first.  No entry changes on an error.
     pub(crate) fn set(
         &mut self,
         gfn: u64,
         pte: Pte,
         spare: &mut Spare,
         c: &mut Counts,
-    ) -> Result<Pte, NoSpare> {
+    ) -> Result<(), SetError> {
         self.root.set(gfn, pte, spare, c)
     }
 

@@ -10,8 +10,8 @@
 //! lock itself, and no lock of the caller's may be held across it.
 
 use super::bindings::{
-    gm_mirror_walk, GM_PFN_FLAGS, GM_PFN_SPECIAL, GM_PFN_VALID, GM_PFN_WRITE, GM_PFN_ZERO,
-    GM_WALK_MAX,
+    gm_mirror_walk, GM_PFN_FLAGS, GM_PFN_ORDER_MASK, GM_PFN_ORDER_SHIFT, GM_PFN_SPECIAL,
+    GM_PFN_VALID, GM_PFN_WRITE, GM_PFN_ZERO, GM_WALK_MAX,
 };
 use crate::ext::mmu_notifier::{IntervalNotifier, IntervalOps, Seq};
 use core::{ffi::c_void, marker::PhantomData};
@@ -57,6 +57,13 @@ impl CpuPte {
     /// Whether it is the shared zero page.
     pub(crate) fn is_zero(self) -> bool {
         self.raw & GM_PFN_ZERO != 0
+    }
+
+    /// log2 of the pages of the CPU's mapping of the page: 0 for a pte,
+    /// 9 for a PMD, 18 for a PUD.  The mapping covers the naturally
+    /// aligned block of that size around the page.
+    pub(crate) fn order(self) -> u32 {
+        ((self.raw & GM_PFN_ORDER_MASK) >> GM_PFN_ORDER_SHIFT) as u32
     }
 }
 

@@ -41,6 +41,11 @@ struct guestmap_api_version {
 
 /* Memslots, the mirror and guest access (GUESTMAP_SET_MEMSLOT onwards). */
 #define GUESTMAP_CAP_MIRROR	(1ULL << 0)
+/*
+ * The mirror maps with 2 MiB and 1 GiB entries where the CPU does
+ * (GUESTMAP_PAGE_SIZE_*, &guestmap_stats.entries_2m).
+ */
+#define GUESTMAP_CAP_HUGE	(1ULL << 3)
 
 /*
  * Guest physical addresses are 48 bits wide, as with 4-level paging: the
@@ -133,14 +138,22 @@ struct guestmap_fault {
  * @nonblocking:	of those, how many could not sleep (OOM reaper).
  * @faults:		fault requests: MIRROR_FAULT calls, and misses of
  *			READ_GUEST and WRITE_GUEST.
- * @pages_faulted:	mirror entries installed or upgraded by faults.
+ * @pages_faulted:	pages installed or upgraded by faults.
  * @retries:		fault attempts redone because an invalidation raced.
- * @entries_zapped:	mirror entries removed by invalidations and by
- *			memslot deletion.
- * @entries_wrprotected: writable entries made read-only in place.
+ * @entries_zapped:	pages whose entries invalidations and memslot
+ *			deletion removed.
+ * @entries_wrprotected: pages whose writable entries were made read-only
+ *			in place.
  * @tables_allocated:	mirror table pages allocated ...
  * @tables_freed:	... and freed; the root table is not counted.
- * @entries_present:	mirror entries present now.
+ * @entries_present:	pages mapped now.  The counters above count 4 KiB
+ *			pages, so that a 2 MiB entry counts 512 of them.
+ * @entries_2m:		2 MiB entries present now.
+ * @entries_1g:		1 GiB entries present now.
+ * @huge_partial:	invalidations that covered only part of a huge entry,
+ *			and so acted on the whole entry.
+ * @huge_splits:	huge entries split into entries of the next size
+ *			down, to install a smaller entry inside one.
  */
 struct guestmap_stats {
 	__u64 invalidations[GUESTMAP_NR_EVENTS];
@@ -153,6 +166,10 @@ struct guestmap_stats {
 	__u64 tables_allocated;
 	__u64 tables_freed;
 	__u64 entries_present;
+	__u64 entries_2m;
+	__u64 entries_1g;
+	__u64 huge_partial;
+	__u64 huge_splits;
 };
 
 #define GUESTMAP_GET_STATS \
@@ -174,6 +191,11 @@ struct guestmap_stats {
  *	kernel refcounts; ``GUESTMAP_CLASS_ZERO``, the shared zero page;
  *	``GUESTMAP_CLASS_PFNMAP``, from a VM_PFNMAP or VM_IO mapping: a bare
  *	pfn, maybe with no struct page.
+ * ``GUESTMAP_PAGE_SIZE_MASK``
+ *	the size of the entry that maps the page, from bit
+ *	``GUESTMAP_PAGE_SIZE_SHIFT``: ``GUESTMAP_PAGE_SIZE_4K``,
+ *	``GUESTMAP_PAGE_SIZE_2M`` or ``GUESTMAP_PAGE_SIZE_1G``.  Each page
+ *	under a huge entry is reported on its own, with its own pfn.
  * bits ``GUESTMAP_PAGE_PFN_SHIFT`` (12) and up
  *	the pfn, for CAP_SYS_ADMIN only; zero for others.
  */
@@ -184,6 +206,11 @@ struct guestmap_stats {
 #define GUESTMAP_CLASS_PAGE		1
 #define GUESTMAP_CLASS_ZERO		2
 #define GUESTMAP_CLASS_PFNMAP		3
+#define GUESTMAP_PAGE_SIZE_SHIFT	4
+#define GUESTMAP_PAGE_SIZE_MASK		(3ULL << GUESTMAP_PAGE_SIZE_SHIFT)
+#define GUESTMAP_PAGE_SIZE_4K		0
+#define GUESTMAP_PAGE_SIZE_2M		1
+#define GUESTMAP_PAGE_SIZE_1G		2
 #define GUESTMAP_PAGE_PFN_SHIFT		12
 
 /**
