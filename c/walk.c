@@ -130,28 +130,78 @@ static int gm_hmm_to_out(const unsigned long *hmm_pfns, unsigned long n,
 	return 0;
 }
 
+/* Whether hmm's snapshot entry @h needs a fault for the access asked. */
+static bool gm_hmm_needs_fault(unsigned long h, bool write)
+{
+	return !(h & HMM_PFN_VALID) || (h & HMM_PFN_ERROR) ||
+	       (write && !(h & HMM_PFN_WRITE));
+}
+
+/*
+ * hmm_range_fault() faults what is missing page by page: for a THP or a
+ * hugetlb page that is 512 handle_mm_fault() calls per 2 MiB, each but
+ * the first finding the work done (hmm_vma_fault()).  So look first, and
+ * fault the first page that needs it with one handle_mm_fault() (through
+ * fixup_user_fault(), which checks the vma's permissions and, with no
+ * @unlocked, never drops the mmap lock; FAULT_FLAG_REMOTE as hmm's); if the CPU then maps it with a
+ * huge page, look again from there; if with a pte, leave the rest of its
+ * 2 MiB to hmm, which faults ptes as fast as anything.  Each look and each
+ * fault is under @seq: an invalidation meanwhile fails the walk (-EBUSY).
+ */
 static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 		       unsigned long end, bool write, void *owner,
 		       unsigned long seq, u64 *out)
 {
+	unsigned long *pfns = (unsigned long *)out;
 	struct hmm_range range = {
 		.notifier = mni,
 		.notifier_seq = seq,
-		.start = start,
-		.end = end,
-		.hmm_pfns = (unsigned long *)out,
-		.default_flags = HMM_PFN_REQ_FAULT |
-				 (write ? HMM_PFN_REQ_WRITE : 0),
 		.dev_private_owner = owner,
 	};
+	unsigned long addr = start;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
 	mmap_assert_locked(mni->mm);
-	ret = hmm_range_fault(&range);
-	if (ret)
-		return ret;
-	return gm_hmm_to_out(range.hmm_pfns, (end - start) >> PAGE_SHIFT, out);
+	while (addr < end) {
+		unsigned long i, n = (end - addr) >> PAGE_SHIFT, next;
+
+		range.start = addr;
+		range.end = end;
+		range.hmm_pfns = pfns + ((addr - start) >> PAGE_SHIFT);
+		range.default_flags = 0;
+		ret = hmm_range_fault(&range);
+		if (ret)
+			return ret;
+		for (i = 0; i < n; i++)
+			if (gm_hmm_needs_fault(range.hmm_pfns[i], write))
+				break;
+		if (i == n)
+			break;
+		addr += i << PAGE_SHIFT;
+		ret = fixup_user_fault(mni->mm, addr, FAULT_FLAG_REMOTE |
+				       (write ? FAULT_FLAG_WRITE : 0), NULL);
+		if (ret)
+			return ret;
+		range.start = addr;
+		range.end = addr + PAGE_SIZE;
+		range.hmm_pfns = pfns + ((addr - start) >> PAGE_SHIFT);
+		ret = hmm_range_fault(&range);
+		if (ret)
+			return ret;
+		if (!gm_hmm_needs_fault(range.hmm_pfns[0], write) &&
+		    hmm_pfn_to_map_order(range.hmm_pfns[0]))
+			continue;
+		next = min(end, ALIGN(addr + 1, PMD_SIZE));
+		range.end = next;
+		range.default_flags = HMM_PFN_REQ_FAULT |
+				      (write ? HMM_PFN_REQ_WRITE : 0);
+		ret = hmm_range_fault(&range);
+		if (ret)
+			return ret;
+		addr = next;
+	}
+	return gm_hmm_to_out(pfns, (end - start) >> PAGE_SHIFT, out);
 }
 
 /*
