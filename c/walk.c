@@ -138,15 +138,39 @@ static bool gm_hmm_needs_fault(unsigned long h, bool write)
 }
 
 /*
+ * Whether the fault that @pfns[0], hmm's look at @addr, needs may map a
+ * huge page: the CPU maps one there already (a write to a write-protected
+ * THP or hugetlb page), or the whole 2 MiB block from @addr to @next is
+ * empty (a THP or hugetlb page may fill it).
+ */
+static bool gm_hmm_may_fault_huge(const unsigned long *pfns,
+				  unsigned long addr, unsigned long next)
+{
+	unsigned long i;
+
+	if (hmm_pfn_to_map_order(pfns[0]))
+		return true;
+	if (next - addr != PMD_SIZE)
+		return false;
+	for (i = 0; i < PMD_SIZE >> PAGE_SHIFT; i++)
+		if (pfns[i] & (HMM_PFN_VALID | HMM_PFN_ERROR))
+			return false;
+	return true;
+}
+
+/*
  * hmm_range_fault() faults what is missing page by page: for a THP or a
  * hugetlb page that is 512 handle_mm_fault() calls per 2 MiB, each but
- * the first finding the work done (hmm_vma_fault()).  So look first, and
- * fault the first page that needs it with one handle_mm_fault() (through
- * fixup_user_fault(), which checks the vma's permissions and, with no
- * @unlocked, never drops the mmap lock; FAULT_FLAG_REMOTE as hmm's); if the CPU then maps it with a
- * huge page, look again from there; if with a pte, leave the rest of its
- * 2 MiB to hmm, which faults ptes as fast as anything.  Each look and each
- * fault is under @seq: an invalidation meanwhile fails the walk (-EBUSY).
+ * the first finding the work done (hmm_vma_fault()).  So look first; where
+ * the fault may map a huge page, fault its first page with one
+ * handle_mm_fault() (through fixup_user_fault(), which checks the vma's
+ * permissions and, with no @unlocked, never drops the mmap lock;
+ * FAULT_FLAG_REMOTE as hmm's) and, if the CPU then maps a huge page
+ * there, look again.  The rest of a 2 MiB block of ptes goes to hmm,
+ * which faults all of it before it fails on an invalidation its own
+ * faults sent (copy-on-write does), as one fault per look would fail on
+ * each.  Each look and each fault is under @seq: an invalidation
+ * meanwhile fails the walk (-EBUSY).
  */
 static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 		       unsigned long end, bool write, void *owner,
@@ -158,6 +182,8 @@ static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 		.notifier_seq = seq,
 		.dev_private_owner = owner,
 	};
+	unsigned int fault_flags = FAULT_FLAG_REMOTE |
+				   (write ? FAULT_FLAG_WRITE : 0);
 	unsigned long addr = start;
 	int ret;
 
@@ -179,20 +205,23 @@ static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 		if (i == n)
 			break;
 		addr += i << PAGE_SHIFT;
-		ret = fixup_user_fault(mni->mm, addr, FAULT_FLAG_REMOTE |
-				       (write ? FAULT_FLAG_WRITE : 0), NULL);
-		if (ret)
-			return ret;
-		range.start = addr;
-		range.end = addr + PAGE_SIZE;
-		range.hmm_pfns = pfns + ((addr - start) >> PAGE_SHIFT);
-		ret = hmm_range_fault(&range);
-		if (ret)
-			return ret;
-		if (!gm_hmm_needs_fault(range.hmm_pfns[0], write) &&
-		    hmm_pfn_to_map_order(range.hmm_pfns[0]))
-			continue;
+		range.hmm_pfns += i;
 		next = min(end, ALIGN(addr + 1, PMD_SIZE));
+		if (gm_hmm_may_fault_huge(range.hmm_pfns, addr, next)) {
+			ret = fixup_user_fault(mni->mm, addr, fault_flags,
+					       NULL);
+			if (ret)
+				return ret;
+			range.start = addr;
+			range.end = addr + PAGE_SIZE;
+			ret = hmm_range_fault(&range);
+			if (ret)
+				return ret;
+			if (!gm_hmm_needs_fault(range.hmm_pfns[0], write) &&
+			    hmm_pfn_to_map_order(range.hmm_pfns[0]))
+				continue;
+		}
+		range.start = addr;
 		range.end = next;
 		range.default_flags = HMM_PFN_REQ_FAULT |
 				      (write ? HMM_PFN_REQ_WRITE : 0);

@@ -395,6 +395,47 @@ TEST(untouched_memory_reads_as_the_zero_page)
 	munmap(buf, 4 * PAGE);
 }
 
+/*
+ * A write fault of read-faulted memory breaks copy-on-write of the zero
+ * page (the huge one, with THP) on every page, and each break sends an
+ * invalidation of its own page (wp_page_copy(), or __split_huge_pmd() for
+ * the huge zero page), which fails the walk's sequence.  hmm faults a
+ * whole range before it fails (hmm_vma_fault()), so a walk is redone once
+ * per 2 MiB block, twice where the huge zero page is first split; the
+ * walk must not fault a page at a time and be redone after each.
+ */
+static void write_after_read(struct __test_metadata *_metadata, int huge)
+{
+	size_t len = 8UL << 20;
+	char *buf = map_aligned(len, 2UL << 20);
+	uint64_t retries;
+	int fd = open_dev();
+
+	ASSERT_LE(0, fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, madvise(buf, len, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, set_slot(fd, 0, 0, SLOT_GPA, len, buf));
+	ASSERT_EQ(0, fault(fd, SLOT_GPA, len, 0));
+	retries = stats(fd).retries;
+	ASSERT_EQ(0, fault(fd, SLOT_GPA, len, 1));
+	EXPECT_LE(stats(fd).retries - retries, 2 * (len >> 21));
+	EXPECT_EQ(len / PAGE, stats(fd).entries_present);
+	ASSERT_EQ(0, guest_rw(fd, SLOT_GPA + len - 8, "written", 8, 1));
+	EXPECT_EQ(0, memcmp(buf + len - 8, "written", 8));
+	close(fd);
+	munmap(buf, len);
+}
+
+TEST(write_after_read_redoes_a_walk_per_block_not_per_page)
+{
+	write_after_read(_metadata, 0);
+}
+
+TEST(write_after_read_of_the_huge_zero_page_redoes_few_walks)
+{
+	write_after_read(_metadata, 1);
+}
+
 TEST(munmap_zaps_and_frees_tables)
 {
 	int fd = open_dev();
