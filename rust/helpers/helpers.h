@@ -72,8 +72,9 @@ void gm_down_write(struct rw_semaphore *sem);
 void gm_up_write(struct rw_semaphore *sem);
 
 /* page.c */
-void *gm_alloc_pgtable_page(void);
-void gm_free_pgtable_page(void *addr);
+void *gm_get_zeroed_page_account(void);
+void gm_free_page(void *addr);
+void gm_account_pgtable_page(void *addr, int nr);
 
 /* task.c */
 int gm_current_tgid(void);

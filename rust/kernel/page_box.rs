@@ -13,7 +13,7 @@
 //! secondary MMU's tables are better as single pages, as KVM's shadow
 //! pages are (`__get_free_page(GFP_KERNEL_ACCOUNT)`).
 
-use super::bindings::{gm_alloc_pgtable_page, gm_free_pgtable_page};
+use super::bindings::{gm_account_pgtable_page, gm_free_page, gm_get_zeroed_page_account};
 use core::{
     marker::PhantomData,
     ops::{Deref, DerefMut},
@@ -27,12 +27,13 @@ use kernel::{init::Zeroable, page::PAGE_SIZE, prelude::*};
 /// The page is charged to the memory cgroup of the task that allocates it
 /// (`GFP_KERNEL_ACCOUNT`), as a process pays for its own page tables, and
 /// counted as a secondary page table (`NR_SECONDARY_PAGETABLE`, which
-/// `/proc/meminfo` shows as `SecPageTables`) for as long as it lives, as
-/// KVM counts its own.
+/// `/proc/meminfo` shows as `SecPageTables`) while a [`PageSlot`] links it
+/// into a table, as KVM counts its TDP pages while they are linked
+/// (`tdp_account_mmu_page()`): spares and roots are not counted.
 ///
 /// # Invariants
 ///
-/// `ptr` points to a page from `gm_alloc_pgtable_page()` that holds a
+/// `ptr` points to a page from `gm_get_zeroed_page_account()` that holds a
 /// valid `T` and is owned by this value.
 pub(crate) struct PageBox<T: Zeroable> {
     ptr: NonNull<T>,
@@ -48,7 +49,7 @@ impl<T: Zeroable> PageBox<T> {
         #[allow(clippy::let_unit_value)]
         let () = Self::FITS;
         // SAFETY: allocating a page has no precondition.
-        let page = unsafe { gm_alloc_pgtable_page() };
+        let page = unsafe { gm_get_zeroed_page_account() };
         let ptr = NonNull::new(page.cast::<T>()).ok_or(ENOMEM)?;
         // INVARIANT: the page is new, page-aligned and exactly the size of
         // `T`, and all-zero bytes are a valid `T` (`Zeroable`).
@@ -83,7 +84,7 @@ impl<T: Zeroable> Drop for PageBox<T> {
         // came from, and nothing uses it again.
         unsafe {
             core::ptr::drop_in_place(self.ptr.as_ptr());
-            gm_free_pgtable_page(self.ptr.as_ptr().cast());
+            gm_free_page(self.ptr.as_ptr().cast());
         }
     }
 }
@@ -133,7 +134,7 @@ pub(crate) enum SlotMut<'a, T> {
 ///
 /// `raw` is 0 (empty), or has bit 0 set (a leaf word), or is the address
 /// of a `T` in a page owned by this slot as a [`PageBox<T>`] owns it
-/// (page aligned, so bit 0 clear).
+/// (page aligned, so bit 0 clear) and counted in `NR_SECONDARY_PAGETABLE`.
 #[repr(transparent)]
 pub(crate) struct PageSlot<T: Zeroable> {
     raw: usize,
@@ -182,12 +183,20 @@ impl<T: Zeroable> PageSlot<T> {
     }
 
     /// Puts `new` in the slot and hands back what it held.  A leaf word
-    /// is stored with bit 0 set, whatever it was.
+    /// is stored with bit 0 set, whatever it was (a word without it is a
+    /// caller's bug).  A table is counted as a secondary page table while
+    /// the slot holds it.
     pub(crate) fn replace(&mut self, new: Slot<T>) -> Slot<T> {
         let raw = match new {
             Slot::Empty => 0,
-            Slot::Leaf(v) => v as usize | LEAF,
+            Slot::Leaf(v) => {
+                debug_assert!(v as usize & LEAF != 0, "a leaf word without its tag");
+                v as usize | LEAF
+            }
             Slot::Table(b) => {
+                // SAFETY: the page is one of the page allocator's, owned by
+                // `b`; linked now, it is counted until unlinked below.
+                unsafe { gm_account_pgtable_page(b.ptr.as_ptr().cast(), 1) };
                 let r = b.ptr.as_ptr() as usize;
                 // The slot owns the page now.
                 core::mem::forget(b);
@@ -199,13 +208,19 @@ impl<T: Zeroable> PageSlot<T> {
         match old {
             0 => Slot::Empty,
             r if r & LEAF != 0 => Slot::Leaf(r as u64),
-            r => Slot::Table(PageBox {
-                // SAFETY: a non-zero untagged `raw` is the address of a `T`
-                // owned by the slot (type invariants), whose ownership
-                // moves to the returned box: the slot no longer names it.
-                ptr: unsafe { NonNull::new_unchecked(r as *mut T) },
-                _owns: PhantomData,
-            }),
+            r => {
+                // SAFETY: a non-zero untagged `raw` is the address of a
+                // page the slot owns (type invariants), counted since it
+                // was linked; unlinked now.
+                unsafe { gm_account_pgtable_page(r as *mut core::ffi::c_void, -1) };
+                Slot::Table(PageBox {
+                    // SAFETY: the page holds a `T` owned by the slot (type
+                    // invariants), whose ownership moves to the returned
+                    // box: the slot no longer names it.
+                    ptr: unsafe { NonNull::new_unchecked(r as *mut T) },
+                    _owns: PhantomData,
+                })
+            }
         }
     }
 
