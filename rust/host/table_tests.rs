@@ -331,10 +331,38 @@ fn a_gigabyte_entry_splits_twice_for_a_small_one() {
 }
 
 #[test]
-fn a_gigabyte_entry_never_replaces_a_table_of_tables() {
+fn a_gigabyte_entry_replaces_a_table_of_few_tables_and_counts_them_out() {
     let mut t = Tree::new().unwrap();
     let base = 1u64 << 18;
+    // A 1 GiB entry, split by a small one, then cleared (tables kept):
+    // the GiB can be mapped whole again.
+    set(&mut t, base, huge(0x40000, true, 3));
+    set(&mut t, base + 3, pte(0x40003, true));
+    let (_, c) = run(&mut t, range(base, base + (1 << 18)), false, false);
+    assert_eq!(c.zapped, 1 << 18);
+    assert_eq!(live(), 4); // root, L3, L2, leaf
+    let (c, mut spare) = set_keep(&mut t, base, huge(0x40000, true, 3));
+    assert_eq!(c.present, [0, 0, 1]);
+    assert_eq!(c.tables_freed, 2);
+    assert_eq!(t.get(base + 3).level(), 3);
+    drop(spare.take_dead());
+    drop(spare);
+    assert_eq!(live(), 2);
+    // Entries still under it are counted out.
+    let mut t = Tree::new().unwrap();
     set(&mut t, base + 3, pte(9, true));
+    set(&mut t, base + 0x200, huge(0x400, true, 2));
+    let (c, _spare) = set_keep(&mut t, base, huge(0x40000, true, 3));
+    assert_eq!(c.present, [-1, -1, 1]);
+}
+
+#[test]
+fn a_gigabyte_entry_never_replaces_a_table_of_many_tables() {
+    let mut t = Tree::new().unwrap();
+    let base = 1u64 << 18;
+    for i in 0..=BATCH_TABLES as u64 {
+        set(&mut t, base + i * 512 + 3, pte(9 + i, true));
+    }
     let mut spare = Spare::default();
     spare.fill().unwrap();
     let mut c = Counts::default();
@@ -344,7 +372,7 @@ fn a_gigabyte_entry_never_replaces_a_table_of_tables() {
     );
     assert_eq!(c.present, [0, 0, 0]);
     assert_eq!(t.get(base + 3), pte(9, true));
-    // A 2 MiB one over the leaf table is fine.
+    // A 2 MiB one over a leaf table is fine.
     let c = set(&mut t, base, huge(0x40000, true, 2));
     assert_eq!(c.present, [-1, 1, 0]);
 }

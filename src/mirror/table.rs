@@ -32,9 +32,10 @@ use crate::pte::{self, index, span, GfnRange, Pte, LEVELS, MAX_LEAF_LEVEL, TABLE
 pub(crate) enum SetError {
     /// A table was needed and none was at hand in the [`Spare`].
     NoSpare,
-    /// A 1 GiB entry would replace a table of tables: counting and freeing
-    /// what hangs from it is too much for a section under a spinlock, so
-    /// the caller installs smaller entries instead.
+    /// A 1 GiB entry would replace a table with more than
+    /// [`BATCH_TABLES`] tables below it: counting out what hangs there is
+    /// too much for a section under a spinlock, so the caller installs
+    /// smaller entries instead.
     Occupied,
     /// An entry with no level the tree holds.
     BadLevel,
@@ -206,10 +207,14 @@ trait Table: Zeroable + Sized {
     /// down.
     fn split_from(&mut self, huge: Pte);
 
-    /// Counts and clears the present entries of `self`, a leaf table a
-    /// huge entry replaces.  `None` for a table of tables (see
-    /// [`SetError::Occupied`]).
+    /// Counts out the present entries of `self`, a table a huge entry
+    /// replaces, and the tables below it, which go with it.  `None`, and
+    /// nothing changed, if that is too much work for a section under the
+    /// mirror spinlock (see [`SetError::Occupied`]).
     fn clear_for_huge(&mut self, c: &mut Counts) -> Option<()>;
+
+    /// The present entries of `self` if it is a leaf table.
+    fn leaf_entries(&self) -> Option<i64>;
 }
 
 /// The indices of the entries of a table at `level` based at `base` that
@@ -281,6 +286,7 @@ impl Table for Leaf {
     }
 
     fn clear_for_huge(&mut self, c: &mut Counts) -> Option<()> {
+        // Cleared, so that the table may serve as a fault's spare.
         for p in &mut self.ptes {
             let pte = Pte::from_raw(*p);
             if pte.is_present() {
@@ -289,6 +295,15 @@ impl Table for Leaf {
             *p = 0;
         }
         Some(())
+    }
+
+    fn leaf_entries(&self) -> Option<i64> {
+        Some(
+            self.ptes
+                .iter()
+                .filter(|p| Pte::from_raw(**p).is_present())
+                .count() as i64,
+        )
     }
 }
 
@@ -474,7 +489,37 @@ impl<T: Child> Table for Dir<T> {
         }
     }
 
-    fn clear_for_huge(&mut self, _c: &mut Counts) -> Option<()> {
+    fn clear_for_huge(&mut self, c: &mut Counts) -> Option<()> {
+        // Leaf tables below it are scanned to count their entries out: at
+        // most a batch's worth, as a zap visits (a GiB once mapped with
+        // small entries, then cleared, keeps a few empty ones).
+        let mut tables = 0;
+        for slot in &self.next {
+            if let SlotRef::Table(t) = slot.get() {
+                tables += 1;
+                if tables > BATCH_TABLES || t.leaf_entries().is_none() {
+                    return None;
+                }
+            }
+        }
+        for slot in &mut self.next {
+            match slot.get() {
+                SlotRef::Empty => {}
+                SlotRef::Leaf(_) => {
+                    c.present[Self::LEVEL as usize - 1] -= 1;
+                    slot.take();
+                }
+                SlotRef::Table(t) => {
+                    // Freed with `self`, once the lock is given back.
+                    c.present[0] -= t.leaf_entries().unwrap_or(0);
+                    c.tables_freed += 1;
+                }
+            }
+        }
+        Some(())
+    }
+
+    fn leaf_entries(&self) -> Option<i64> {
         None
     }
 }
