@@ -109,7 +109,7 @@ TEST(api_version)
 	memset(&v, 0xa5, sizeof(v));
 	ASSERT_EQ(0, get_version(fd, &v));
 	ASSERT_EQ(GUESTMAP_API_VERSION, v.version);
-	EXPECT_EQ(1, v.version);
+	EXPECT_EQ(2, v.version);
 	/* The page size as user space knows it, from the auxv. */
 	EXPECT_EQ(sysconf(_SC_PAGESIZE), v.page_size);
 	EXPECT_EQ(GUESTMAP_CAP_MIRROR | GUESTMAP_CAP_MAP | GUESTMAP_CAP_NESTED_SVM |

@@ -72,11 +72,11 @@ fn rejects_other_types_and_numbers() {
 }
 
 #[test]
-fn api_version_reports_version_1_page_size_and_the_caps() {
+fn api_version_reports_version_2_page_size_and_the_caps() {
     let v = api_version(4096);
-    assert_eq!(API_VERSION, 1);
+    assert_eq!(API_VERSION, 2);
     // MIRROR, MAP, NESTED_SVM, HUGE.
-    assert_eq!((v.version, v.page_size, v.caps), (1, 4096, 0b1111));
+    assert_eq!((v.version, v.page_size, v.caps), (2, 4096, 0b1111));
     assert_eq!(api_version(16384).page_size, 16384);
 }
 

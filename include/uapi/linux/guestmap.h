@@ -18,7 +18,7 @@
 #include <linux/types.h>
 
 /* Bumped on any incompatible change to this file. */
-#define GUESTMAP_API_VERSION	1
+#define GUESTMAP_API_VERSION	2
 
 /* ioctl type, registered as 0xB9 in ioctl-number.rst terms. */
 #define GUESTMAP_IO		0xB9
@@ -145,7 +145,8 @@ struct guestmap_fault {
  * @entries_wrprotected: pages whose writable entries were made read-only
  *			in place.
  * @tables_allocated:	mirror table pages allocated ...
- * @tables_freed:	... and freed; the root table is not counted.
+ * @tables_freed:	... and taken out of the table (freed, or kept as a
+ *			spare); the root table is not counted.
  * @entries_present:	pages mapped now.  The counters above count 4 KiB
  *			pages, so that a 2 MiB entry counts 512 of them.
  * @entries_2m:		2 MiB entries present now.
