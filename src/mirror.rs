@@ -133,10 +133,16 @@ impl State {
     /// Whether every entry of `gfns` is present, and writable if `write`:
     /// then a fault of `gfns` has nothing to do.
     pub(crate) fn is_mapped(&self, gfns: GfnRange, write: bool) -> bool {
-        (gfns.start..gfns.end).all(|gfn| {
+        let mut gfn = gfns.start;
+        while gfn < gfns.end {
             let pte = self.get(gfn);
-            pte.is_present() && (pte.is_writable() || !write)
-        })
+            if !pte.is_present() || (write && !pte.is_writable()) {
+                return false;
+            }
+            // The rest of a huge entry is the same.
+            gfn = (gfn | (span(pte.level()) - 1)) + 1;
+        }
+        true
     }
 
     /// The statistics.
@@ -202,14 +208,28 @@ impl State {
                 }
             }
         }
+        // Counted once for the lot: this loop is the whole cost of
+        // restoring 4 KiB entries.
+        let mut c = Counts::default();
+        let mut ret = Ok(());
         for (gfn, cpu) in (gfn..).zip(walked.ptes()) {
-            let pte = cpu_entry(*cpu, write)?;
+            let pte = match cpu_entry(*cpu, write) {
+                Ok(pte) => pte,
+                Err(e) => {
+                    ret = Err(e);
+                    break;
+                }
+            };
             if self.keeps_write(gfn, pte) {
                 continue;
             }
-            self.set_entry(gfn, pte, spare).map_err(|_| ENOMEM)?;
+            if self.tree.set(gfn, pte, spare, &mut c).is_err() {
+                ret = Err(ENOMEM);
+                break;
+            }
         }
-        Ok(())
+        self.stats.account(c);
+        ret
     }
 
     /// Whether installing `pte` (read-only) for `gfn` would take back the
@@ -218,9 +238,12 @@ impl State {
     /// have zapped or write-protected it), so a writable one for the same
     /// frame, of the same size, stays as it is.
     fn keeps_write(&self, gfn: u64, pte: Pte) -> bool {
+        if pte.is_writable() {
+            return false;
+        }
         let old = self.get(gfn);
         let offset = gfn & (span(pte.level()) - 1);
-        !pte.is_writable() && old.is_writable() && old == pte.with_write().page(offset)
+        old.is_writable() && old == pte.with_write().page(offset)
     }
 
     /// Does one batch of `action` on `w`; `false` if there is more.
@@ -415,10 +438,16 @@ fn huge_entry(desc: &SlotDesc, walked: &Walked<'_>, gfn: u64, write: bool) -> Re
         return Ok(None);
     }
     let entry = cpu_entry(first, write)?;
-    let same = (0..).zip(ptes).all(|(i, p)| {
-        p.is_valid()
-            && p.order() == first.order()
-            && cpu_entry(*p, write).ok() == Some(entry.page(i))
+    // The walk is current when this entry is installed, so no
+    // invalidation ran since it began, and the CPU's huge mapping could
+    // not change under it: every page of the block the walk reported is
+    // that mapping's, as the first one is.  The last one is checked too,
+    // as a guard against a walk that mixed mappings.
+    let n = ptes.len() as u64 - 1;
+    let same = ptes.last().is_some_and(|last| {
+        last.is_valid()
+            && last.order() == first.order()
+            && cpu_entry(*last, write).ok() == Some(entry.page(n))
     });
     if !same {
         return Ok(None);
