@@ -39,8 +39,12 @@ struct page;
 #define GM_PFN_ORDER_MASK	(0x3fULL << GM_PFN_ORDER_SHIFT)
 #define GM_PFN_FLAGS	(0xfffULL << GM_PFN_ORDER_SHIFT)
 
-/* Most pages one gm_mirror_walk() reports. */
-#define GM_WALK_MAX	512
+/*
+ * Most pages one gm_mirror_walk() reports: 8 MiB, four 2 MiB blocks, so
+ * that a walk's fixed costs (the mmap lock, the vma lookup, hmm's set-up)
+ * are shared by four huge pages.
+ */
+#define GM_WALK_MAX	2048
 
 /* -EBUSY: an invalidation raced the walk, which must begin again. */
 int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,

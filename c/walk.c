@@ -110,31 +110,55 @@ static bool gm_vma_is_secretmem(struct vm_area_struct *vma)
 	       file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC;
 }
 
-/* hmm_range_fault()'s answer, as gm_mirror_walk() reports it. */
-static int gm_hmm_to_out(const unsigned long *hmm_pfns, unsigned long n,
-			 u64 *out)
-{
-	unsigned long i;
-
-	for (i = 0; i < n; i++) {
-		unsigned long h = hmm_pfns[i];
-		unsigned long pfn = h & ~HMM_PFN_FLAGS;
-
-		if (!(h & HMM_PFN_VALID) || (h & HMM_PFN_ERROR))
-			return -EFAULT;
-		out[i] = pfn | GM_PFN_VALID |
-			 (h & HMM_PFN_WRITE ? GM_PFN_WRITE : 0) |
-			 (is_zero_pfn(pfn) ? GM_PFN_ZERO : 0) |
-			 ((u64)hmm_pfn_to_map_order(h) << GM_PFN_ORDER_SHIFT);
-	}
-	return 0;
-}
-
 /* Whether hmm's snapshot entry @h needs a fault for the access asked. */
 static bool gm_hmm_needs_fault(unsigned long h, bool write)
 {
 	return !(h & HMM_PFN_VALID) || (h & HMM_PFN_ERROR) ||
 	       (write && !(h & HMM_PFN_WRITE));
+}
+
+/*
+ * The index in @pfns, hmm's look from @addr, of the first page past the
+ * CPU mapping of page @i: hmm reports every page of a huge mapping alike.
+ */
+static unsigned long gm_hmm_next(const unsigned long *pfns, unsigned long i,
+				 unsigned long addr)
+{
+	unsigned long va = addr + (i << PAGE_SHIFT);
+	unsigned int order = hmm_pfn_to_map_order(pfns[i]);
+
+	return i + ((ALIGN(va + 1, PAGE_SIZE << order) - va) >> PAGE_SHIFT);
+}
+
+/*
+ * hmm_range_fault()'s answer for the pages from @start, as gm_mirror_walk()
+ * reports it.  The pages of a huge mapping are converted as a run: hmm
+ * reports them alike, with consecutive pfns, which the run's last page
+ * confirms (else they go one by one).
+ */
+static int gm_hmm_to_out(const unsigned long *hmm_pfns, unsigned long start,
+			 unsigned long n, u64 *out)
+{
+	unsigned long i = 0, j, next;
+
+	while (i < n) {
+		unsigned long h = hmm_pfns[i];
+		unsigned long pfn = h & ~HMM_PFN_FLAGS;
+		u64 flags;
+
+		if (!(h & HMM_PFN_VALID) || (h & HMM_PFN_ERROR))
+			return -EFAULT;
+		flags = GM_PFN_VALID | (h & HMM_PFN_WRITE ? GM_PFN_WRITE : 0) |
+			(is_zero_pfn(pfn) ? GM_PFN_ZERO : 0) |
+			((u64)hmm_pfn_to_map_order(h) << GM_PFN_ORDER_SHIFT);
+		next = min(n, gm_hmm_next(hmm_pfns, i, start));
+		if (hmm_pfns[next - 1] != h + (next - 1 - i))
+			next = i + 1;
+		for (j = i; j < next; j++)
+			out[j] = (pfn + (j - i)) | flags;
+		i = next;
+	}
+	return 0;
 }
 
 /*
@@ -199,10 +223,10 @@ static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 		ret = hmm_range_fault(&range);
 		if (ret)
 			return ret;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i = gm_hmm_next(range.hmm_pfns, i, addr))
 			if (gm_hmm_needs_fault(range.hmm_pfns[i], write))
 				break;
-		if (i == n)
+		if (i >= n)
 			break;
 		addr += i << PAGE_SHIFT;
 		range.hmm_pfns += i;
@@ -230,7 +254,7 @@ static int gm_walk_hmm(struct mmu_interval_notifier *mni, unsigned long start,
 			return ret;
 		addr = next;
 	}
-	return gm_hmm_to_out(pfns, (end - start) >> PAGE_SHIFT, out);
+	return gm_hmm_to_out(pfns, start, (end - start) >> PAGE_SHIFT, out);
 }
 
 /*
@@ -284,7 +308,7 @@ static int gm_walk_uffd(struct vm_area_struct *vma,
 		return ret ? ret : -EBUSY;
 	}
 	/* All there: the snapshot is the answer, under the same sequence. */
-	return gm_hmm_to_out(range.hmm_pfns, n, out);
+	return gm_hmm_to_out(range.hmm_pfns, start, n, out);
 }
 
 int gm_mirror_walk(struct mmu_interval_notifier *mni, unsigned long start,

@@ -14,7 +14,7 @@ use crate::{
     ext::task,
     memslot::Memslot,
     mirror::{table::Spare, Install, Mirror},
-    pte::GfnRange,
+    pte::{GfnRange, TABLE_ENTRIES},
     reserve::{self, Reserve},
     sys::{
         trace,
@@ -23,9 +23,9 @@ use crate::{
 };
 use kernel::prelude::*;
 
-/// One fault request: faults `gfns` of one slot into its mirror, one leaf
-/// table's worth at a time, so that one set of spare tables always
-/// suffices.  Owns what a fault needs beyond the locks: the spare tables
+/// One fault request: faults `gfns` of one slot into its mirror, a walk
+/// of up to [`WALK_MAX`] pages at a time, installed a leaf table's worth
+/// at a time, so that one set of spare tables always suffices.  Owns what a fault needs beyond the locks: the spare tables
 /// and the walk's output, taken from the context's reserve when a walk is
 /// needed (allocated with no lock held if the reserve has none), and
 /// given back when the fault is done.
@@ -92,14 +92,13 @@ impl<'a> Fault<'a> {
         Ok(())
     }
 
-    /// Faults `gfns`, at most [`WALK_MAX`] pages within one leaf table.
+    /// Faults `gfns`, at most [`WALK_MAX`] pages: one walk, installed a
+    /// leaf table's worth at a time, so that one set of spare tables
+    /// always suffices.
     fn chunk(&mut self, gfns: GfnRange) -> Result {
         let slot = self.slot;
         let mirror = self.mirror();
         let desc = slot.data().desc();
-        let n = (gfns.end - gfns.start) as usize;
-        let hva = desc.map.gfn_to_hva(gfns.start);
-        let hva_end = hva + (n as u64 * kernel::page::PAGE_SIZE as u64);
         // What an event left in place (write-protection keeps entries)
         // needs no walk: this is where keeping them pays.
         if mirror.lock().is_mapped(gfns, self.write) {
@@ -111,35 +110,47 @@ impl<'a> Fault<'a> {
         let spare = self
             .spare
             .get_or_insert_with(|| reserve::take_spare(self.reserve));
-        let out: &mut [CpuPte] = match &mut self.walk {
-            Some(walk) => walk.get_mut(..n).ok_or(EINVAL)?,
+        let buf: &mut [CpuPte] = match &mut self.walk {
+            Some(walk) => &mut walk[..],
             None => return Err(ENOMEM),
         };
-        loop {
+        let mut from = gfns.start;
+        'walk: loop {
             if kernel::current!().signal_pending() {
                 return Err(EINTR);
             }
-            spare.fill()?;
+            let n = (gfns.end - from) as usize;
+            let hva = desc.map.gfn_to_hva(from);
+            let hva_end = hva + (n as u64 * kernel::page::PAGE_SIZE as u64);
+            let out = buf.get_mut(..n).ok_or(EINVAL)?;
             let seq = slot.read_begin();
-            let walked = match walk::walk(
-                slot,
-                seq,
-                hva,
-                hva_end,
-                self.write,
-                mirror.owner(),
-                &mut *out,
-            ) {
+            let walked = match walk::walk(slot, seq, hva, hva_end, self.write, mirror.owner(), out)
+            {
                 Err(WalkError::Raced) => {
                     mirror.lock().stats_mut().count_retry();
                     continue;
                 }
                 ret => ret?,
             };
-            match mirror.install(slot, &walked, gfns.start, self.write, spare)? {
-                Install::Done => return Ok(()),
-                Install::Stale => {}
+            let mut at = from;
+            while at < gfns.end {
+                let end = gfns.end.min((at | (TABLE_ENTRIES as u64 - 1)) + 1);
+                // Allocates, with no lock held: the walk stays good until
+                // an invalidation, which the install sees.
+                spare.fill()?;
+                let part = walked
+                    .part((at - from) as usize, (end - at) as usize)
+                    .ok_or(EINVAL)?;
+                match mirror.install(slot, &part, at, self.write, spare)? {
+                    Install::Done => at = end,
+                    // Walk again from what is not installed yet.
+                    Install::Stale => {
+                        from = at;
+                        continue 'walk;
+                    }
+                }
             }
+            return Ok(());
         }
     }
 }

@@ -124,7 +124,7 @@ pub(crate) struct Walked<'a> {
     _notifier: PhantomData<&'a bindings::mmu_interval_notifier>,
 }
 
-impl Walked<'_> {
+impl<'a> Walked<'a> {
     /// The user address of the first page.
     pub(crate) fn start(&self) -> u64 {
         self.start
@@ -140,6 +140,23 @@ impl Walked<'_> {
     /// One entry per page.
     pub(crate) fn ptes(&self) -> &[CpuPte] {
         self.ptes
+    }
+
+    /// The pages `offset..offset + len` of the walk, as a walk of their
+    /// own (under the same sequence count); `None` if they are not all in
+    /// it.
+    pub(crate) fn part(&self, offset: usize, len: usize) -> Option<Walked<'a>> {
+        let ptes = self.ptes.get(offset..offset.checked_add(len)?)?;
+        // INVARIANT: a part of what the walk reported, from the user
+        // address of its first page.
+        Some(Walked {
+            mni: self.mni,
+            seq: self.seq,
+            start: self.start + (offset * PAGE_SIZE) as u64,
+            write: self.write,
+            ptes,
+            _notifier: PhantomData,
+        })
     }
 
     /// Whether what was walked is still what the CPU maps: it was walked
