@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -86,6 +87,78 @@ static inline int drop_cap_sys_admin(void)
 		return -1;
 	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
 	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+/*
+ * The pagemap entries of the @n pages from @addr into @out; 0, or -1 if
+ * they cannot all be read.
+ */
+static inline int pagemap_range(const void *addr, size_t n, uint64_t *out)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	ssize_t want = n * 8;
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = pread(fd, out, want, ((uintptr_t)addr / PAGE) * 8) == want ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/*
+ * The sum of the /proc/self/smaps field @key ("AnonHugePages", ...), in
+ * kB, over the mappings that start in [@addr, @addr + @len); -1 if
+ * smaps cannot be read.  AnonHugePages counts what the CPU maps with
+ * PMDs, so it tells a PMD-mapped THP from one split into ptes.
+ */
+static inline long smaps_kb(const void *addr, size_t len, const char *key)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	size_t n = strlen(key);
+	unsigned long start, end;
+	char line[256];
+	int in = 0;
+	long kb = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in = start >= (uintptr_t)addr && start < (uintptr_t)addr + len;
+		else if (in && !strncmp(line, key, n) && line[n] == ':')
+			kb += atol(line + n + 1);
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * The /proc/meminfo field @key in kB, with the per-CPU counter deltas
+ * folded in first (vm.stat_refresh); -1 if it cannot be read.
+ */
+static inline long meminfo_kb(const char *key)
+{
+	int rfd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	FILE *f;
+	char line[128];
+	size_t n = strlen(key);
+	long kb = -1;
+
+	if (rfd >= 0) {
+		/* Without the fold the value may lag; it is read all the same. */
+		if (write(rfd, "1", 1) != 1)
+			kb = -1;
+		close(rfd);
+	}
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			kb = atol(line + n + 1);
+	fclose(f);
+	return kb;
 }
 
 #endif /* _GUESTMAP_UTIL_H */

@@ -38,6 +38,7 @@
 
 #include "kselftest_harness.h"
 #include "guestmap_util.h"
+#include "guestmap_mirror.h"
 
 #define MPOL_MF_MOVE	(1 << 1)
 
@@ -55,117 +56,6 @@ static long move_pages(int pid, unsigned long n, void **pages,
  * and PT in x86 terms).
  */
 #define TABLES_FOR_ONE_LEAF	3
-
-
-static int set_slot(int fd, uint32_t slot, uint32_t flags, uint64_t gpa,
-		    uint64_t size, const void *hva)
-{
-	struct guestmap_memslot m = {
-		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
-		.memory_size = size, .userspace_addr = (uintptr_t)hva,
-	};
-
-	return ioctl(fd, GUESTMAP_SET_MEMSLOT, &m) ? errno : 0;
-}
-
-static int fault(int fd, uint64_t gpa, uint64_t size, int write)
-{
-	struct guestmap_fault f = {
-		.gpa = gpa, .size = size,
-		.flags = write ? GUESTMAP_FAULT_WRITE : 0,
-	};
-
-	return ioctl(fd, GUESTMAP_MIRROR_FAULT, &f) ? errno : 0;
-}
-
-static int guest_rw(int fd, uint64_t gpa, void *buf, uint64_t len, int write)
-{
-	struct guestmap_rw rw = { .gpa = gpa, .len = len, .buf = (uintptr_t)buf };
-
-	return ioctl(fd, write ? GUESTMAP_WRITE_GUEST : GUESTMAP_READ_GUEST,
-		     &rw) ? errno : 0;
-}
-
-static struct guestmap_stats stats(int fd)
-{
-	struct guestmap_stats s;
-
-	memset(&s, 0xff, sizeof(s));
-	if (ioctl(fd, GUESTMAP_GET_STATS, &s))
-		memset(&s, 0xff, sizeof(s));
-	return s;
-}
-
-static int query(int fd, uint64_t gpa, uint64_t npages, uint64_t *out)
-{
-	struct guestmap_query q = {
-		.gpa = gpa, .npages = npages, .entries = (uintptr_t)out,
-	};
-
-	return ioctl(fd, GUESTMAP_QUERY, &q) ? errno : 0;
-}
-
-static uint64_t query1(int fd, uint64_t gpa)
-{
-	uint64_t e = ~0ULL;
-
-	if (query(fd, gpa, 1, &e))
-		return ~0ULL;
-	return e;
-}
-
-static unsigned int class_of(uint64_t e)
-{
-	return (e & GUESTMAP_PAGE_CLASS_MASK) >> GUESTMAP_PAGE_CLASS_SHIFT;
-}
-
-
-
-static void fill(void *p, size_t len, uint32_t seed)
-{
-	uint32_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 4; i++)
-		w[i] = seed * 2654435761u + i;
-}
-
-/* Anonymous memory aligned to @align, @len bytes. */
-static void *map_aligned(size_t len, size_t align)
-{
-	char *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uintptr_t a;
-
-	if (p == MAP_FAILED)
-		return NULL;
-	a = ((uintptr_t)p + align - 1) & ~(align - 1);
-	if (a > (uintptr_t)p)
-		munmap(p, a - (uintptr_t)p);
-	munmap((char *)a + len, (uintptr_t)p + align - a);
-	return (void *)a;
-}
-
-/* The guest's view of @len bytes at @gpa equals @expect. */
-static int guest_equals(int fd, uint64_t gpa, const void *expect, size_t len)
-{
-	size_t chunk = len < GUESTMAP_RW_MAX ? len : GUESTMAP_RW_MAX;
-	char *buf = malloc(chunk);
-	size_t done;
-	int ret = 1;
-
-	if (!buf)
-		return 0;
-	for (done = 0; ret && done < len; done += chunk) {
-		size_t n = len - done < chunk ? len - done : chunk;
-
-		memset(buf, 0x5a, n);
-		ret = !guest_rw(fd, gpa + done, buf, n, 0) &&
-		      !memcmp(buf, (const char *)expect + done, n);
-	}
-	free(buf);
-	return ret;
-}
 
 FIXTURE(slot) {
 	int fd;
