@@ -17,6 +17,12 @@
 #            back, unmap) with VMCB12 mapped per entry, through the pfn
 #            cache, and by KVM's kvm_vcpu_map() on a real vCPU, on
 #            PFN-only and struct-page memory.
+#   tdp      selftests/tdp_bench: the mirror against KVM's TDP MMU
+#            (kvm_amd npt=1) on the same buffers (64 and 512 MiB; 4K
+#            pages, THP, hugetlb): fault-in against KVM_PRE_FAULT_MEMORY,
+#            the restore after mprotect, a soft-dirty clear and
+#            MADV_DONTNEED, and SecPageTables per GiB mapped.  Its JSON
+#            lines (one per row) go to tdp-<stamp>.jsonl.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -53,3 +59,25 @@ gm_log "nested SVM entry/exit vs kvm_vcpu_map (one VM run)"
 	tee "$out/nested-$stamp.txt"
 grep -q '^bench: nested.cached_pfn_over_cached_page' "$out/nested-$stamp.txt"
 grep -q '^bench: nested.kvm_vcpu_map_pfn_over_cached_pfn' "$out/nested-$stamp.txt"
+
+# The guest writes its JSON lines into vm-run's shared directory, which
+# vm-run removes, so it prints them as "json: " lines, split off here.
+# kvm_amd must run with npt=1 (its default where the CPU has NPT).
+gm_log "mirror vs KVM's TDP MMU (one VM run)"
+tdp_raw=$out/tdp-$stamp.raw
+tdp_status=0
+tdp_run="export GM_BENCH_KERNEL=$(basename "$(dirname "$kdir")")"
+tdp_run+=" GM_BENCH_GIT=$(git -C "$GM_ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+tdp_run+=" GM_BENCH_STAMP=$stamp;"
+# shellcheck disable=SC2016 # expanded in the guest
+tdp_run+=' grep -qx Y /sys/module/kvm_amd/parameters/npt ||
+ { rmmod kvm_amd && modprobe kvm_amd npt=1 nested=1; };
+ selftests/tdp_bench -o "$GM_OUT/tdp.jsonl"; s=$?;
+ sed "s/^/json: /" "$GM_OUT/tdp.jsonl" 2>/dev/null; exit $s'
+"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" --timeout 1800 -- \
+	"$tdp_run" >"$tdp_raw" || tdp_status=$?
+{ grep -v '^json: ' "$tdp_raw" || true; } | tee "$out/tdp-$stamp.txt"
+sed -n 's/^json: //p' "$tdp_raw" >"$out/tdp-$stamp.jsonl"
+rm -f "$tdp_raw"
+[ "$tdp_status" = 0 ] || gm_die "tdp_bench failed (status $tdp_status)"
+grep -q '"measure": "table_kb_per_gib"' "$out/tdp-$stamp.jsonl"
