@@ -100,8 +100,20 @@ impl<'a> Fault<'a> {
         let mirror = self.mirror();
         let desc = slot.data().desc();
         // What an event left in place (write-protection keeps entries)
-        // needs no walk: this is where keeping them pays.
-        if mirror.lock().is_mapped(gfns, self.write) {
+        // needs no walk: this is where keeping them pays.  Looked up a
+        // leaf table's worth per hold of the spinlock.
+        let mut at = gfns.start;
+        while at < gfns.end {
+            let end = gfns.end.min((at | (TABLE_ENTRIES as u64 - 1)) + 1);
+            if !mirror
+                .lock()
+                .is_mapped(GfnRange { start: at, end }, self.write)
+            {
+                break;
+            }
+            at = end;
+        }
+        if at >= gfns.end {
             return Ok(());
         }
         if self.walk.is_none() {
@@ -114,7 +126,8 @@ impl<'a> Fault<'a> {
             Some(walk) => &mut walk[..],
             None => return Err(ENOMEM),
         };
-        let mut from = gfns.start;
+        // From the first part not mapped yet.
+        let mut from = at;
         'walk: loop {
             if kernel::current!().signal_pending() {
                 return Err(EINTR);

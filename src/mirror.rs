@@ -425,8 +425,8 @@ fn cpu_entry(cpu: CpuPte, write: bool) -> Result<Pte> {
 
 /// The huge entry for the block of guest frames holding `gfn` that the
 /// walk from `gfn` allows, if any: the CPU maps the page with a huge page
-/// the slot may map whole ([`SlotDesc::leaf_level`]), and every page
-/// walked is that huge page's, with the same permission.
+/// the slot may map whole ([`SlotDesc::leaf_level`]), and the pages walked
+/// are that huge page's, with the same permission.
 fn huge_entry(desc: &SlotDesc, walked: &Walked<'_>, gfn: u64, write: bool) -> Result<Option<Pte>> {
     let ptes = walked.ptes();
     let first = match ptes.first() {
@@ -438,11 +438,16 @@ fn huge_entry(desc: &SlotDesc, walked: &Walked<'_>, gfn: u64, write: bool) -> Re
         return Ok(None);
     }
     let entry = cpu_entry(first, write)?;
-    // The walk is current when this entry is installed, so no
-    // invalidation ran since it began, and the CPU's huge mapping could
-    // not change under it: every page of the block the walk reported is
-    // that mapping's, as the first one is.  The last one is checked too,
-    // as a guard against a walk that mixed mappings.
+    // The first and the last page tell for the pages between:
+    // * one look of hmm reports every page of a huge mapping from one
+    //   read of its PMD, PUD or hugetlb entry, alike (mm/hmm.c);
+    // * the walk's looks never go back: a page was last written by a look
+    //   no later than the one that wrote any page after it;
+    // * the walk is current when this entry is installed, so between the
+    //   looks the mapping could only gain (none to present, read-only to
+    //   writable), never lose or change, which all take an invalidation.
+    // So if the first and the last page are one huge mapping's, with the
+    // same permission, so is every page between.
     let n = ptes.len() as u64 - 1;
     let same = ptes.last().is_some_and(|last| {
         last.is_valid()
