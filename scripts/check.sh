@@ -200,6 +200,24 @@ else
 		fi
 	fi
 	grep -h 'VM finished in' "$log/vm-devmem.log" | sed 's/^/# /'
+
+	# A 1 GiB hugetlb page needs a boot of its own (GM_HUGE1G_*).
+	"$GM_ROOT/scripts/vm-run" --module --memory "$GM_HUGE1G_MEMORY" \
+		--append "$GM_HUGE1G_APPEND" \
+		-- "selftests/huge_test -t hugetlb_1g_maps_a_1g_entry" \
+		>"$log/vm-huge1g.tap" 2>"$log/vm-huge1g.log"
+	vm_status=$?
+	from_tap "vm-huge1g: " "$log/vm-huge1g.tap"
+	if grep -q 'kernel log NOT clean\|VM timed out\|VM ended early' "$log/vm-huge1g.log"; then
+		tap "not ok" "vm-huge1g: guest kernel log clean, VM finished"
+		sed 's/^/# /' "$log/vm-huge1g.log"
+	elif [ $vm_status != 0 ] && ! grep -q '^not ok' "$log/vm-huge1g.tap"; then
+		tap "not ok" "vm-huge1g: selftests exit status ($vm_status)"
+		tail -n 40 "$log/vm-huge1g.tap" | sed 's/^/# /'
+	else
+		tap ok "vm-huge1g: guest kernel log clean, VM finished"
+	fi
+	grep -h 'VM finished in' "$log/vm-huge1g.log" | sed 's/^/# /'
 fi
 
 echo "# make check took $(($(date +%s) - start)) s"

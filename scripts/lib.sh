@@ -108,3 +108,9 @@ GM_TEST_ENV='GUESTMAP_RESERVED=0x400000@0x6c000000 GUESTMAP_HIDDEN=0x8000000@0x7
 #                     have holes: pmem, and firmware's below 2G)
 #   memmap=64M!0x70000000  pmem in the same section as boot RAM
 GM_DEVMEM_APPEND='nopat movablecore=512M memmap=64M!0x70000000'
+
+# A third boot for the mirror's 1 GiB entries: a 1 GiB hugetlb page
+# reserved at boot, which only a 4 GiB guest has room for (q35 puts 2 GiB
+# above 4G, whose lower GiB early allocations leave free).
+GM_HUGE1G_MEMORY=4G
+GM_HUGE1G_APPEND='hugepagesz=1G hugepages=1'
