@@ -7,11 +7,13 @@
 #define _GUESTMAP_MIRROR_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <linux/guestmap.h>
 
@@ -122,6 +124,19 @@ static inline int guest_equals(int fd, uint64_t gpa, const void *expect, size_t 
 		      !memcmp(buf, (const char *)expect + done, n);
 	}
 	free(buf);
+	return ret;
+}
+
+/* Resets the soft-dirty bits of the whole address space (clear_refs 4). */
+static inline int clear_soft_dirty(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "4", 1) == 1 ? 0 : -1;
+	close(fd);
 	return ret;
 }
 

@@ -127,18 +127,6 @@ static char *thp_buffer(size_t len, uint32_t seed)
 	return p;
 }
 
-static int clear_soft_dirty(void)
-{
-	int fd = open("/proc/self/clear_refs", O_WRONLY);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, "4", 1) == 1 ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 static long read_long(const char *path)
 {
 	char s[32] = "";

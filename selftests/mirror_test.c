@@ -441,18 +441,6 @@ TEST_F(slot, mprotect_none_takes_reads_back)
 	EXPECT_TRUE(guest_equals(self->fd, SLOT_GPA, self->buf, self->len));
 }
 
-static int clear_soft_dirty(void)
-{
-	int fd = open("/proc/self/clear_refs", O_WRONLY);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, "4", 1) == 1 ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 TEST_F(slot, soft_dirty_clear_write_protects_and_writes_redirty)
 {
 	struct guestmap_stats s0, s;
