@@ -136,15 +136,79 @@ void gm_unmap(struct gm_map *m, bool dirty);
 
 u32 gm_host_cpu_features(void);
 
-/* trace.c */
+/* trace.c: the tracepoints of guestmap_trace.h, fired from Rust. */
+
+/*
+ * What the mirror does to an invalidated range (src/policy.rs Action),
+ * as guestmap_invalidate records it.
+ */
+enum gm_action {
+	GM_ACTION_ZAP_FREE,
+	GM_ACTION_ZAP,
+	GM_ACTION_WRPROTECT,
+	GM_ACTION_IGNORE,
+	GM_ACTION_RELEASE,
+};
+
+/* Why a pfn cache view was dropped, as guestmap_cache_invalidate says. */
+enum gm_cache_drop {
+	GM_CACHE_DROP_EVENT,
+	GM_CACHE_DROP_SLOT_DELETED,
+	GM_CACHE_DROP_SLOTS_CHANGED,
+	GM_CACHE_DROP_FORGOTTEN,
+};
+
+/* What an invalidation did, in 4 KiB pages except for the tables. */
+struct gm_trace_acted {
+	u64 zapped;
+	u64 wrprotected;
+	u64 tables_freed;
+	u64 huge_partial;
+};
+
+/* Leaf entries a fault round installed or changed, by size. */
+struct gm_trace_installed {
+	u64 entries_4k;
+	u64 entries_2m;
+	u64 entries_1g;
+};
+
+/*
+ * Whether a tracepoint is enabled: the caller builds costly arguments
+ * only then.
+ */
+bool gm_trace_map_enabled(void);
+
 void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd);
 void gm_trace_ioctl_exit(const void *ctx, unsigned int cmd, long ret);
 void gm_trace_ctx_create(const void *ctx, const void *mm);
 void gm_trace_ctx_destroy(const void *ctx);
+void gm_trace_invalidate_start(const void *mirror, unsigned int event,
+			       unsigned long start, unsigned long end,
+			       bool blockable);
 void gm_trace_invalidate(const void *mirror, unsigned int event,
 			 unsigned long start, unsigned long end,
-			 unsigned int action);
-void gm_trace_fault(const void *mirror, unsigned long gfn,
-		    unsigned long npages, bool write, int ret);
+			 enum gm_action action,
+			 const struct gm_trace_acted *acted);
+void gm_trace_fault_start(const void *mirror, u64 gfn, u64 npages,
+			  bool write);
+void gm_trace_fault(const void *mirror, u64 gfn, u64 npages, bool write,
+		    const struct gm_trace_installed *installed,
+		    unsigned int retries, int ret);
+void gm_trace_map_start(const void *mirror, u64 gfn, bool write);
+void gm_trace_map(const void *mirror, u64 gfn, bool write,
+		  unsigned int kind, unsigned int path, int ret);
+void gm_trace_unmap(const void *mirror, u64 gfn, unsigned int kind,
+		    unsigned int path, bool dirty);
+void gm_trace_cache_invalidate(const void *mirror, unsigned int cache,
+			       u64 gfn, enum gm_cache_drop reason);
+void gm_trace_slot_delete(const void *mirror, u64 gfn, u64 npages,
+			  const struct gm_trace_acted *acted);
+void gm_trace_svm_vmrun(unsigned int vcpu, u64 vmcb12, unsigned int result,
+			unsigned int vector, unsigned int check, int ret);
+void gm_trace_svm_msrpm_merge(unsigned int vcpu, u64 msrpm,
+			      unsigned int words, int ret);
+void gm_trace_svm_vmexit(unsigned int vcpu, u64 vmcb12, u64 exit_code,
+			 bool cached, int ret);
 
 #endif /* _GUESTMAP_C_H */

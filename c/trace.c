@@ -3,12 +3,16 @@
  * ftrace cannot see Rust functions in 6.12 (rustc gets no fentry flags), so
  * guestmap's tracepoints are defined here and fired from Rust through these
  * calls.  The trace_*() bodies are static keys: disabled, each call costs a
- * call and a not-taken branch.
+ * call and a not-taken branch, and TP_fast_assign, which reads the
+ * structures passed by pointer, runs only when the event is enabled.
  */
 #define CREATE_TRACE_POINTS
 #include "guestmap_trace.h"
 
-#include "guestmap.h"
+bool gm_trace_map_enabled(void)
+{
+	return trace_guestmap_map_enabled() || trace_guestmap_unmap_enabled();
+}
 
 void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd)
 {
@@ -30,15 +34,78 @@ void gm_trace_ctx_destroy(const void *ctx)
 	trace_guestmap_ctx_destroy(ctx);
 }
 
-void gm_trace_invalidate(const void *mirror, unsigned int event,
-			 unsigned long start, unsigned long end,
-			 unsigned int action)
+void gm_trace_invalidate_start(const void *mirror, unsigned int event,
+			       unsigned long start, unsigned long end,
+			       bool blockable)
 {
-	trace_guestmap_invalidate(mirror, event, start, end, action);
+	trace_guestmap_invalidate_start(mirror, event, start, end, blockable);
 }
 
-void gm_trace_fault(const void *mirror, unsigned long gfn,
-		    unsigned long npages, bool write, int ret)
+void gm_trace_invalidate(const void *mirror, unsigned int event,
+			 unsigned long start, unsigned long end,
+			 enum gm_action action,
+			 const struct gm_trace_acted *acted)
 {
-	trace_guestmap_fault(mirror, gfn, npages, write, ret);
+	trace_guestmap_invalidate(mirror, event, start, end, action, acted);
+}
+
+void gm_trace_fault_start(const void *mirror, u64 gfn, u64 npages,
+			  bool write)
+{
+	trace_guestmap_fault_start(mirror, gfn, npages, write);
+}
+
+void gm_trace_fault(const void *mirror, u64 gfn, u64 npages, bool write,
+		    const struct gm_trace_installed *installed,
+		    unsigned int retries, int ret)
+{
+	trace_guestmap_fault(mirror, gfn, npages, write, installed, retries,
+			     ret);
+}
+
+void gm_trace_map_start(const void *mirror, u64 gfn, bool write)
+{
+	trace_guestmap_map_start(mirror, gfn, 1, write);
+}
+
+void gm_trace_map(const void *mirror, u64 gfn, bool write,
+		  unsigned int kind, unsigned int path, int ret)
+{
+	trace_guestmap_map(mirror, gfn, write, kind, path, ret);
+}
+
+void gm_trace_unmap(const void *mirror, u64 gfn, unsigned int kind,
+		    unsigned int path, bool dirty)
+{
+	trace_guestmap_unmap(mirror, gfn, kind, path, dirty);
+}
+
+void gm_trace_cache_invalidate(const void *mirror, unsigned int cache,
+			       u64 gfn, enum gm_cache_drop reason)
+{
+	trace_guestmap_cache_invalidate(mirror, cache, gfn, reason);
+}
+
+void gm_trace_slot_delete(const void *mirror, u64 gfn, u64 npages,
+			  const struct gm_trace_acted *acted)
+{
+	trace_guestmap_slot_delete(mirror, gfn, npages, acted);
+}
+
+void gm_trace_svm_vmrun(unsigned int vcpu, u64 vmcb12, unsigned int result,
+			unsigned int vector, unsigned int check, int ret)
+{
+	trace_guestmap_svm_vmrun(vcpu, vmcb12, result, vector, check, ret);
+}
+
+void gm_trace_svm_msrpm_merge(unsigned int vcpu, u64 msrpm,
+			      unsigned int words, int ret)
+{
+	trace_guestmap_svm_msrpm_merge(vcpu, msrpm, words, ret);
+}
+
+void gm_trace_svm_vmexit(unsigned int vcpu, u64 vmcb12, u64 exit_code,
+			 bool cached, int ret)
+{
+	trace_guestmap_svm_vmexit(vcpu, vmcb12, exit_code, cached, ret);
 }

@@ -179,9 +179,11 @@ fn access_with(slot: &Memslot, req: &AccessReq, bounce: &mut BouncePage) -> Resu
                 };
                 let ret = page.access(req.off, &mut acc);
                 if let Ok(None) = ret {
+                    // Nothing went through the stale mapping.
+                    page.unmap(false);
                     return Ok(None);
                 }
-                done.via = via(&page);
+                done.via = page.path();
                 // A write the kernel made must never be lost to reclaim:
                 // it dirties the page whatever the flag says.  A read
                 // mapping is never marked dirty, flag or not: the page was
@@ -200,10 +202,13 @@ fn access_with(slot: &Memslot, req: &AccessReq, bounce: &mut BouncePage) -> Resu
             done.found = Some(until_current(|| {
                 let page = GuestPage::map(slot, gfn, true)?;
                 let found = match page.cmpxchg_u64(req.off, old, new) {
-                    Ok(None) => return Ok(None),
+                    Ok(None) => {
+                        page.unmap(false);
+                        return Ok(None);
+                    }
                     ret => ret,
                 };
-                done.via = via(&page);
+                done.via = page.path();
                 let swapped = matches!(found, Ok(Some(f)) if f == old);
                 page.unmap(swapped || req.dirty);
                 Ok(found?)
@@ -234,13 +239,4 @@ fn access_with(slot: &Memslot, req: &AccessReq, bounce: &mut BouncePage) -> Resu
         }
     }
     Ok(done)
-}
-
-/// How a mapped page was reached, as `GUESTMAP_ACCESS` reports it.
-pub(crate) fn via(page: &GuestPage<'_>) -> u32 {
-    if page.is_remapped() {
-        uapi::GUESTMAP_VIA_REMAP
-    } else {
-        uapi::GUESTMAP_VIA_PAGE
-    }
 }

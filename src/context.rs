@@ -37,10 +37,7 @@ use crate::{
     },
     fault::Fault,
     mirror::{self, Mirror},
-    nested::{
-        svm::{abi as svm_abi, checks::Verdict},
-        vcpus::Vcpus,
-    },
+    nested::{svm::abi as svm_abi, vcpus::Vcpus},
     query,
     remaps::Remaps,
     reserve::Reserve,
@@ -218,7 +215,7 @@ impl Context {
                 let req = svm_abi::vcpu(&read_arg(arg)?).map_err(invalid)?;
                 if let Some(view) = self.vcpus.lock_killable()?.create(req)? {
                     // The destroyed vCPU's cached mapping goes now.
-                    self.mirror.lock().views_mut().forget(view);
+                    self.mirror.lock().forget_view(&self.mirror, view);
                     self.mirror.trim_caches();
                 }
             }
@@ -246,13 +243,7 @@ impl Context {
                     .get(req.id)?
                     .vmrun(&slots, &req)?;
                 drop(slots);
-                (raw.result, raw.vector, raw.check) = match verdict {
-                    Verdict::Enter => (uapi::GUESTMAP_SVM_ENTERED, 0, 0),
-                    Verdict::Exception { vector, check } => {
-                        (uapi::GUESTMAP_SVM_EXCEPTION, vector.into(), check as u32)
-                    }
-                    Verdict::Invalid(check) => (uapi::GUESTMAP_SVM_VMEXIT_INVALID, 0, check as u32),
-                };
+                (raw.result, raw.vector, raw.check) = verdict.to_uapi();
                 write_arg(arg, &raw)?;
             }
             Command::SvmIntercept => {

@@ -17,16 +17,26 @@ use crate::{
     pte::{GfnRange, TABLE_ENTRIES},
     reserve::{self, Reserve},
     sys::{
-        trace,
+        trace::{self, Installed},
         walk::{self, CpuPte, WalkBuf, WalkError, WALK_MAX},
     },
 };
 use kernel::prelude::*;
 
+/// What one round of a fault (one walk's worth) did, for the
+/// `guestmap_fault` tracepoint.
+#[derive(Default)]
+struct Round {
+    /// Leaf entries installed or changed: 4 KiB, 2 MiB, 1 GiB.
+    installed: [u64; 3],
+    /// Walks redone because an invalidation ran meanwhile.
+    retries: u32,
+}
+
 /// One fault request: faults `gfns` of one slot into its mirror, a walk
 /// of up to [`WALK_MAX`] pages at a time, installed a leaf table's worth
-/// at a time, so that one set of spare tables always suffices.  Owns what a fault needs beyond the locks: the spare tables
-/// and the walk's output, taken from the context's reserve when a walk is
+/// at a time, so that one set of spare tables always suffices.  Owns what
+/// a fault needs beyond the locks: the spare tables and the walk's output, taken from the context's reserve when a walk is
 /// needed (allocated with no lock held if the reserve has none), and
 /// given back when the fault is done.
 pub(crate) struct Fault<'a> {
@@ -78,12 +88,21 @@ impl<'a> Fault<'a> {
             }
             task::cond_resched();
             let end = gfns.end.min((start | (WALK_MAX as u64 - 1)) + 1);
-            let ret = self.chunk(GfnRange { start, end });
+            trace::fault_start(mirror, start, end - start, self.write);
+            let mut round = Round::default();
+            let ret = self.chunk(GfnRange { start, end }, &mut round);
+            let installed = Installed {
+                entries_4k: round.installed[0],
+                entries_2m: round.installed[1],
+                entries_1g: round.installed[2],
+            };
             trace::fault(
                 mirror,
                 start,
                 end - start,
                 self.write,
+                &installed,
+                round.retries,
                 ret.err().map_or(0, |e| e.to_errno()),
             );
             ret?;
@@ -95,7 +114,7 @@ impl<'a> Fault<'a> {
     /// Faults `gfns`, at most [`WALK_MAX`] pages: one walk, installed a
     /// leaf table's worth at a time, so that one set of spare tables
     /// always suffices.
-    fn chunk(&mut self, gfns: GfnRange) -> Result {
+    fn chunk(&mut self, gfns: GfnRange, round: &mut Round) -> Result {
         let slot = self.slot;
         let mirror = self.mirror();
         let desc = slot.data().desc();
@@ -141,6 +160,7 @@ impl<'a> Fault<'a> {
             {
                 Err(WalkError::Raced) => {
                     mirror.lock().stats_mut().count_retry();
+                    round.retries += 1;
                     continue;
                 }
                 ret => ret?,
@@ -154,10 +174,11 @@ impl<'a> Fault<'a> {
                 let part = walked
                     .part((at - from) as usize, (end - at) as usize)
                     .ok_or(EINVAL)?;
-                match mirror.install(slot, &part, at, self.write, spare)? {
+                match mirror.install(slot, &part, at, self.write, spare, &mut round.installed)? {
                     Install::Done => at = end,
                     // Walk again from what is not installed yet.
                     Install::Stale => {
+                        round.retries += 1;
                         from = at;
                         continue 'walk;
                     }

@@ -18,12 +18,14 @@ use crate::{
     memslot::Memslot,
     mirror,
     pte::{GfnRange, PAGE_SHIFT},
-    refcount::{classify, Facts},
+    refcount::{classify, Facts, Kind},
     slots::SlotDesc,
     sys::{
         frame::{Access, Frame, FrameError},
         map::HostMap,
+        trace,
     },
+    uapi,
 };
 use kernel::{page::PAGE_SIZE, prelude::*, uaccess::UserSlice};
 
@@ -31,7 +33,9 @@ use kernel::{page::PAGE_SIZE, prelude::*, uaccess::UserSlice};
 /// invalidations, as a pfn cache's refresh does.
 const MAX_TRIES: u32 = 1000;
 
-/// A guest frame mapped into the kernel.
+/// A guest frame mapped into the kernel, let go with
+/// [`GuestPage::unmap`] (which the `guestmap_unmap` tracepoint records;
+/// a drop unmaps too, unrecorded, not marked dirty).
 ///
 /// What keeps the frame the guest's while it is used:
 ///
@@ -46,12 +50,28 @@ const MAX_TRIES: u32 = 1000;
 pub(crate) struct GuestPage<'a> {
     map: HostMap,
     guard: Option<(&'a Memslot, Seq)>,
+    /// For the tracepoints: the mirror, and the frame.
+    mirror: &'a mirror::Mirror,
+    gfn: u64,
 }
 
 impl<'a> GuestPage<'a> {
     /// Maps guest frame `gfn` of `slot`, for writing if `write`; a write
     /// mapping of a READONLY slot is `EPERM`.
     pub(crate) fn map(slot: &'a Memslot, gfn: u64, write: bool) -> Result<GuestPage<'a>> {
+        let mirror = slot.data().mirror();
+        trace::map_start(mirror, gfn, write);
+        let ret = Self::map_frame(slot, gfn, write);
+        let (kind, path, errno) = match &ret {
+            Ok(page) if trace::map_enabled() => (page.kind(), page.path(), 0),
+            Ok(_) => (0, 0, 0),
+            Err(e) => (0, 0, e.to_errno()),
+        };
+        trace::map(mirror, gfn, write, kind, path, errno);
+        ret
+    }
+
+    fn map_frame(slot: &'a Memslot, gfn: u64, write: bool) -> Result<GuestPage<'a>> {
         let desc = slot.data().desc();
         if write && desc.readonly {
             return Err(EPERM);
@@ -69,7 +89,12 @@ impl<'a> GuestPage<'a> {
             match HostMap::new(hva, write) {
                 Ok(map) => {
                     let guard = (!map.is_pinned()).then_some((slot, seq));
-                    return Ok(GuestPage { map, guard });
+                    return Ok(GuestPage {
+                        map,
+                        guard,
+                        mirror: slot.data().mirror(),
+                        gfn,
+                    });
                 }
                 // A bare pfn may have changed between its lookup and its
                 // mapping (a page freed meanwhile leaves the direct map
@@ -98,6 +123,31 @@ impl<'a> GuestPage<'a> {
     /// Whether the page is reached through a mapping of its bare pfn.
     pub(crate) fn is_remapped(&self) -> bool {
         self.map.is_remapped()
+    }
+
+    /// How the page is reached, as `GUESTMAP_ACCESS` reports it:
+    /// `GUESTMAP_VIA_*`.
+    pub(crate) fn path(&self) -> u32 {
+        if self.is_remapped() {
+            uapi::GUESTMAP_VIA_REMAP
+        } else {
+            uapi::GUESTMAP_VIA_PAGE
+        }
+    }
+
+    /// What the CPU maps there, as `GUESTMAP_QUERY` reports it:
+    /// `GUESTMAP_CLASS_*`.
+    fn kind(&self) -> u32 {
+        if self.is_remapped() {
+            uapi::GUESTMAP_CLASS_PFNMAP
+        } else if matches!(
+            classify(Facts::from_raw(self.map.facts())).kind,
+            Some(Kind::Zero)
+        ) {
+            uapi::GUESTMAP_CLASS_ZERO
+        } else {
+            uapi::GUESTMAP_CLASS_PAGE
+        }
     }
 
     /// Runs `f` on the frame while it is known to be the guest's: pinned,
@@ -137,6 +187,15 @@ impl<'a> GuestPage<'a> {
     /// page or ZONE_DEVICE memory), as the refcount series asked.
     pub(crate) fn unmap(self, dirty: bool) {
         let may_dirty = classify(Facts::from_raw(self.map.facts())).may_dirty;
+        if trace::map_enabled() {
+            trace::unmap(
+                self.mirror,
+                self.gfn,
+                self.kind(),
+                self.path(),
+                dirty && may_dirty,
+            );
+        }
         self.map.unmap(dirty && may_dirty);
     }
 }

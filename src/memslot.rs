@@ -8,7 +8,7 @@ use crate::{
     mirror::Mirror,
     policy::{self, Action, Event, RangeFacts},
     slots::SlotDesc,
-    sys::trace,
+    sys::trace::{self, Acted},
     uapi,
 };
 use core::ffi::c_void;
@@ -78,6 +78,13 @@ impl RangeFacts for Facts<'_> {
 impl IntervalOps for SlotWatch {
     fn invalidate(&self, inv: &Invalidation<'_>) -> bool {
         let event = Event::from_raw(inv.event());
+        trace::invalidate_start(
+            &*self.mirror,
+            inv.event(),
+            inv.start(),
+            inv.end(),
+            inv.is_blockable(),
+        );
         // Decided before taking the lock: the facts may look at the vma.
         let action = match event {
             Some(e) => policy::action(
@@ -91,13 +98,6 @@ impl IntervalOps for SlotWatch {
             None => policy::UNKNOWN_EVENT_ACTION,
         };
         let gfns = self.desc.map.hva_to_gfns(inv.start(), inv.end());
-        trace::invalidate(
-            &*self.mirror,
-            inv.event(),
-            inv.start(),
-            inv.end(),
-            action as u32,
-        );
 
         // The mirror lock is a spinlock, so even a non-blockable
         // invalidation (the OOM reaper's) takes it and never fails.
@@ -118,7 +118,7 @@ impl IntervalOps for SlotWatch {
             }
             None => (inv.start(), inv.end()),
         };
-        state.invalidate_caches(start, end);
+        state.invalidate_caches(&self.mirror, start, end);
         // The views' kernel mappings go now if this may sleep: a mapping
         // of a page nobody may reach through it should not outlive the
         // page's owner, who may free it next.  The OOM reaper's leave them
@@ -128,16 +128,28 @@ impl IntervalOps for SlotWatch {
             let gen = state.slots_gen();
             state.views_mut().take_stale(gen)
         });
-        match (action, gfns) {
+        let acted = match (action, gfns) {
             (Action::Release, _) => {
                 self.mirror
                     .apply(state, Action::Release, self.desc.gfns(), inv.is_blockable())
             }
             (action, Some(gfns)) => self.mirror.apply(state, action, gfns, inv.is_blockable()),
-            (_, None) => drop(state),
-        }
+            (_, None) => {
+                drop(state);
+                Acted::NONE
+            }
+        };
+
         // After the lock is released (`apply` releases it): unmapping sleeps.
         drop(stale);
+        trace::invalidate(
+            &*self.mirror,
+            inv.event(),
+            inv.start(),
+            inv.end(),
+            action,
+            &acted,
+        );
         true
     }
 }

@@ -51,7 +51,10 @@ use crate::{
     policy::Action,
     pte::{span, GfnRange, PfnClass, Pte},
     slots::SlotDesc,
-    sys::walk::{CpuPte, Walked},
+    sys::{
+        trace::{self, Acted, CacheDrop},
+        walk::{CpuPte, Walked},
+    },
     uapi,
 };
 use kernel::{new_spinlock, prelude::*, sync::SpinLock};
@@ -82,22 +85,39 @@ impl State {
     /// Invalidates every pfn cache of a page in the user range
     /// `start..end`, whatever the event: a cache holds no reference and
     /// no permission it could keep.
-    pub(crate) fn invalidate_caches(&mut self, start: u64, end: u64) {
-        self.views.invalidate(start, end);
+    pub(crate) fn invalidate_caches(&mut self, mirror: &Mirror, start: u64, end: u64) {
+        self.views.invalidate(start, end, |cache, gfn| {
+            trace::cache_invalidate(mirror, cache, gfn, CacheDrop::Event)
+        });
     }
 
     /// Records a memslot creation: views made before it are stale.
-    pub(crate) fn add_slot(&mut self) {
+    pub(crate) fn add_slot(&mut self, mirror: &Mirror) {
         self.slots_gen += 1;
+        self.views.outdate(self.slots_gen, |cache, gfn| {
+            trace::cache_invalidate(mirror, cache, gfn, CacheDrop::SlotsChanged)
+        });
     }
 
     /// Records the deletion of the slot of guest frames `gfns`: its cache
     /// views go.  Once the slot's notifier is gone nothing would tell them
     /// that their page was unmapped or freed; [`Mirror::apply`] with
     /// [`Action::ZapAndFree`] removes its entries and tables.
-    pub(crate) fn remove_slot(&mut self, gfns: GfnRange) {
+    pub(crate) fn remove_slot(&mut self, mirror: &Mirror, gfns: GfnRange) {
         self.slots_gen += 1;
-        self.views.remove_gfns(gfns);
+        self.views.remove_gfns(gfns, |cache, gfn| {
+            trace::cache_invalidate(mirror, cache, gfn, CacheDrop::SlotDeleted)
+        });
+        self.views.outdate(self.slots_gen, |cache, gfn| {
+            trace::cache_invalidate(mirror, cache, gfn, CacheDrop::SlotsChanged)
+        });
+    }
+
+    /// Forgets pfn cache view `i`, whose user is gone.
+    pub(crate) fn forget_view(&mut self, mirror: &Mirror, i: usize) {
+        if let Some(gfn) = self.views.forget(i) {
+            trace::cache_invalidate(mirror, i, gfn, CacheDrop::Forgotten);
+        }
     }
 
     /// The memslot layout generation.
@@ -155,15 +175,6 @@ impl State {
         &mut self.stats
     }
 
-    /// Installs `pte` at its level for `gfn` with tables from `spare`.
-    /// Private: only [`Mirror::install`] installs, from a walk it checked.
-    fn set_entry(&mut self, gfn: u64, pte: Pte, spare: &mut Spare) -> Result<(), SetError> {
-        let mut c = Counts::default();
-        let ret = self.tree.set(gfn, pte, spare, &mut c);
-        self.stats.account(c);
-        ret
-    }
-
     /// The guest frames of the huge entries that map the ends of `gfns`
     /// too: what an invalidation of `gfns` acts on.
     pub(crate) fn huge_cover(&self, gfns: GfnRange) -> GfnRange {
@@ -177,8 +188,8 @@ impl State {
 
     /// Installs what `walked` found from `gfn` on (for writing if `write`),
     /// with the huge entry `huge` (of the block holding `gfn`) if there is
-    /// one and the tree can take it there.  Under the lock, after the walk
-    /// was found current.
+    /// one and the tree can take it there, counting into `c`.  Under the
+    /// lock, after the walk was found current.
     fn install_walked(
         &mut self,
         walked: &Walked<'_>,
@@ -186,12 +197,13 @@ impl State {
         write: bool,
         huge: Option<Pte>,
         spare: &mut Spare,
+        c: &mut Counts,
     ) -> Result {
         if let Some(pte) = huge {
             if self.keeps_write(gfn, pte) {
                 return Ok(());
             }
-            match self.set_entry(gfn, pte, spare) {
+            match self.tree.set(gfn, pte, spare, c) {
                 Ok(()) => return Ok(()),
                 // A 1 GiB entry over tables: map with smaller ones.
                 Err(SetError::Occupied) => {}
@@ -202,15 +214,12 @@ impl State {
                     if self.keeps_write(gfn, pte2) {
                         return Ok(());
                     }
-                    if self.set_entry(gfn, pte2, spare).is_ok() {
+                    if self.tree.set(gfn, pte2, spare, c).is_ok() {
                         return Ok(());
                     }
                 }
             }
         }
-        // Counted once for the lot: this loop is the whole cost of
-        // restoring 4 KiB entries.
-        let mut c = Counts::default();
         let mut ret = Ok(());
         for (gfn, cpu) in (gfn..).zip(walked.ptes()) {
             let pte = match cpu_entry(*cpu, write) {
@@ -223,12 +232,11 @@ impl State {
             if self.keeps_write(gfn, pte) {
                 continue;
             }
-            if self.tree.set(gfn, pte, spare, &mut c).is_err() {
+            if self.tree.set(gfn, pte, spare, c).is_err() {
                 ret = Err(ENOMEM);
                 break;
             }
         }
-        self.stats.account(c);
         ret
     }
 
@@ -247,14 +255,19 @@ impl State {
     }
 
     /// Does one batch of `action` on `w`; `false` if there is more.
-    fn apply_batch(&mut self, action: Action, w: &mut Walk) -> bool {
+    fn apply_batch(&mut self, action: Action, w: &mut Walk, acted: &mut Acted) -> bool {
         let done = match action {
             Action::ZapAndFree | Action::Release => self.tree.zap(true, w),
             Action::Zap => self.tree.zap(false, w),
             Action::WriteProtect => self.tree.wrprotect(w),
             Action::Ignore => true,
         };
-        self.stats.account(core::mem::take(&mut w.counts));
+        let c = core::mem::take(&mut w.counts);
+        acted.zapped += c.zapped;
+        acted.wrprotected += c.wrprotected;
+        acted.tables_freed += c.tables_freed;
+        acted.huge_partial += c.huge_partial;
+        self.stats.account(c);
         w.next_batch();
         done
     }
@@ -312,13 +325,15 @@ impl Mirror {
     ///   watches;
     /// * the walk keeps no pointer into the tree across batches: each one
     ///   starts again from the root at the first gfn not yet done.
+    ///
+    /// Returns what was done, for the `guestmap_invalidate` tracepoint.
     pub(crate) fn apply<'a>(
         &'a self,
         mut state: StateGuard<'a>,
         action: Action,
         gfns: GfnRange,
         may_sleep: bool,
-    ) {
+    ) -> Acted {
         let range = match action {
             Action::Release => {
                 state.release();
@@ -327,13 +342,14 @@ impl Mirror {
             _ => gfns,
         };
         let mut w = Walk::new(range);
+        let mut acted = Acted::NONE;
         loop {
-            let done = state.apply_batch(action, &mut w);
+            let done = state.apply_batch(action, &mut w, &mut acted);
             let dead = core::mem::take(&mut w.dead);
             drop(state);
             drop(dead);
             if done {
-                return;
+                return acted;
             }
             if may_sleep {
                 crate::ext::task::cond_resched();
@@ -343,8 +359,10 @@ impl Mirror {
     }
 
     /// Installs what `walked` found at guest frames from `gfn` of `slot`,
-    /// mapped for writing if `write`, with tables from `spare`.  The one
-    /// way entries get into the mirror, so none is ever made from a stale
+    /// mapped for writing if `write`, with tables from `spare`, adding the
+    /// leaf entries it installs or changes to `installed` (4 KiB, 2 MiB,
+    /// 1 GiB; on failure too, for what went in before).  The one way
+    /// entries get into the mirror, so none is ever made from a stale
     /// walk, another slot's, or a deleted slot's.
     pub(crate) fn install(
         &self,
@@ -353,6 +371,7 @@ impl Mirror {
         gfn: u64,
         write: bool,
         spare: &mut Spare,
+        installed: &mut [u64; 3],
     ) -> Result<Install> {
         let desc = slot.data().desc();
         let n = walked.ptes().len() as u64;
@@ -379,7 +398,14 @@ impl Mirror {
             state.stats.count_retry();
             return Ok(Install::Stale);
         }
-        let ret = state.install_walked(walked, gfn, write, huge, spare);
+        // Counted once for the lot: installing is the whole cost of
+        // restoring 4 KiB entries.
+        let mut c = Counts::default();
+        let ret = state.install_walked(walked, gfn, write, huge, spare, &mut c);
+        for (sum, n) in installed.iter_mut().zip(c.installed) {
+            *sum += n;
+        }
+        state.stats.account(c);
         drop(state);
         // A leaf table a huge entry replaced is freed with the lock given
         // back.

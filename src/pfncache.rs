@@ -37,6 +37,7 @@ use crate::{
     pte::{GfnRange, PAGE_SHIFT},
     sys::{
         frame::{Access, Remap},
+        trace,
         walk::{self, CpuPte, WalkError, Walked},
     },
     uapi,
@@ -76,6 +77,8 @@ pub(crate) struct View {
     /// For a bare pfn, its mapping; `None` for a page with a struct page,
     /// reached through the direct map.
     map: Option<Remap>,
+    /// The shared zero page.
+    zero: bool,
 }
 
 impl View {
@@ -104,6 +107,8 @@ pub(crate) struct NewView {
     pub(crate) pfn: u64,
     /// Whether it is a bare pfn, read through a mapping.
     pub(crate) special: bool,
+    /// Whether it is the shared zero page.
+    pub(crate) zero: bool,
 }
 
 /// The views of a context's pfn caches, under the mirror lock.
@@ -116,21 +121,37 @@ pub(crate) struct Views([View; NR_VIEWS]);
 pub(crate) struct Stale([Option<Remap>; NR_VIEWS]);
 
 impl Views {
-    /// Invalidates every view of a page in the user range `start..end`.
-    pub(crate) fn invalidate(&mut self, start: u64, end: u64) {
-        for c in self.0.iter_mut() {
+    /// Invalidates every view of a page in the user range `start..end`,
+    /// telling `each` the cache and the guest frame of each.
+    pub(crate) fn invalidate(&mut self, start: u64, end: u64, mut each: impl FnMut(usize, u64)) {
+        for (i, c) in self.0.iter_mut().enumerate() {
             if c.valid && c.hva < end && start < c.hva + (1 << PAGE_SHIFT) {
+                c.valid = false;
+                each(i, c.gfn);
+            }
+        }
+    }
+
+    /// Invalidates every view of a frame of `gfns` (a deleted slot's), as
+    /// [`Views::invalidate`] does.
+    pub(crate) fn remove_gfns(&mut self, gfns: GfnRange, mut each: impl FnMut(usize, u64)) {
+        for (i, c) in self.0.iter_mut().enumerate() {
+            if gfns.start <= c.gfn && c.gfn < gfns.end {
+                if c.valid {
+                    each(i, c.gfn);
+                }
                 c.valid = false;
             }
         }
     }
 
-    /// Invalidates every view of a frame of `gfns` (a deleted slot's).
-    pub(crate) fn remove_gfns(&mut self, gfns: GfnRange) {
-        for c in self.0.iter_mut() {
-            if gfns.start <= c.gfn && c.gfn < gfns.end {
-                c.valid = false;
-            }
+    /// What the CPU maps where view `i` looks, `GUESTMAP_CLASS_*`.
+    pub(crate) fn kind(&self, i: usize) -> u32 {
+        match self.0.get(i) {
+            Some(c) if c.map.is_some() => uapi::GUESTMAP_CLASS_PFNMAP,
+            Some(c) if c.zero => uapi::GUESTMAP_CLASS_ZERO,
+            Some(_) => uapi::GUESTMAP_CLASS_PAGE,
+            None => 0,
         }
     }
 
@@ -149,10 +170,24 @@ impl Views {
     }
 
     /// Invalidates view `i`: its user is gone.  Its mapping goes with the
-    /// next [`Views::take_stale`].
-    pub(crate) fn forget(&mut self, i: usize) {
-        if let Some(c) = self.0.get_mut(i) {
-            c.valid = false;
+    /// next [`Views::take_stale`].  Returns the guest frame it was valid
+    /// for, if it was.
+    pub(crate) fn forget(&mut self, i: usize) -> Option<u64> {
+        let c = self.0.get_mut(i)?;
+        let was = c.valid.then_some(c.gfn);
+        c.valid = false;
+        was
+    }
+
+    /// Invalidates the views made before memslot layout `gen`, as
+    /// [`Views::invalidate`] does: they are unusable from now on anyway
+    /// ([`Views::usable`]), and this says so.
+    pub(crate) fn outdate(&mut self, gen: u64, mut each: impl FnMut(usize, u64)) {
+        for (i, c) in self.0.iter_mut().enumerate() {
+            if c.valid && c.gen != gen {
+                c.valid = false;
+                each(i, c.gfn);
+            }
         }
     }
 
@@ -204,6 +239,7 @@ impl Views {
         c.gfn = new.gfn;
         c.hva = new.hva;
         c.pfn = new.pfn;
+        c.zero = new.zero;
         Ok([displaced, map])
     }
 }
@@ -242,12 +278,38 @@ impl CacheAccess<'_> {
     ) -> Result<bool> {
         let mirror = self.slot.data().mirror();
         let write = write || acc.is_write();
+        trace::map_start(mirror, self.gfn, write);
+        let mut kind = 0;
+        let ret = self.access_or_refresh(acc, walk, write, &mut kind);
+        let (path, errno) = match ret {
+            Ok(false) => (uapi::GUESTMAP_VIA_CACHE, 0),
+            Ok(true) => (uapi::GUESTMAP_VIA_CACHE_REFRESH, 0),
+            Err(e) => (0, e.to_errno()),
+        };
+        trace::map(mirror, self.gfn, write, kind, path, errno);
+        ret
+    }
+
+    /// [`CacheAccess::run_as`], telling `kind` what the view looks at if
+    /// the tracepoint wants to know.
+    fn access_or_refresh(
+        &self,
+        acc: &mut Access<'_>,
+        walk: &mut [CpuPte],
+        write: bool,
+        kind: &mut u32,
+    ) -> Result<bool> {
+        let mirror = self.slot.data().mirror();
+        let want_kind = trace::map_enabled();
         let mut refreshed = false;
         for _ in 0..MAX_TRIES {
             {
                 let state = mirror.lock();
                 if let Some(frame) = state.view_frame(self.cache, self.gfn, write) {
                     frame.access(self.off, acc)?;
+                    if want_kind {
+                        *kind = state.views().kind(self.cache);
+                    }
                     return Ok(refreshed);
                 }
             }
@@ -356,6 +418,7 @@ impl CacheAccess<'_> {
             hva,
             pfn: cpu.pfn(),
             special,
+            zero: cpu.is_zero(),
         };
         let ret = state.views_mut().install(self.cache, new, map);
         drop(state);

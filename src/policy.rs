@@ -8,7 +8,14 @@
 //! pages, that are still correct or need only a permission change.  This
 //! file is that decision, as pure `core` code.
 
-use crate::uapi;
+use crate::{
+    sys::bindings::{
+        gm_action_GM_ACTION_IGNORE as ACTION_IGNORE, gm_action_GM_ACTION_RELEASE as ACTION_RELEASE,
+        gm_action_GM_ACTION_WRPROTECT as ACTION_WRPROTECT, gm_action_GM_ACTION_ZAP as ACTION_ZAP,
+        gm_action_GM_ACTION_ZAP_FREE as ACTION_ZAP_FREE,
+    },
+    uapi,
+};
 
 /// Why a range is invalidated: `enum mmu_notifier_event`, numbered as the
 /// kernel numbers it (and as `GUESTMAP_EVENT_*` index the statistics).
@@ -80,23 +87,24 @@ impl Event {
 }
 
 /// What the mirror does to the entries of an invalidated range; numbered
-/// as the `guestmap_invalidate` tracepoint prints it.
+/// by `enum gm_action` (`c/guestmap.h`), which the `guestmap_invalidate`
+/// tracepoint prints by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub(crate) enum Action {
     /// Remove the entries and free every table page whose whole span lies
     /// in the range: nothing will be mapped there again soon.
-    ZapAndFree = 0,
+    ZapAndFree = ACTION_ZAP_FREE,
     /// Remove the entries, keep the tables: the range stays mapped, the
     /// pages behind it change, and will be faulted again at the same place.
-    Zap = 1,
+    Zap = ACTION_ZAP,
     /// Keep the entries, remove write permission: the pages stay, only
     /// the right to write them is taken back.
-    WriteProtect = 2,
+    WriteProtect = ACTION_WRPROTECT,
     /// Nothing: the invalidation comes from this mirror itself.
-    Ignore = 3,
+    Ignore = ACTION_IGNORE,
     /// Remove everything and refuse further faults.
-    Release = 4,
+    Release = ACTION_RELEASE,
 }
 
 /// What the policy may ask about an invalidated range beyond its event.

@@ -24,6 +24,7 @@ use crate::{
     policy::Action,
     pte::{GfnRange, PAGE_SHIFT},
     slots::{self, Change, SlotDesc, SlotError, MAX_SLOTS},
+    sys::trace,
     uapi,
 };
 use kernel::{prelude::*, sync::Arc};
@@ -77,7 +78,7 @@ impl SlotTable {
                 let len = desc.map.npages << PAGE_SHIFT;
                 let slot =
                     KBox::pin_init(Memslot::new(&user, desc.map.hva, len, watch), GFP_KERNEL)?;
-                mirror.lock().add_slot();
+                mirror.lock().add_slot(mirror);
                 self.slots[desc.id as usize] = Some(slot);
                 Ok(false)
             }
@@ -98,8 +99,9 @@ impl SlotTable {
         // remove the notifier.
         let gfns = slot.data().desc().gfns();
         let mut state = mirror.lock();
-        state.remove_slot(gfns);
-        mirror.apply(state, Action::ZapAndFree, gfns, true);
+        state.remove_slot(mirror, gfns);
+        let acted = mirror.apply(state, Action::ZapAndFree, gfns, true);
+        trace::slot_delete(mirror, gfns.start, gfns.end - gfns.start, &acted);
         drop(slot);
         mirror.trim_caches();
     }

@@ -33,7 +33,12 @@ fn main() {
         &out,
         "c/guestmap.h",
         "src/sys/bindgen_parameters",
-        &["--allowlist-var", "GM_.*", "--allowlist-type", "gm_pgmap"],
+        &[
+            "--allowlist-var",
+            "GM_.*",
+            "--allowlist-type",
+            "gm_pgmap|gm_action",
+        ],
         "c_generated.rs",
     );
 }

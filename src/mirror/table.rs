@@ -51,6 +51,8 @@ pub(crate) struct Counts {
     pub(crate) tables_allocated: u64,
     /// Pages installed or changed by [`Tree::set`].
     pub(crate) faulted: u64,
+    /// The leaf entries installed or changed, of each size.
+    pub(crate) installed: [u64; MAX_LEAF_LEVEL as usize],
     /// The change in present entries of each size: 4 KiB, 2 MiB, 1 GiB.
     pub(crate) present: [i64; MAX_LEAF_LEVEL as usize],
     /// Huge entries acted on whole by a walk that covered part of them.
@@ -69,6 +71,7 @@ impl Counts {
             self.present[new.level() as usize - 1] += 1;
             if old != new {
                 self.faulted += span(new.level());
+                self.installed[new.level() as usize - 1] += 1;
             }
         }
     }

@@ -48,7 +48,10 @@ impl Vcpus {
                     cpuid.push(reader.read::<uapi::guestmap_cpuid_entry>()?, GFP_KERNEL)?;
                 }
                 let model = super::svm::vcpu::model(&cpuid, l0_npt)?;
-                *slot = Some(KBox::new(SvmVcpu::new(model, cache_of(id))?, GFP_KERNEL)?);
+                *slot = Some(KBox::new(
+                    SvmVcpu::new(id as u32, model, cache_of(id))?,
+                    GFP_KERNEL,
+                )?);
                 Ok(None)
             }
         }

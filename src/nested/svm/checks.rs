@@ -102,6 +102,20 @@ pub(crate) enum Verdict {
     Invalid(Check),
 }
 
+impl Verdict {
+    /// As `GUESTMAP_SVM_VMRUN` reports it: the result
+    /// (`GUESTMAP_SVM_ENTERED`, ...), the vector and the check.
+    pub(crate) fn to_uapi(self) -> (u32, u32, u32) {
+        match self {
+            Verdict::Enter => (uapi::GUESTMAP_SVM_ENTERED, 0, 0),
+            Verdict::Exception { vector, check } => {
+                (uapi::GUESTMAP_SVM_EXCEPTION, vector.into(), check as u32)
+            }
+            Verdict::Invalid(check) => (uapi::GUESTMAP_SVM_VMEXIT_INVALID, 0, check as u32),
+        }
+    }
+}
+
 /// Bytes of the MSR permission map (APM 15.11: 8 KiB, of which the
 /// first 6 KiB are used) and of the I/O permission map (APM 15.10.1: 12
 /// KiB), as `nested_svm_check_bitmap_pa()` checks their extent.

@@ -35,7 +35,7 @@ use crate::{
     pfncache::CacheAccess,
     pte::{GfnRange, PAGE_SHIFT},
     slot_table::SlotTable,
-    sys::{frame::Access, walk::CpuPte},
+    sys::{frame::Access, trace, walk::CpuPte},
     uapi,
 };
 use core::convert::Infallible;
@@ -85,6 +85,8 @@ pub(crate) struct SvmVcpu {
     model: CpuModel,
     /// L1's state.
     l1: L1State,
+    /// The vCPU's id, for the tracepoints.
+    id: u32,
     /// Which pfn cache view is this vCPU's.
     cache: usize,
     /// In guest mode: L2.
@@ -211,9 +213,9 @@ fn read_u32(slots: &SlotTable, gpa: u64) -> Option<u32> {
 }
 
 impl SvmVcpu {
-    /// A vCPU of CPU `model` using pfn cache view `cache`: L1's state all
-    /// zero, L0 intercepting every MSR.
-    pub(crate) fn new(model: CpuModel, cache: usize) -> Result<SvmVcpu> {
+    /// vCPU `id` of CPU `model`, using pfn cache view `cache`: L1's state
+    /// all zero, L0 intercepting every MSR.
+    pub(crate) fn new(id: u32, model: CpuModel, cache: usize) -> Result<SvmVcpu> {
         let maps = KBox::init(
             init!(Maps {
                 l0 <- intercept_all(),
@@ -227,6 +229,7 @@ impl SvmVcpu {
         Ok(SvmVcpu {
             model,
             l1: L1State::default(),
+            id,
             cache,
             l2: None,
             maps,
@@ -263,6 +266,16 @@ impl SvmVcpu {
 
     /// VMRUN with VMCB12 at frame `req.gfn`.
     pub(crate) fn vmrun(&mut self, slots: &SlotTable, req: &VmrunReq) -> Result<Verdict> {
+        let ret = self.try_vmrun(slots, req);
+        let ((result, vector, check), errno) = match ret {
+            Ok(verdict) => (verdict.to_uapi(), 0),
+            Err(e) => ((0, 0, 0), e.to_errno()),
+        };
+        trace::svm_vmrun(self.id, req.gfn << PAGE_SHIFT, result, vector, check, errno);
+        ret
+    }
+
+    fn try_vmrun(&mut self, slots: &SlotTable, req: &VmrunReq) -> Result<Verdict> {
         if self.l2.is_some() {
             return Err(EBUSY);
         }
@@ -300,9 +313,21 @@ impl SvmVcpu {
             maps.merged.copy_from(&maps.l0);
         } else if verdict == Verdict::Enter {
             let base = maps.copy.msrpm_base();
-            let merged = maps
-                .merged
-                .merge(&maps.l0, |word| read_u32(slots, base + 4 * word as u64));
+            let mut words = 0u32;
+            let merged = maps.merged.merge(&maps.l0, |word| {
+                words += 1;
+                read_u32(slots, base + 4 * word as u64)
+            });
+            trace::svm_msrpm_merge(
+                self.id,
+                base,
+                words,
+                if merged.is_err() {
+                    EFAULT.to_errno()
+                } else {
+                    0
+                },
+            );
             if merged.is_err() {
                 verdict = Verdict::Invalid(Check::MsrpmRead);
             }
@@ -374,6 +399,19 @@ impl SvmVcpu {
     /// writes it.  If VMCB12 cannot be reached the vCPU stays in guest
     /// mode, as KVM's does.
     pub(crate) fn vmexit(&mut self, slots: &SlotTable, req: &VmexitReq) -> Result {
+        let ret = self.try_vmexit(slots, req);
+        // Outside guest mode there is no VMCB12: gpa 0.
+        let gpa = self.l2.map_or(0, |l2| l2.gfn << PAGE_SHIFT);
+        let cached = self.l2.is_some_and(|l2| l2.cached);
+        let errno = ret.err().map_or(0, |e| e.to_errno());
+        trace::svm_vmexit(self.id, gpa, req.code, cached, errno);
+        if ret.is_ok() {
+            self.l2 = None;
+        }
+        ret
+    }
+
+    fn try_vmexit(&self, slots: &SlotTable, req: &VmexitReq) -> Result {
         let l2 = self.l2.ok_or(EINVAL)?;
         let slot = slots.find(GfnRange {
             start: l2.gfn,
@@ -382,9 +420,7 @@ impl SvmVcpu {
         let mut vmcb = Vmcb12Map::new(slot, l2.gfn, l2.cached, self.cache)?;
         let ret = self.write_exit(&mut vmcb, req);
         vmcb.finish();
-        ret?;
-        self.l2 = None;
-        Ok(())
+        ret
     }
 
     fn write_exit(&self, vmcb: &mut Vmcb12Map<'_>, req: &VmexitReq) -> Result {
