@@ -1502,3 +1502,31 @@ fn a_word_l0_intercepts_again_is_intercepted_at_the_next_merge() {
         .enumerate()
         .all(|(i, w)| i == 0x210 || *w == u32::MAX));
 }
+
+/// What `GUESTMAP_SVM_VMRUN` and the `guestmap_svm_vmrun` tracepoint
+/// report: the result codes and the check numbers of the UAPI header,
+/// the vector as the APM numbers it (#GP is 13, #UD 6).
+#[test]
+fn a_verdict_is_reported_with_the_uapi_numbers() {
+    assert_eq!(Verdict::Enter.to_uapi(), (uapi::GUESTMAP_SVM_ENTERED, 0, 0));
+    assert_eq!(
+        Verdict::Exception {
+            vector: 13,
+            check: Check::L1Cpl
+        }
+        .to_uapi(),
+        (
+            uapi::GUESTMAP_SVM_EXCEPTION,
+            13,
+            uapi::GUESTMAP_SVM_CHECK_L1_CPL
+        )
+    );
+    assert_eq!(
+        Verdict::Invalid(Check::MsrpmRead).to_uapi(),
+        (
+            uapi::GUESTMAP_SVM_VMEXIT_INVALID,
+            0,
+            uapi::GUESTMAP_SVM_CHECK_MSRPM_READ
+        )
+    );
+}

@@ -217,6 +217,8 @@ fn a_huge_entry_needs_no_table_at_its_level_and_reads_per_page() {
     assert_eq!(c.tables_allocated, 2);
     assert_eq!(c.present, [0, 1, 0]);
     assert_eq!(c.faulted, 512);
+    // One entry installed, of 2 MiB: what guestmap_fault reports.
+    assert_eq!(c.installed, [0, 1, 0]);
     assert_eq!(live(), 3);
     // Every page of the block reads as its own page of the entry.
     for off in [0u64, 1, 5, 511] {
@@ -229,7 +231,10 @@ fn a_huge_entry_needs_no_table_at_its_level_and_reads_per_page() {
     assert_eq!(t.get(0x3ffff), Pte::NONE);
     // The same entry again changes nothing.
     let c = set(&mut t, 0x40000, huge(0x8000, true, 2));
-    assert_eq!((c.faulted, c.present), (0, [0, 0, 0]));
+    assert_eq!(
+        (c.faulted, c.present, c.installed),
+        (0, [0, 0, 0], [0, 0, 0])
+    );
     drop(t);
     assert_eq!(live(), 0);
 }
@@ -299,6 +304,8 @@ fn a_small_entry_inside_a_huge_one_splits_it_and_keeps_the_rest() {
     // -1 huge, +512 small from the split; the set replaced one of them.
     assert_eq!(c.present, [512, -1, 0]);
     assert_eq!(c.faulted, 1);
+    // The split's copies are not installs: only the one entry set.
+    assert_eq!(c.installed, [1, 0, 0]);
     assert_eq!(t.get(0x405), pte(0x2005, true));
     assert_eq!(t.get(0x404), pte(0x2004, false));
     assert_eq!(t.get(0x5ff), pte(0x21ff, false));
@@ -312,6 +319,7 @@ fn a_gigabyte_entry_splits_twice_for_a_small_one() {
     let c = set(&mut t, base + 7, huge(0x40000, true, 3));
     assert_eq!((c.tables_allocated, c.present), (1, [0, 0, 1]));
     assert_eq!(c.faulted, 1 << 18);
+    assert_eq!(c.installed, [0, 0, 1]);
     assert_eq!(t.get(base + 0x3ffff).pfn(), 0x40000 + 0x3ffff);
     assert_eq!(t.get(base).level(), 3);
     let c = set(&mut t, base + 0x201, pte(0x40201, false));
