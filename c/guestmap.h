@@ -174,10 +174,32 @@ struct gm_trace_installed {
 };
 
 /*
- * Whether a tracepoint is enabled: the caller builds costly arguments
- * only then.
+ * The events, and their static keys' counts (struct static_key.enabled):
+ * Rust reads them (nonzero: enabled or being enabled, as
+ * static_key_enabled() says) so that an event that is off costs no call
+ * into this part and no arguments built.
  */
-bool gm_trace_map_enabled(void);
+enum gm_trace_event {
+	GM_TRACE_IOCTL_ENTER,
+	GM_TRACE_IOCTL_EXIT,
+	GM_TRACE_CTX_CREATE,
+	GM_TRACE_CTX_DESTROY,
+	GM_TRACE_INVALIDATE_START,
+	GM_TRACE_INVALIDATE,
+	GM_TRACE_FAULT_START,
+	GM_TRACE_FAULT,
+	GM_TRACE_MAP_START,
+	GM_TRACE_MAP,
+	GM_TRACE_UNMAP,
+	GM_TRACE_CACHE_INVALIDATE,
+	GM_TRACE_SLOT_DELETE,
+	GM_TRACE_SVM_VMRUN,
+	GM_TRACE_SVM_MSRPM_MERGE,
+	GM_TRACE_SVM_VMEXIT,
+	GM_TRACE_NR,
+};
+
+extern const int *const gm_trace_keys[GM_TRACE_NR];
 
 void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd);
 void gm_trace_ioctl_exit(const void *ctx, unsigned int cmd, long ret);

@@ -2,17 +2,35 @@
 /*
  * ftrace cannot see Rust functions in 6.12 (rustc gets no fentry flags), so
  * guestmap's tracepoints are defined here and fired from Rust through these
- * calls.  The trace_*() bodies are static keys: disabled, each call costs a
- * call and a not-taken branch, and TP_fast_assign, which reads the
- * structures passed by pointer, runs only when the event is enabled.
+ * calls.  Rust calls them only for an enabled event, which it tells from
+ * gm_trace_keys[] without a call: with lockdep, even a disabled
+ * trace_*() call checks cpu_online() and rcu_is_watching(), and make
+ * bench measures every call.  TP_fast_assign, which reads the structures
+ * passed by pointer, runs only when the event is enabled.
  */
 #define CREATE_TRACE_POINTS
 #include "guestmap_trace.h"
 
-bool gm_trace_map_enabled(void)
-{
-	return trace_guestmap_map_enabled() || trace_guestmap_unmap_enabled();
-}
+#define GM_KEY(name) (&__tracepoint_guestmap_##name.key.enabled.counter)
+
+const int *const gm_trace_keys[GM_TRACE_NR] = {
+	[GM_TRACE_IOCTL_ENTER] = GM_KEY(ioctl_enter),
+	[GM_TRACE_IOCTL_EXIT] = GM_KEY(ioctl_exit),
+	[GM_TRACE_CTX_CREATE] = GM_KEY(ctx_create),
+	[GM_TRACE_CTX_DESTROY] = GM_KEY(ctx_destroy),
+	[GM_TRACE_INVALIDATE_START] = GM_KEY(invalidate_start),
+	[GM_TRACE_INVALIDATE] = GM_KEY(invalidate),
+	[GM_TRACE_FAULT_START] = GM_KEY(fault_start),
+	[GM_TRACE_FAULT] = GM_KEY(fault),
+	[GM_TRACE_MAP_START] = GM_KEY(map_start),
+	[GM_TRACE_MAP] = GM_KEY(map),
+	[GM_TRACE_UNMAP] = GM_KEY(unmap),
+	[GM_TRACE_CACHE_INVALIDATE] = GM_KEY(cache_invalidate),
+	[GM_TRACE_SLOT_DELETE] = GM_KEY(slot_delete),
+	[GM_TRACE_SVM_VMRUN] = GM_KEY(svm_vmrun),
+	[GM_TRACE_SVM_MSRPM_MERGE] = GM_KEY(svm_msrpm_merge),
+	[GM_TRACE_SVM_VMEXIT] = GM_KEY(svm_vmexit),
+};
 
 void gm_trace_ioctl_enter(const void *ctx, unsigned int cmd)
 {

@@ -43,18 +43,55 @@ pub(crate) enum CacheDrop {
     Forgotten = super::bindings::gm_cache_drop_GM_CACHE_DROP_FORGOTTEN,
 }
 
-/// Calls tracepoint function `$f` with `$arg`s, which are plain local
-/// variables: every expression is evaluated before, outside the `unsafe`
-/// block.  A build without tracepoints only uses the variables.
+/// The events, as `gm_trace_keys` numbers them.
+#[cfg(not(gm_no_trace))]
+mod ev {
+    pub(super) use super::c::{
+        gm_trace_event_GM_TRACE_CACHE_INVALIDATE as CACHE_INVALIDATE,
+        gm_trace_event_GM_TRACE_CTX_CREATE as CTX_CREATE,
+        gm_trace_event_GM_TRACE_CTX_DESTROY as CTX_DESTROY, gm_trace_event_GM_TRACE_FAULT as FAULT,
+        gm_trace_event_GM_TRACE_FAULT_START as FAULT_START,
+        gm_trace_event_GM_TRACE_INVALIDATE as INVALIDATE,
+        gm_trace_event_GM_TRACE_INVALIDATE_START as INVALIDATE_START,
+        gm_trace_event_GM_TRACE_IOCTL_ENTER as IOCTL_ENTER,
+        gm_trace_event_GM_TRACE_IOCTL_EXIT as IOCTL_EXIT, gm_trace_event_GM_TRACE_MAP as MAP,
+        gm_trace_event_GM_TRACE_MAP_START as MAP_START,
+        gm_trace_event_GM_TRACE_SLOT_DELETE as SLOT_DELETE,
+        gm_trace_event_GM_TRACE_SVM_MSRPM_MERGE as SVM_MSRPM_MERGE,
+        gm_trace_event_GM_TRACE_SVM_VMEXIT as SVM_VMEXIT,
+        gm_trace_event_GM_TRACE_SVM_VMRUN as SVM_VMRUN, gm_trace_event_GM_TRACE_UNMAP as UNMAP,
+    };
+}
+
+/// Whether `event` is enabled, from its static key's count, without a
+/// call: `static_key_enabled()` is that atomic read (nonzero: enabled, or
+/// being enabled, which the C side checks again).
+#[cfg(not(gm_no_trace))]
+fn on(event: c::gm_trace_event) -> bool {
+    use core::sync::atomic::{AtomicI32, Ordering};
+    // SAFETY: `gm_trace_keys` is a constant table of the C part.
+    let keys = unsafe { &c::gm_trace_keys };
+    keys.get(event as usize).is_some_and(|&key| {
+        // SAFETY: `key` points to the `enabled` count of the static key of
+        // one of this module's tracepoints: an aligned `int` that lives as
+        // long as the module and that the kernel changes only atomically.
+        unsafe { AtomicI32::from_ptr(key.cast_mut()) }.load(Ordering::Relaxed) != 0
+    })
+}
+
+/// Calls tracepoint function `$f` with `$arg`s if `$event` is enabled.
+/// The arguments are plain local variables: every expression is
+/// evaluated before, outside the `unsafe` block.  A build without
+/// tracepoints only uses the variables.
 macro_rules! fire {
-    ($f:ident($($arg:ident),*)) => {
+    ($event:ident => $f:ident($($arg:ident),*)) => {
         #[cfg(not(gm_no_trace))]
-        // SAFETY: see the module documentation: the C side records the
-        // arguments and follows no pointer but the structures', during
-        // the call.
-        unsafe {
-            c::$f($($arg),*)
-        };
+        if on(ev::$event) {
+            // SAFETY: see the module documentation: the C side records the
+            // arguments and follows no pointer but the structures', during
+            // the call.
+            unsafe { c::$f($($arg),*) };
+        }
         #[cfg(gm_no_trace)]
         let _ = ($($arg,)*);
     };
@@ -68,32 +105,32 @@ fn id<T>(obj: &T) -> *const c_void {
 /// `guestmap:guestmap_ioctl_enter`.
 pub(crate) fn ioctl_enter<T>(ctx: &T, cmd: u32) {
     let ctx = id(ctx);
-    fire!(gm_trace_ioctl_enter(ctx, cmd));
+    fire!(IOCTL_ENTER => gm_trace_ioctl_enter(ctx, cmd));
 }
 
 /// `guestmap:guestmap_ioctl_exit`; `ret` is what the syscall returns.
 pub(crate) fn ioctl_exit<T>(ctx: &T, cmd: u32, ret: isize) {
     let (ctx, ret) = (id(ctx), ret as kernel::ffi::c_long);
-    fire!(gm_trace_ioctl_exit(ctx, cmd, ret));
+    fire!(IOCTL_EXIT => gm_trace_ioctl_exit(ctx, cmd, ret));
 }
 
 /// `guestmap:guestmap_ctx_create`, with the address space it is bound to.
 pub(crate) fn ctx_create<T>(ctx: &T, mm: &Mm) {
     let (ctx, mm) = (id(ctx), mm.as_ptr());
-    fire!(gm_trace_ctx_create(ctx, mm));
+    fire!(CTX_CREATE => gm_trace_ctx_create(ctx, mm));
 }
 
 /// `guestmap:guestmap_ctx_destroy`.
 pub(crate) fn ctx_destroy<T>(ctx: &T) {
     let ctx = id(ctx);
-    fire!(gm_trace_ctx_destroy(ctx));
+    fire!(CTX_DESTROY => gm_trace_ctx_destroy(ctx));
 }
 
 /// `guestmap:guestmap_invalidate_start`: an invalidation of the user
 /// addresses `start..end` reached a memslot of `mirror`.
 pub(crate) fn invalidate_start<T>(mirror: &T, event: u32, start: u64, end: u64, blockable: bool) {
     let (mirror, start, end) = (id(mirror), start as c_ulong, end as c_ulong);
-    fire!(gm_trace_invalidate_start(
+    fire!(INVALIDATE_START => gm_trace_invalidate_start(
         mirror, event, start, end, blockable
     ));
 }
@@ -113,7 +150,7 @@ pub(crate) fn invalidate<T>(
         end as c_ulong,
         action as c_uint,
     );
-    fire!(gm_trace_invalidate(
+    fire!(INVALIDATE => gm_trace_invalidate(
         mirror, event, start, end, action, acted
     ));
 }
@@ -121,7 +158,7 @@ pub(crate) fn invalidate<T>(
 /// `guestmap:guestmap_fault_start`: a fault round of `npages` from `gfn`.
 pub(crate) fn fault_start<T>(mirror: &T, gfn: u64, npages: u64, write: bool) {
     let mirror = id(mirror);
-    fire!(gm_trace_fault_start(mirror, gfn, npages, write));
+    fire!(FAULT_START => gm_trace_fault_start(mirror, gfn, npages, write));
 }
 
 /// `guestmap:guestmap_fault`: the round ended with `ret` (0 or a negative
@@ -136,7 +173,7 @@ pub(crate) fn fault<T>(
     ret: i32,
 ) {
     let mirror = id(mirror);
-    fire!(gm_trace_fault(
+    fire!(FAULT => gm_trace_fault(
         mirror, gfn, npages, write, installed, retries, ret
     ));
 }
@@ -145,8 +182,7 @@ pub(crate) fn fault<T>(
 /// worked out only then.
 pub(crate) fn map_enabled() -> bool {
     #[cfg(not(gm_no_trace))]
-    // SAFETY: reads two static keys.
-    return unsafe { c::gm_trace_map_enabled() };
+    return on(ev::MAP) || on(ev::UNMAP);
     #[cfg(gm_no_trace)]
     false
 }
@@ -155,49 +191,49 @@ pub(crate) fn map_enabled() -> bool {
 /// mapped, or accessed through a pfn cache.
 pub(crate) fn map_start<T>(mirror: &T, gfn: u64, write: bool) {
     let mirror = id(mirror);
-    fire!(gm_trace_map_start(mirror, gfn, write));
+    fire!(MAP_START => gm_trace_map_start(mirror, gfn, write));
 }
 
 /// `guestmap:guestmap_map`: `kind` is a `GUESTMAP_CLASS_*`, `path` a
 /// `GUESTMAP_VIA_*`, both 0 on failure; `ret` 0 or a negative errno.
 pub(crate) fn map<T>(mirror: &T, gfn: u64, write: bool, kind: u32, path: u32, ret: i32) {
     let mirror = id(mirror);
-    fire!(gm_trace_map(mirror, gfn, write, kind, path, ret));
+    fire!(MAP => gm_trace_map(mirror, gfn, write, kind, path, ret));
 }
 
 /// `guestmap:guestmap_unmap`, as for [`map`].
 pub(crate) fn unmap<T>(mirror: &T, gfn: u64, kind: u32, path: u32, dirty: bool) {
     let mirror = id(mirror);
-    fire!(gm_trace_unmap(mirror, gfn, kind, path, dirty));
+    fire!(UNMAP => gm_trace_unmap(mirror, gfn, kind, path, dirty));
 }
 
 /// `guestmap:guestmap_cache_invalidate`: the view of `gfn` of pfn cache
 /// `cache` was dropped, for `reason`.
 pub(crate) fn cache_invalidate<T>(mirror: &T, cache: usize, gfn: u64, reason: CacheDrop) {
     let (mirror, cache, reason) = (id(mirror), cache as c_uint, reason as c_uint);
-    fire!(gm_trace_cache_invalidate(mirror, cache, gfn, reason));
+    fire!(CACHE_INVALIDATE => gm_trace_cache_invalidate(mirror, cache, gfn, reason));
 }
 
 /// `guestmap:guestmap_slot_delete`: the slot of `npages` frames from `gfn`
 /// went, and with it what `acted` says.
 pub(crate) fn slot_delete<T>(mirror: &T, gfn: u64, npages: u64, acted: &Acted) {
     let mirror = id(mirror);
-    fire!(gm_trace_slot_delete(mirror, gfn, npages, acted));
+    fire!(SLOT_DELETE => gm_trace_slot_delete(mirror, gfn, npages, acted));
 }
 
 /// `guestmap:guestmap_svm_vmrun`: `result`, `vector` and `check` as
 /// `GUESTMAP_SVM_VMRUN` reports them (all 0 if the call failed with `ret`).
 pub(crate) fn svm_vmrun(vcpu: u32, vmcb12: u64, result: u32, vector: u32, check: u32, ret: i32) {
-    fire!(gm_trace_svm_vmrun(vcpu, vmcb12, result, vector, check, ret));
+    fire!(SVM_VMRUN => gm_trace_svm_vmrun(vcpu, vmcb12, result, vector, check, ret));
 }
 
 /// `guestmap:guestmap_svm_msrpm_merge`: `words` of L1's map at `msrpm` read.
 pub(crate) fn svm_msrpm_merge(vcpu: u32, msrpm: u64, words: u32, ret: i32) {
-    fire!(gm_trace_svm_msrpm_merge(vcpu, msrpm, words, ret));
+    fire!(SVM_MSRPM_MERGE => gm_trace_svm_msrpm_merge(vcpu, msrpm, words, ret));
 }
 
 /// `guestmap:guestmap_svm_vmexit`: `exit_code` written to VMCB12 at
 /// `vmcb12`, through the pfn cache if `cached`.
 pub(crate) fn svm_vmexit(vcpu: u32, vmcb12: u64, exit_code: u64, cached: bool, ret: i32) {
-    fire!(gm_trace_svm_vmexit(vcpu, vmcb12, exit_code, cached, ret));
+    fire!(SVM_VMEXIT => gm_trace_svm_vmexit(vcpu, vmcb12, exit_code, cached, ret));
 }
