@@ -19,6 +19,11 @@
 #   make anchor-hmm     the kernel's own hmm-tests on test_hmm.ko, in the VM
 #   make anchor-kvm     the kernel's own nested-SVM KVM selftests, in the VM
 #   make bench          benchmarks against the anchors, as ratios, in the VM
+#   make profile        trace a representative workload in the VM with
+#                       trace-cmd: trace.dat, latency histograms, the
+#                       function graph, plots and a report under
+#                       $GUESTMAP_CACHE/profile/latest (SHORT=1: a few
+#                       minutes, as make check runs it)
 #
 # KDIR=<tree> builds against your own Rust-enabled, built 6.12 tree instead
 # of the cached one (the kbuild file is Kbuild).
@@ -63,6 +68,9 @@ anchor-kvm: kernel
 bench: kernel
 	@$(S)/bench.sh
 
+profile: kernel
+	@$(if $(SHORT),GM_PROFILE_SHORT=$(if $(filter 0,$(SHORT)),0,1)) $(S)/profile.sh
+
 # Cleaning must not build a kernel just to ask Kbuild what to delete.
 clean:
 	@kdir=$$(. $(S)/lib.sh && gm_kdir); \
@@ -74,4 +82,4 @@ clean:
 	@rm -rf rust/host/target
 
 .PHONY: all modules modules_install deps kernel selftests run check check-debug anchor-hmm \
-	anchor-kvm bench clean
+	anchor-kvm bench profile clean

@@ -220,5 +220,32 @@ else
 	grep -h 'VM finished in' "$log/vm-huge1g.log" | sed 's/^/# /'
 fi
 
+# 5. make profile in its short mode (a boot of its own): trace-cmd records
+# a workload; the report, each of its sections and the plots are checked
+# (scripts/profile/check.py).  Everything is built by now.
+if [ $built = 0 ]; then
+	tap "not ok" "profile: not run: the module or the selftests did not build"
+else
+	if GM_PROFILE_SHORT=1 GM_PROFILE_NO_BUILD=1 "$GM_ROOT/scripts/profile.sh" \
+		>"$log/profile.log" 2>&1; then
+		tap ok "profile: make profile SHORT=1 ran, guest kernel log clean"
+	else
+		tap "not ok" "profile: make profile SHORT=1 ran, guest kernel log clean"
+		tail -n 40 "$log/profile.log" | sed 's/^/# /'
+	fi
+	# This run's directory, from report.py's summary: "latest" may be an
+	# older run's if this one never got to the report.
+	profile_res=$(sed -n 's/^results: //p' "$log/profile.log" | tail -n 1)
+	if [ -n "$profile_res" ]; then
+		/usr/bin/python3 "$GM_ROOT/scripts/profile/check.py" "$profile_res" \
+			>"$log/profile.tap" 2>&1
+		from_tap "profile: " "$log/profile.tap"
+		grep '^# ' "$log/profile.tap" || true
+		echo "# profile: $profile_res/report.html"
+	else
+		tap "not ok" "profile: report written"
+	fi
+fi
+
 echo "# make check took $(($(date +%s) - start)) s"
 finish

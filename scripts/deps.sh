@@ -18,6 +18,9 @@ APT_PKGS=(
 	gcc make libc6-dev linux-libc-dev
 	qemu-system-x86 busybox-static
 	python3-venv e2fsprogs ndctl
+	# make profile: the recorder (trace.dat for KernelShark) and the plots,
+	# drawn by /usr/bin/python3
+	trace-cmd python3-matplotlib
 )
 
 missing=()
@@ -48,6 +51,15 @@ if [ "$have" != "bindgen $GM_BINDGEN_VER" ]; then
 	gm_log "installing bindgen-cli $GM_BINDGEN_VER from crates.io"
 	cargo install --quiet --locked --root "$GM_TOOLS" \
 		bindgen-cli --version "$GM_BINDGEN_VER"
+fi
+
+# rustfilt demangles the Rust (v0) symbols of the function tracer's parents
+# for make profile.  It prints its version as "rust_demangle X.Y.Z".
+GM_RUSTFILT_VER=0.2.2
+have=$("$GM_TOOLS/bin/rustfilt" --version 2>/dev/null || true)
+if [ "${have##* }" != "$GM_RUSTFILT_VER" ]; then
+	gm_log "installing rustfilt $GM_RUSTFILT_VER from crates.io"
+	cargo install --quiet --locked --root "$GM_TOOLS" rustfilt --version "$GM_RUSTFILT_VER"
 fi
 
 # virtme-ng, in its own virtualenv so the system Python stays untouched.
