@@ -64,7 +64,7 @@ impl<'a> GuestPage<'a> {
         let ret = Self::map_frame(slot, gfn, write);
         let (kind, path, errno) = match &ret {
             Ok(page) if trace::map_enabled() => (page.kind(), page.path(), 0),
-            Ok(_) => (0, 0, 0),
+            Ok(page) => (0, page.path(), 0),
             Err(e) => (0, 0, e.to_errno()),
         };
         trace::map(mirror, gfn, write, kind, path, errno);

@@ -72,10 +72,13 @@ fn on(event: c::gm_trace_event) -> bool {
     // SAFETY: `gm_trace_keys` is a constant table of the C part.
     let keys = unsafe { &c::gm_trace_keys };
     keys.get(event as usize).is_some_and(|&key| {
-        // SAFETY: `key` points to the `enabled` count of the static key of
-        // one of this module's tracepoints: an aligned `int` that lives as
-        // long as the module and that the kernel changes only atomically.
-        unsafe { AtomicI32::from_ptr(key.cast_mut()) }.load(Ordering::Relaxed) != 0
+        // A table entry left out is NULL: never enabled.
+        !key.is_null()
+            // SAFETY: `key` points to the `enabled` count of the static key
+            // of one of this module's tracepoints: an aligned `int` that
+            // lives as long as the module and that the kernel changes only
+            // atomically.
+            && unsafe { AtomicI32::from_ptr(key.cast_mut()) }.load(Ordering::Relaxed) != 0
     })
 }
 
