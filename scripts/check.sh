@@ -237,9 +237,15 @@ else
 	# older run's if this one never got to the report.
 	profile_res=$(sed -n 's/^results: //p' "$log/profile.log" | tail -n 1)
 	if [ -n "$profile_res" ]; then
+		check_status=0
 		/usr/bin/python3 "$GM_ROOT/scripts/profile/check.py" "$profile_res" \
-			>"$log/profile.tap" 2>&1
+			>"$log/profile.tap" 2>&1 || check_status=$?
 		from_tap "profile: " "$log/profile.tap"
+		# A crash would leave out the checks it did not reach.
+		if [ $check_status != 0 ] && ! grep -q '^not ok' "$log/profile.tap"; then
+			tap "not ok" "profile: check.py finished (status $check_status)"
+			tail -n 20 "$log/profile.tap" | sed 's/^/# /'
+		fi
 		grep '^# ' "$log/profile.tap" || true
 		echo "# profile: $profile_res/report.html"
 	else

@@ -47,6 +47,8 @@ def png_problem(path):
         return str(e)
     if data[:8] != PNG_SIG:
         return "no PNG signature"
+    if len(data) < 45:
+        return "%d bytes: too short for IHDR and IEND" % len(data)
     length, ctype = struct.unpack(">I4s", data[8:16])
     if ctype != b"IHDR" or length != 13:
         return "first chunk is not IHDR"

@@ -78,6 +78,10 @@ record() {
 # 1, 2: the latency record.  In an instance of its own: tdp_bench clears
 # the top-level buffer (it reads kvm_mmu_set_spte events from it).
 log "hist triggers and synthetic events"
+# common_timestamp is the top instance's clock: the global one, ordered
+# across CPUs, as the record below uses (the default, local, may go back
+# when a task moves between CPUs, and a latency wrap).
+echo global >"$T/trace_clock"
 if ! hist_setup 2>"$out/hist-setup.err"; then
 	log "hist trigger setup failed:"
 	cat "$out/hist-setup.err" "$T/error_log"
@@ -127,6 +131,7 @@ graph_record() {
 		n=$(grep -c . "$i/set_ftrace_filter")
 		if [ $rc != 0 ] || [ "$n" -lt 10 ] || [ "$n" -gt 500 ]; then
 			log "graph: the function filter of $i has $n functions: not traced"
+			status=1
 			return 1
 		fi
 	done
