@@ -506,7 +506,7 @@ static int oom_victim(int sock)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int fds[2] = { open_dev(), syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK) };
 	uintptr_t addr = (uintptr_t)u;
-	char go;
+	char go, *big;
 
 	if (p == MAP_FAILED || u == MAP_FAILED || fds[0] < 0 || fds[1] < 0 ||
 	    write_file(OOM_CG "/cgroup.procs", "0"))
@@ -518,15 +518,20 @@ static int oom_victim(int sock)
 	reg.range.len = PAGE;
 	if (ioctl(fds[1], UFFDIO_API, &api) || ioctl(fds[1], UFFDIO_REGISTER, &reg))
 		return 3;
+	/*
+	 * Mapped before, touched after: the allocation only faults, under
+	 * the mmap lock shared, so the reaper's mmap_read_trylock() never
+	 * meets a writer (an mmap() per chunk held it for writing, and on a
+	 * loaded host the reaper could give up before the victim let go).
+	 */
+	big = mmap(NULL, 1UL << 30, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (big == MAP_FAILED)
+		return 5;
 	if (send_fds(sock, fds, 2, &addr, sizeof(addr)) || read(sock, &go, 1) != 1)
 		return 4;
-	for (;;) {
-		char *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (m != MAP_FAILED)
-			memset(m, 1, 1 << 20);
-	}
+	memset(big, 1, 1UL << 30);
+	return 6;	/* the memory cgroup's limit is 48 MiB: never */
 }
 
 static long debugfs_stat(pid_t pid, const char *key)
