@@ -378,8 +378,12 @@ def bucket_median(b):
 def plot_latency(results, section, title, groups, kbuckets, mode):
     """Log2 buckets per group as a heat map (left: the kernel's histogram of
     every phase), p50/p99/max of the recorded events (right)."""
-    kbuckets = kbuckets or {g: collections.Counter(log2_bucket(v) for v in groups[g])
-                            for g in groups}
+    # The kernel's groups must be the recorded ones (the fault rounds' are
+    # by size there, by the entries installed here): else the recorded.
+    from_kernel = bool(kbuckets) and bool(set(kbuckets) & set(groups))
+    if not from_kernel:
+        kbuckets = {g: collections.Counter(log2_bucket(v) for v in groups[g])
+                    for g in groups}
     if not kbuckets:
         return None
     order = sorted(kbuckets, key=lambda g: (bucket_median(kbuckets[g]),
@@ -406,7 +410,8 @@ def plot_latency(results, section, title, groups, kbuckets, mode):
     ax1.set_yticklabels(["%s  n=%d" % (g, sum(b.values())) for g, b in zip(order, buckets)],
                         fontsize=8)
     ax1.set_xlabel("latency, log2 bucket (2^(k-1), 2^k] ns")
-    ax1.set_title("events per bucket, every phase (the kernel's histogram)", fontsize=10)
+    ax1.set_title("events per bucket, every phase (the kernel's histogram)" if from_kernel
+                  else "events per bucket (trace.dat)", fontsize=10)
     cb = fig.colorbar(im, ax=ax1, pad=0.01, fraction=0.03)
     cb.set_label("events", fontsize=8)
     cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: "%g" % v))
@@ -710,7 +715,13 @@ def callers(tracecmd, results, demangle):
         total = sum(n for n, _, _ in by_func[fn])
         out.append("%s  (%d calls)" % (fn, total))
         for n, parent, rust in sorted(by_func[fn], reverse=True):
-            out.append("  %8d  %s%s" % (n, parent, "" if rust else "   [C]"))
+            # function_graph, on in the same run, hooks the return address of
+            # the functions it traces: a tail call from one of them returns
+            # to its hook, which the function tracer then names as parent.
+            out.append("  %8d  %s%s" % (n, parent, "" if rust else
+                                         "   [C: a tail call from a traced C function,"
+                                         " graph.txt shows which]"
+                                         if parent == "return_to_handler" else "   [C]"))
         out.append("")
     with open(os.path.join(results, "callers.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")
