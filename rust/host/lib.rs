@@ -58,6 +58,8 @@ mod nested_cpu_tests;
 #[cfg(test)]
 mod nested_svm_tests;
 #[cfg(test)]
+mod nested_vmx_tests;
+#[cfg(test)]
 mod policy_tests;
 #[cfg(test)]
 mod pte_tests;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `src/nested/` without its kernel parts: the CPU model and nested
-//! SVM's VMCB layout, checks, permission maps and arguments.
+//! SVM's VMCB layout, checks, permission maps and arguments, and nested
+//! VMX's vmcs12 layout and instruction rules.
 
 #[allow(dead_code)]
 #[path = "../../src/nested/cpu.rs"]
@@ -9,3 +10,6 @@ pub(crate) mod cpu;
 
 #[path = "nested_svm_host.rs"]
 pub(crate) mod svm;
+
+#[path = "nested_vmx_host.rs"]
+pub(crate) mod vmx;

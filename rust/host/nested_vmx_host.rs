@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `src/nested/vmx/` without the parts that work on guest memory.
+
+#[allow(dead_code)]
+#[path = "../../src/nested/vmx/insn.rs"]
+pub(crate) mod insn;
+#[allow(dead_code)]
+#[path = "../../src/nested/vmx/vmcs12.rs"]
+pub(crate) mod vmcs12;
