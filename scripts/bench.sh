@@ -56,6 +56,21 @@ out=$GUESTMAP_CACHE/bench
 mkdir -p "$out"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 
+# The benchmarks against KVM's own kvm_vcpu_map(): selftests/$1_bench in
+# one VM run with kvm_amd and gm_kvm_probe.ko, its output printed and kept
+# in $out/$1-$stamp.txt, which must have a "bench: " line for each result
+# named after $1.
+kvm_bench() {
+	local name=$1 r
+	shift
+	"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" -- \
+		"$GM_TEST_ENV sh -c 'insmod selftests/kmod/gm_kvm_probe.ko && selftests/${name}_bench'" |
+		tee "$out/$name-$stamp.txt"
+	for r; do
+		grep -q "^bench: $r" "$out/$name-$stamp.txt"
+	done
+}
+
 if want mirror; then
 	gm_log "mirror vs dmirror (one VM run)"
 	"$GM_ROOT/scripts/vm-run" --module -- \
@@ -65,10 +80,7 @@ fi
 
 if want map; then
 	gm_log "guest page mapping vs kvm_vcpu_map (one VM run)"
-	"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" -- \
-		"$GM_TEST_ENV sh -c 'insmod selftests/kmod/gm_kvm_probe.ko && selftests/map_bench'" |
-		tee "$out/map-$stamp.txt"
-	grep -q '^bench: map.pfn_cache_over_page' "$out/map-$stamp.txt"
+	kvm_bench map map.pfn_cache_over_page
 fi
 
 # vm-run boots two vCPUs: a "# SKIP" for want of a second one fails here.
@@ -81,11 +93,8 @@ fi
 
 if want nested; then
 	gm_log "nested SVM entry/exit vs kvm_vcpu_map (one VM run)"
-	"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" -- \
-		"$GM_TEST_ENV sh -c 'insmod selftests/kmod/gm_kvm_probe.ko && selftests/nested_bench'" |
-		tee "$out/nested-$stamp.txt"
-	grep -q '^bench: nested.cached_pfn_over_cached_page' "$out/nested-$stamp.txt"
-	grep -q '^bench: nested.kvm_vcpu_map_pfn_over_cached_pfn' "$out/nested-$stamp.txt"
+	kvm_bench nested nested.cached_pfn_over_cached_page \
+		nested.kvm_vcpu_map_pfn_over_cached_pfn
 fi
 
 # The guest writes its JSON lines into vm-run's shared directory, which

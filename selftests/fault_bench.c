@@ -46,22 +46,6 @@
 #define REPS		15
 #define MAX_THREADS	2
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-/* A repetition that did not fault what it should: its numbers mean nothing. */
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-	if (got == want)
-		return;
-	fprintf(stderr, "fault_bench: %s: %llu, want %llu\n", what,
-		(unsigned long long)got, (unsigned long long)want);
-	exit(1);
-}
-
 static double now(void)
 {
 	struct timespec t;
@@ -128,7 +112,7 @@ static double fault_all(char *mem, int n)
 
 	set_slot(mem, LEN);
 	get_stats(&before);
-	check("entries present in a new slot", before.entries_present, 0);
+	bench_check("entries present in a new slot", before.entries_present, 0);
 	if (pthread_barrier_init(&start, NULL, n + 1))
 		die("pthread_barrier_init");
 	for (i = 0; i < n; i++) {
@@ -146,15 +130,15 @@ static double fault_all(char *mem, int n)
 	pthread_barrier_destroy(&start);
 
 	get_stats(&after);
-	check("pages faulted", after.pages_faulted - before.pages_faulted,
-	      NPAGES);
-	check("entries present after the faults", after.entries_present,
-	      NPAGES);
+	bench_check("pages faulted", after.pages_faulted - before.pages_faulted,
+		    NPAGES);
+	bench_check("entries present after the faults", after.entries_present,
+		    NPAGES);
 	/* Drop the entries, keep the memory. */
 	set_slot(mem, 0);
 	get_stats(&after);
-	check("entries present after deleting the slot",
-	      after.entries_present, 0);
+	bench_check("entries present after deleting the slot",
+		    after.entries_present, 0);
 	return t;
 }
 
@@ -177,7 +161,6 @@ int main(void)
 	struct guestmap_api_version v;
 	struct guestmap_stats s;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t off;
 	char *mem;
 	int i;
 
@@ -196,14 +179,7 @@ int main(void)
 		return 0;
 	}
 
-	mem = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap");
-	if (madvise(mem, LEN, MADV_NOHUGEPAGE))
-		die("madvise");
-	for (off = 0; off < LEN; off += PAGE)
-		mem[off] = 1;
+	mem = populate_4k(LEN);
 
 	printf("# %lu MiB, %lu pages, %lu KiB per MIRROR_FAULT (write), one context, %ld online CPUs, %d runs\n",
 	       LEN >> 20, NPAGES, CHUNK >> 10, cpus, REPS);

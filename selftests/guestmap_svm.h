@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the nested SVM selftests share: VMCB offsets and bits (AMD APM
- * vol. 2, appendix B, and 3.1), byte access to a VMCB in memory, and a
- * VMCB12 that passes every VMRUN check.
+ * vol. 2, appendix B, and 3.1), byte access to a VMCB in memory, a
+ * VMCB12 that passes every VMRUN check, and the nested vCPU's creation.
  */
 #ifndef _GUESTMAP_SVM_H
 #define _GUESTMAP_SVM_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
+
+#include <linux/guestmap.h>
 
 #include "guestmap_util.h"
 
@@ -85,6 +89,33 @@ static inline void svm_good_vmcb(char *v, uint64_t msrpm, uint64_t iopm)
 	put64(v, VMCB_DR7, 0x400);
 	put64(v, VMCB_RIP, 0x1234);
 	memcpy(v + VMCB_CS_ATTRIB, &(uint16_t){ SEG_L | 0x9b }, 2);
+}
+
+/*
+ * Nested vCPU @id: an AMD CPU with long mode, NX and SVM, MAXPHYADDR
+ * @maxphy, and none of the CR4 features of leaves 1 and 7; 0 or errno.
+ */
+static inline int create_vcpu(int fd, uint32_t id, uint32_t maxphy)
+{
+	struct guestmap_cpuid_entry e[] = {
+		{ .function = 0x80000000, .eax = 0x80000008 },
+		{ .function = 0x80000001, .ecx = 1U << 2,
+		  .edx = (1U << 20) | (1U << 29) },
+		{ .function = 0x80000008, .eax = maxphy },
+	};
+	struct guestmap_svm_vcpu v = {
+		.vcpu = id, .nent = 3, .entries = (uintptr_t)e,
+	};
+
+	return ioctl(fd, GUESTMAP_SVM_CREATE_VCPU, &v) ? errno : 0;
+}
+
+/* nent 0 destroys vCPU @id (the UAPI); 0 or errno. */
+static inline int destroy_vcpu(int fd, uint32_t id)
+{
+	struct guestmap_svm_vcpu v = { .vcpu = id };
+
+	return ioctl(fd, GUESTMAP_SVM_CREATE_VCPU, &v) ? errno : 0;
 }
 
 #endif /* _GUESTMAP_SVM_H */

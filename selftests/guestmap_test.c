@@ -24,8 +24,8 @@
 #include <linux/guestmap.h>
 
 #include "kselftest_harness.h"
+#include "guestmap_util.h"
 
-#define DEV_PATH	"/dev/guestmap"
 #define MODULE_NAME	"guestmap"
 #define REFCNT_PATH	"/sys/module/" MODULE_NAME "/refcnt"
 #define TRACEFS		"/sys/kernel/tracing"
@@ -360,46 +360,6 @@ TEST(unload_and_reload)
 	close(fd);
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
-static char *read_file(const char *path)
-{
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (!buf || fd < 0) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += n;
-		if (len + 1 == cap) {
-			char *bigger = realloc(buf, cap *= 2);
-
-			if (!bigger)
-				break;
-			buf = bigger;
-		}
-	}
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-}
-
 /* The tracepoints are guestmap's only window for ftrace (profiling.rst). */
 TEST(tracepoints_record_ioctls)
 {
@@ -414,16 +374,16 @@ TEST(tracepoints_record_ioctls)
 	if (access(enable, F_OK))
 		SKIP(return, "no tracefs or no guestmap events");
 
-	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
-	ASSERT_EQ(0, write_file(enable, "1"));
+	ASSERT_EQ(0, write_str(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, write_str(enable, "1"));
 	fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, get_version(fd, &v));
 	ASSERT_EQ(-1, ioctl(fd, _IO(GUESTMAP_IO, 0x7f)));
 	close(fd);
-	ASSERT_EQ(0, write_file(enable, "0"));
+	ASSERT_EQ(0, write_str(enable, "0"));
 
-	trace = read_file(TRACEFS "/trace");
+	trace = read_all(TRACEFS "/trace");
 	ASSERT_NE(NULL, trace);
 	snprintf(expect_ok, sizeof(expect_ok), "cmd=0x%x ret=0",
 		 (unsigned int)GUESTMAP_GET_API_VERSION);

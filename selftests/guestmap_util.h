@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers the guestmap selftests share: the device, /proc/self/pagemap,
- * /dev/mem, and the memory the VM was booted with.
+ * /dev/mem, the memory the VM was booted with, files written and read
+ * whole (tracefs), and the benchmarks' way out.
  */
 #ifndef _GUESTMAP_UTIL_H
 #define _GUESTMAP_UTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -159,6 +161,90 @@ static inline long meminfo_kb(const char *key)
 			kb = atol(line + n + 1);
 	fclose(f);
 	return kb;
+}
+
+/* Writes @s to file @path, truncated first; 0, or -1 if not all of it. */
+static inline int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* The whole of file @path, NUL-terminated; NULL if it cannot be read. */
+static inline char *read_all(const char *path)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap), *bigger;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (!buf || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (len + 1 == cap) {
+			bigger = realloc(buf, cap *= 2);
+			if (!bigger)
+				break;
+			buf = bigger;
+		}
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+/*
+ * The benchmarks stop at the first thing that fails: a run that went
+ * wrong has no numbers worth printing.
+ */
+static inline void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+/*
+ * A benchmark's run that did not do what it should (@got, not @want):
+ * its numbers mean nothing.  The program's name (_GNU_SOURCE) says whose.
+ */
+static inline void bench_check(const char *what, uint64_t got, uint64_t want)
+{
+	if (got == want)
+		return;
+	fprintf(stderr, "%s: %s: %llu, want %llu\n", program_invocation_short_name,
+		what, (unsigned long long)got, (unsigned long long)want);
+	exit(1);
+}
+
+/*
+ * @len bytes of anonymous memory in 4 KiB pages (MADV_NOHUGEPAGE, so that
+ * a walk is the same whatever THP finds free), every page written before
+ * anything is timed, so that page allocation is not what is measured.
+ */
+static inline char *populate_4k(size_t len)
+{
+	char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t off;
+
+	if (mem == MAP_FAILED)
+		die("mmap");
+	if (madvise(mem, len, MADV_NOHUGEPAGE))
+		die("madvise");
+	for (off = 0; off < len; off += PAGE)
+		mem[off] = 1;
+	return mem;
 }
 
 #endif /* _GUESTMAP_UTIL_H */

@@ -124,12 +124,6 @@ struct ctx {
 	double ns[NR_ROWS][REPS];	/* per iteration */
 };
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -180,22 +174,14 @@ static void gm_slot(int fd, uint32_t id, uint64_t gpa, void *hva)
  */
 static void gm_vcpu(int fd, uint32_t id)
 {
-	struct guestmap_cpuid_entry e[] = {
-		{ .function = 0x80000000, .eax = 0x80000008 },
-		{ .function = 0x80000001, .ecx = 1U << 2,
-		  .edx = (1U << 20) | (1U << 29) },
-		{ .function = 0x80000008, .eax = 48 },
-	};
-	struct guestmap_svm_vcpu v = {
-		.vcpu = id, .nent = 3, .entries = (uintptr_t)e,
-	};
 	struct guestmap_svm_l1 l1 = {
 		.vcpu = id, .efer = EFER_SVME | EFER_LME | EFER_LMA,
 		.cr0 = CR0_PG | CR0_PE, .hsave_pa = HSAVE,
 	};
 	unsigned int i;
 
-	if (ioctl(fd, GUESTMAP_SVM_CREATE_VCPU, &v))
+	/* create_vcpu() leaves errno as the ioctl set it, for die(). */
+	if (create_vcpu(fd, id, 48))
 		die("GUESTMAP_SVM_CREATE_VCPU");
 	if (ioctl(fd, GUESTMAP_SVM_SET_L1, &l1))
 		die("GUESTMAP_SVM_SET_L1");

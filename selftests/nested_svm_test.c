@@ -51,32 +51,6 @@ static int set_slot(int fd, uint32_t slot, uint64_t gpa, uint64_t size,
 	return ioctl(fd, GUESTMAP_SET_MEMSLOT, &m) ? errno : 0;
 }
 
-/*
- * An AMD CPU with long mode, NX and SVM, MAXPHYADDR @maxphy, and none of
- * the CR4 features of leaves 1 and 7.
- */
-static int create_vcpu(int fd, uint32_t id, uint32_t maxphy)
-{
-	struct guestmap_cpuid_entry e[] = {
-		{ .function = 0x80000000, .eax = 0x80000008 },
-		{ .function = 0x80000001, .ecx = 1U << 2,
-		  .edx = (1U << 20) | (1U << 29) },
-		{ .function = 0x80000008, .eax = maxphy },
-	};
-	struct guestmap_svm_vcpu v = {
-		.vcpu = id, .nent = 3, .entries = (uintptr_t)e,
-	};
-
-	return ioctl(fd, GUESTMAP_SVM_CREATE_VCPU, &v) ? errno : 0;
-}
-
-static int destroy_vcpu(int fd, uint32_t id)
-{
-	struct guestmap_svm_vcpu v = { .vcpu = id };
-
-	return ioctl(fd, GUESTMAP_SVM_CREATE_VCPU, &v) ? errno : 0;
-}
-
 /* L1 in long mode at CPL 0 with EFER.SVME and an HSAVE area. */
 static int set_l1(int fd, uint32_t id, uint64_t efer, uint64_t hsave)
 {

@@ -82,22 +82,6 @@ static const char * const state_name[] = { "none", "disabled", "enabled" };
 static int fd;
 static char *mem;
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-/* A run that did not do what it should: its time means nothing. */
-static void check(const char *what, uint64_t got, uint64_t want)
-{
-	if (got == want)
-		return;
-	fprintf(stderr, "trace_bench: %s: %llu, want %llu\n", what,
-		(unsigned long long)got, (unsigned long long)want);
-	exit(1);
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec t;
@@ -151,7 +135,7 @@ static double fault_run(double *op, uint64_t *events)
 
 	slot(LEN);
 	before = stats(fd);
-	check("entries present in a new slot", before.entries_present, 0);
+	bench_check("entries present in a new slot", before.entries_present, 0);
 	if (events)
 		*events -= recorded();
 	for (i = 0; i < PAGES; i++) {
@@ -166,10 +150,10 @@ static double fault_run(double *op, uint64_t *events)
 	if (events)
 		*events += recorded();
 	after = stats(fd);
-	check("pages faulted", after.pages_faulted - before.pages_faulted,
-	      PAGES);
-	check("entries present after the faults", after.entries_present,
-	      PAGES);
+	bench_check("pages faulted", after.pages_faulted - before.pages_faulted,
+		    PAGES);
+	bench_check("entries present after the faults", after.entries_present,
+		    PAGES);
 	/* Drop the entries, keep the memory. */
 	slot(0);
 	return (double)total / PAGES;
@@ -211,8 +195,8 @@ static double map_run(double *op, uint64_t *events)
 		*events += recorded();
 	after = stats(fd);
 	/* Every page reads 1, as written, and nothing faulted again. */
-	check("sum of the words read", sum, PAGES);
-	check("faults during the map loop", after.faults - before.faults, 0);
+	bench_check("sum of the words read", sum, PAGES);
+	bench_check("faults during the map loop", after.faults - before.faults, 0);
 	slot(0);
 	return (double)total / PAGES;
 }
@@ -264,7 +248,6 @@ int main(void)
 	int states[2], nstates, round, i;
 	struct guestmap_api_version v;
 	cpu_set_t cpu;
-	size_t off;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* One vCPU throughout: no migration between the runs compared. */
@@ -292,14 +275,7 @@ int main(void)
 		die(EVENTS);
 	}
 
-	mem = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		die("mmap");
-	if (madvise(mem, LEN, MADV_NOHUGEPAGE))
-		die("madvise");
-	for (off = 0; off < LEN; off += PAGE)
-		mem[off] = 1;
+	mem = populate_4k(LEN);
 
 	printf("# %lu pages of 4K, %d rounds after one untimed; events %s\n",
 	       PAGES, ROUNDS, nstates == 1 ? "none (no tracepoints)" : "disabled, then enabled");

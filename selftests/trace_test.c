@@ -131,46 +131,6 @@ struct tracer {
 	int n;
 };
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
-/* The whole of file @path, NUL-terminated; NULL if it cannot be read. */
-static char *read_all(const char *path)
-{
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap), *bigger;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (!buf || fd < 0) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += n;
-		if (len + 1 == cap) {
-			bigger = realloc(buf, cap *= 2);
-			if (!bigger)
-				break;
-			buf = bigger;
-		}
-	}
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-}
-
 static void tr_free_events(struct tracer *t)
 {
 	free(t->text);
@@ -755,7 +715,7 @@ FIXTURE_TEARDOWN(inv)
  * end event with @action.  Returns the index of the end event.
  */
 static int check_invalidation(struct __test_metadata *_metadata, struct tracer *t,
-			      const char *event, const char *start, const char *end,
+			      const char *event, uint64_t start, uint64_t end,
 			      const char *action)
 {
 	int s, e;
@@ -763,35 +723,29 @@ static int check_invalidation(struct __test_metadata *_metadata, struct tracer *
 	EXPECT_EQ(1, tr_count(t, "invalidate_start", NULL)) TR_LOG(t);
 	EXPECT_EQ(1, tr_count(t, "invalidate", NULL)) TR_LOG(t);
 	s = tr_find(_metadata, t, 0, "invalidate_start",
-		    "event=%s start=%s end=%s blockable=1", event, start, end);
+		    "event=%s start=0x%llx end=0x%llx blockable=1", event,
+		    (unsigned long long)start, (unsigned long long)end);
 	if (s < 0)
 		return -1;
 	e = tr_find(_metadata, t, s, "invalidate",
-		    "mirror=%s event=%s start=%s end=%s action=%s",
-		    tr_s(&t->ev[s], "mirror"), event, start, end, action);
+		    "mirror=%s event=%s start=0x%llx end=0x%llx action=%s",
+		    tr_s(&t->ev[s], "mirror"), event, (unsigned long long)start,
+		    (unsigned long long)end, action);
 	EXPECT_LT(s, e);
 	return e;
-}
-
-static const char *hex(char *buf, size_t len, uint64_t v)
-{
-	snprintf(buf, len, "0x%llx", (unsigned long long)v);
-	return buf;
 }
 
 /* mprotect(PROT_READ): PROTECTION_VMA over the range; write-protect all. */
 TEST_F(inv, mprotect_read_write_protects)
 {
 	struct tracer *t = &self->t;
-	char s[24], e[24];
 	int i;
 
 	ASSERT_EQ(0, tr_begin(t, "invalidate_start invalidate"));
 	ASSERT_EQ(0, mprotect(self->buf, SZ_2M, PROT_READ));
 	ASSERT_LE(0, tr_end(t, getpid()));
-	i = check_invalidation(_metadata, t, "protection_vma",
-			       hex(s, sizeof(s), (uintptr_t)self->buf),
-			       hex(e, sizeof(e), (uintptr_t)self->buf + SZ_2M), "wrprotect");
+	i = check_invalidation(_metadata, t, "protection_vma", (uintptr_t)self->buf,
+			       (uintptr_t)self->buf + SZ_2M, "wrprotect");
 	ASSERT_LE(0, i);
 	EXPECT_EQ(INV_PAGES, tr_u(&t->ev[i], "wrprotected")) TR_LOG(t);
 	EXPECT_EQ(0, tr_u(&t->ev[i], "zapped")) TR_LOG(t);
@@ -803,15 +757,13 @@ TEST_F(inv, mprotect_read_write_protects)
 TEST_F(inv, munmap_zaps_and_frees)
 {
 	struct tracer *t = &self->t;
-	char s[24], e[24];
 	int i;
 
 	ASSERT_EQ(0, tr_begin(t, "invalidate_start invalidate"));
 	ASSERT_EQ(0, munmap(self->buf, SZ_2M));
 	ASSERT_LE(0, tr_end(t, getpid()));
-	i = check_invalidation(_metadata, t, "unmap",
-			       hex(s, sizeof(s), (uintptr_t)self->buf),
-			       hex(e, sizeof(e), (uintptr_t)self->buf + SZ_2M), "zap_free");
+	i = check_invalidation(_metadata, t, "unmap", (uintptr_t)self->buf,
+			       (uintptr_t)self->buf + SZ_2M, "zap_free");
 	self->buf = NULL;
 	ASSERT_LE(0, i);
 	EXPECT_EQ(INV_PAGES, tr_u(&t->ev[i], "zapped")) TR_LOG(t);
@@ -824,15 +776,13 @@ TEST_F(inv, munmap_zaps_and_frees)
 TEST_F(inv, dontneed_zaps)
 {
 	struct tracer *t = &self->t;
-	char s[24], e[24];
 	int i;
 
 	ASSERT_EQ(0, tr_begin(t, "invalidate_start invalidate"));
 	ASSERT_EQ(0, madvise(self->buf, SZ_2M, MADV_DONTNEED));
 	ASSERT_LE(0, tr_end(t, getpid()));
-	i = check_invalidation(_metadata, t, "clear",
-			       hex(s, sizeof(s), (uintptr_t)self->buf),
-			       hex(e, sizeof(e), (uintptr_t)self->buf + SZ_2M), "zap");
+	i = check_invalidation(_metadata, t, "clear", (uintptr_t)self->buf,
+			       (uintptr_t)self->buf + SZ_2M, "zap");
 	ASSERT_LE(0, i);
 	EXPECT_EQ(INV_PAGES, tr_u(&t->ev[i], "zapped")) TR_LOG(t);
 	EXPECT_EQ(0, tr_u(&t->ev[i], "wrprotected")) TR_LOG(t);
@@ -848,7 +798,7 @@ TEST_F(inv, soft_dirty_clear_write_protects)
 	ASSERT_EQ(0, tr_begin(t, "invalidate_start invalidate"));
 	ASSERT_EQ(0, clear_soft_dirty());
 	ASSERT_LE(0, tr_end(t, getpid()));
-	i = check_invalidation(_metadata, t, "soft_dirty", "0x0", ULONG_MAX_STR, "wrprotect");
+	i = check_invalidation(_metadata, t, "soft_dirty", 0, ~0ULL, "wrprotect");
 	ASSERT_LE(0, i);
 	EXPECT_EQ(INV_PAGES, tr_u(&t->ev[i], "wrprotected")) TR_LOG(t);
 	EXPECT_EQ(0, tr_u(&t->ev[i], "zapped")) TR_LOG(t);
@@ -1246,33 +1196,6 @@ TEST_F(map, map_of_pfn_only_memory_is_memremap)
 #define IOPM_OFF	(4 * PAGE)
 #define HSAVE		0x200000ULL
 
-/*
- * An AMD CPU with long mode, NX and SVM, MAXPHYADDR 48 (as
- * nested_svm_test's create_vcpu()).
- */
-static int create_vcpu(int fd, uint32_t id)
-{
-	struct guestmap_cpuid_entry e[] = {
-		{ .function = 0x80000000, .eax = 0x80000008 },
-		{ .function = 0x80000001, .ecx = 1U << 2,
-		  .edx = (1U << 20) | (1U << 29) },
-		{ .function = 0x80000008, .eax = 48 },
-	};
-	struct guestmap_svm_vcpu v = {
-		.vcpu = id, .nent = 3, .entries = (uintptr_t)e,
-	};
-
-	return ioctl(fd, GUESTMAP_SVM_CREATE_VCPU, &v) ? errno : 0;
-}
-
-/* nent 0 destroys vCPU @id (the UAPI). */
-static int destroy_vcpu(int fd, uint32_t id)
-{
-	struct guestmap_svm_vcpu v = { .vcpu = id };
-
-	return ioctl(fd, GUESTMAP_SVM_CREATE_VCPU, &v) ? errno : 0;
-}
-
 /* An L1 in long mode at CPL @cpl, which may VMRUN if @cpl is 0. */
 static int set_l1_cpl(int fd, uint32_t id, uint32_t cpl)
 {
@@ -1337,7 +1260,7 @@ FIXTURE_SETUP(svm)
 	ASSERT_NE(MAP_FAILED, self->mem);
 	svm_good_vmcb(self->mem, SVM_GPA + MSRPM_OFF, SVM_GPA + IOPM_OFF);
 	ASSERT_EQ(0, set_slot(self->fd, 0, 0, SVM_GPA, 16 * PAGE, self->mem));
-	ASSERT_EQ(0, create_vcpu(self->fd, 0));
+	ASSERT_EQ(0, create_vcpu(self->fd, 0, 48));
 	ASSERT_EQ(0, set_l1(self->fd, 0));
 }
 
@@ -1415,8 +1338,8 @@ TEST_F(svm, vmrun_vmexit_invalid_exception_and_error)
 	struct guestmap_svm_vmrun r;
 
 	put64(self->mem, VMCB_DR6, 1ULL << 32);
-	ASSERT_EQ(0, create_vcpu(self->fd, 1));
-	ASSERT_EQ(0, create_vcpu(self->fd, 2));
+	ASSERT_EQ(0, create_vcpu(self->fd, 1, 48));
+	ASSERT_EQ(0, create_vcpu(self->fd, 2, 48));
 	ASSERT_EQ(0, set_l1_cpl(self->fd, 2, 3));
 	ASSERT_EQ(0, tr_begin(t, "svm_vmrun"));
 	ASSERT_EQ(0, vmrun(self->fd, 0, SVM_GPA, 0, &r));
@@ -1459,15 +1382,15 @@ TEST_F(svm, destroyed_vcpu_forgets_its_cache_view)
 	struct guestmap_svm_vmrun r;
 	int i, j;
 
-	ASSERT_EQ(0, create_vcpu(self->fd, id));
+	ASSERT_EQ(0, create_vcpu(self->fd, id, 48));
 	ASSERT_EQ(0, set_l1(self->fd, id));
 	ASSERT_EQ(0, tr_begin(t, "cache_invalidate map ioctl_exit"));
 	ASSERT_EQ(0, vmrun(self->fd, id, SVM_GPA, GUESTMAP_SVM_RUN_CACHED, &r));
 	ASSERT_EQ(GUESTMAP_SVM_ENTERED, r.result);
 	ASSERT_EQ(0, vmexit(self->fd, id, 0x81));
-	ASSERT_EQ(EEXIST, create_vcpu(self->fd, id));
+	ASSERT_EQ(EEXIST, create_vcpu(self->fd, id, 48));
 	ASSERT_EQ(0, destroy_vcpu(self->fd, id));
-	ASSERT_EQ(0, create_vcpu(self->fd, id));
+	ASSERT_EQ(0, create_vcpu(self->fd, id, 48));
 	ASSERT_EQ(0, set_l1(self->fd, id));
 	ASSERT_EQ(0, vmrun(self->fd, id, SVM_GPA, GUESTMAP_SVM_RUN_CACHED, &r));
 	ASSERT_EQ(GUESTMAP_SVM_ENTERED, r.result);
@@ -1519,7 +1442,7 @@ TEST_F(svm, msrpm_merge_reads_the_words_l0_opened)
 	memset(self->mem + MSRPM_OFF, 0, 2 * PAGE);
 	for (k = 0; k < 3; k++)
 		ASSERT_EQ(0, open_l0_msr(self->fd, 0, msrs[k]));
-	ASSERT_EQ(0, create_vcpu(self->fd, 1));
+	ASSERT_EQ(0, create_vcpu(self->fd, 1, 48));
 	ASSERT_EQ(0, set_l1(self->fd, 1));
 
 	ASSERT_EQ(0, tr_begin(t, "svm_vmrun svm_msrpm_merge"));
