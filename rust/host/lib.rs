@@ -58,6 +58,10 @@ mod nested_cpu_tests;
 #[cfg(test)]
 mod nested_svm_tests;
 #[cfg(test)]
+mod nested_vmx_caps_tests;
+#[cfg(test)]
+mod nested_vmx_msr_tests;
+#[cfg(test)]
 mod nested_vmx_tests;
 #[cfg(test)]
 mod policy_tests;

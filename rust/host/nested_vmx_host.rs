@@ -3,8 +3,14 @@
 //! `src/nested/vmx/` without the parts that work on guest memory.
 
 #[allow(dead_code)]
+#[path = "../../src/nested/vmx/capabilities.rs"]
+pub(crate) mod capabilities;
+#[allow(dead_code)]
 #[path = "../../src/nested/vmx/insn.rs"]
 pub(crate) mod insn;
+#[allow(dead_code)]
+#[path = "../../src/nested/vmx/msr_bitmap.rs"]
+pub(crate) mod msr_bitmap;
 #[allow(dead_code)]
 #[path = "../../src/nested/vmx/vmcs12.rs"]
 pub(crate) mod vmcs12;
