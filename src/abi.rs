@@ -51,6 +51,12 @@ pub(crate) enum Command {
     SvmIntercept,
     /// `GUESTMAP_SVM_VMEXIT`.
     SvmVmexit,
+    /// `GUESTMAP_VMX_CREATE_VCPU`.
+    VmxCreateVcpu,
+    /// `GUESTMAP_VMX_SET_L1`.
+    VmxSetL1,
+    /// `GUESTMAP_VMX_INSN`.
+    VmxInsn,
 }
 
 impl Command {
@@ -78,6 +84,9 @@ impl Command {
             uapi::GUESTMAP_SVM_VMRUN => Some(Self::SvmVmrun),
             uapi::GUESTMAP_SVM_INTERCEPT => Some(Self::SvmIntercept),
             uapi::GUESTMAP_SVM_VMEXIT => Some(Self::SvmVmexit),
+            uapi::GUESTMAP_VMX_CREATE_VCPU => Some(Self::VmxCreateVcpu),
+            uapi::GUESTMAP_VMX_SET_L1 => Some(Self::VmxSetL1),
+            uapi::GUESTMAP_VMX_INSN => Some(Self::VmxInsn),
             _ => None,
         }
     }
@@ -91,6 +100,7 @@ pub(crate) fn api_version(page_size: u32) -> uapi::guestmap_api_version {
         caps: (uapi::GUESTMAP_CAP_MIRROR
             | uapi::GUESTMAP_CAP_MAP
             | uapi::GUESTMAP_CAP_NESTED_SVM
+            | uapi::GUESTMAP_CAP_NESTED_VMX
             | uapi::GUESTMAP_CAP_HUGE) as u64,
     }
 }

@@ -37,7 +37,7 @@ use crate::{
     },
     fault::Fault,
     mirror::{self, Mirror},
-    nested::{svm::abi as svm_abi, vcpus::Vcpus},
+    nested::{svm::abi as svm_abi, vcpus::Vcpus, vmx::abi as vmx_abi},
     query,
     remaps::Remaps,
     reserve::Reserve,
@@ -265,6 +265,36 @@ impl Context {
                     .lock_killable()?
                     .get(req.id)?
                     .vmexit(&slots, &req)?;
+            }
+            Command::VmxCreateVcpu => {
+                let req = vmx_abi::vcpu(&read_arg(arg)?).map_err(invalid)?;
+                if let Some(view) = self.vcpus.lock_killable()?.create_vmx(req)? {
+                    self.mirror.lock().forget_view(&self.mirror, view);
+                    self.mirror.trim_caches();
+                }
+            }
+            Command::VmxSetL1 => {
+                let (id, l1) = vmx_abi::l1(&read_arg(arg)?).map_err(invalid)?;
+                self.vcpus.lock_killable()?.get_vmx(id)?.set_l1(l1)?;
+            }
+            Command::VmxInsn => {
+                let mut raw: uapi::guestmap_vmx_insn = read_arg(arg)?;
+                let (id, insn) = vmx_abi::insn(&raw).map_err(invalid)?;
+                // The instruction changes the vCPU and guest memory: fail
+                // before it, not after, if its outcome cannot be reported.
+                write_arg(arg, &raw)?;
+                let slots = self.slots.read_killable()?;
+                let (outcome, value) = self
+                    .vcpus
+                    .lock_killable()?
+                    .get_vmx(id)?
+                    .execute(&slots, insn);
+                drop(slots);
+                (raw.result, raw.error, raw.vector) = vmx_abi::to_uapi(outcome);
+                if let Some(v) = value {
+                    raw.value = v;
+                }
+                write_arg(arg, &raw)?;
             }
             Command::ReadGuest | Command::WriteGuest => {
                 let write = Command::decode(cmd) == Some(Command::WriteGuest);

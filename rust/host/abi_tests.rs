@@ -75,8 +75,8 @@ fn rejects_other_types_and_numbers() {
 fn api_version_reports_version_2_page_size_and_the_caps() {
     let v = api_version(4096);
     assert_eq!(API_VERSION, 2);
-    // MIRROR, MAP, NESTED_SVM, HUGE.
-    assert_eq!((v.version, v.page_size, v.caps), (2, 4096, 0b1111));
+    // MIRROR, MAP, NESTED_SVM, HUGE, NESTED_VMX.
+    assert_eq!((v.version, v.page_size, v.caps), (2, 4096, 0b1_1111));
     assert_eq!(api_version(16384).page_size, 16384);
 }
 
@@ -327,4 +327,54 @@ fn nested_svm_commands_have_their_numbers_and_layouts() {
     }
     // The capability bit: GUESTMAP_CAP_NESTED_SVM is bit 2.
     assert_eq!(GUESTMAP_CAP_NESTED_SVM, 1 << 2);
+}
+
+#[test]
+fn decodes_nested_vmx_commands() {
+    use uapi::*;
+    // include/uapi/linux/guestmap.h: every field naturally aligned, no
+    // padding the compiler adds.
+    assert_eq!(size_of::<guestmap_vmx_msr>(), 16);
+    assert_eq!(offset_of!(guestmap_vmx_msr, value), 8);
+    assert_eq!(size_of::<guestmap_vmx_vcpu>(), 32);
+    assert_eq!(offset_of!(guestmap_vmx_vcpu, entries), 8);
+    assert_eq!(offset_of!(guestmap_vmx_vcpu, nmsrs), 16);
+    assert_eq!(offset_of!(guestmap_vmx_vcpu, msrs), 24);
+    assert_eq!(size_of::<guestmap_vmx_l1>(), 32);
+    assert_eq!(offset_of!(guestmap_vmx_l1, cr0), 8);
+    assert_eq!(offset_of!(guestmap_vmx_l1, feature_control), 24);
+    assert_eq!(size_of::<guestmap_vmx_insn>(), 40);
+    assert_eq!(offset_of!(guestmap_vmx_insn, operand), 8);
+    assert_eq!(offset_of!(guestmap_vmx_insn, value), 16);
+    assert_eq!(offset_of!(guestmap_vmx_insn, result), 24);
+    assert_eq!(offset_of!(guestmap_vmx_insn, pad), 36);
+    // _IOW(0xB9, 0x10/0x11, 32) and _IOWR(0xB9, 0x12, 40).
+    let cases = [
+        (
+            GUESTMAP_VMX_CREATE_VCPU,
+            0x4020_B910,
+            ioc(IOC_WRITE, 0xB9, 0x10, 32),
+            Command::VmxCreateVcpu,
+        ),
+        (
+            GUESTMAP_VMX_SET_L1,
+            0x4020_B911,
+            ioc(IOC_WRITE, 0xB9, 0x11, 32),
+            Command::VmxSetL1,
+        ),
+        (
+            GUESTMAP_VMX_INSN,
+            0xC028_B912,
+            ioc(IOC_READ | IOC_WRITE, 0xB9, 0x12, 40),
+            Command::VmxInsn,
+        ),
+    ];
+    for (num, literal, want, cmd) in cases {
+        assert_eq!(num, literal, "{cmd:?}");
+        assert_eq!(num, want, "{cmd:?}");
+        assert_eq!(Command::decode(num), Some(cmd));
+        assert_eq!(Command::decode(num ^ (1 << 31)), None, "{cmd:?}");
+        assert_eq!(Command::decode(num + (8 << 16)), None, "{cmd:?}");
+    }
+    assert_eq!(GUESTMAP_CAP_NESTED_VMX, 1 << 4);
 }

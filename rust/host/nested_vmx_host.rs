@@ -3,6 +3,9 @@
 //! `src/nested/vmx/` without the parts that work on guest memory.
 
 #[allow(dead_code)]
+#[path = "../../src/nested/vmx/abi.rs"]
+pub(crate) mod abi;
+#[allow(dead_code)]
 #[path = "../../src/nested/vmx/capabilities.rs"]
 pub(crate) mod capabilities;
 #[allow(dead_code)]

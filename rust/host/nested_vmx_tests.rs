@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Tests of `src/nested/vmx/`: the vmcs12 layout and field rules
-//! (`vmcs12.rs`) and the VMX instructions' operand rules (`insn.rs`).
+//! (`vmcs12.rs`), the VMX instructions' operand rules (`insn.rs`) and the
+//! commands' arguments (`abi.rs`).
 //! Expected values are written out from the Intel SDM (vol. 3C, 25.11.2
 //! and appendix B for encodings, 31.4 for error numbers) and KVM 6.12
 //! (arch/x86/kvm/vmx/vmcs12.h's CHECK_OFFSET() offsets, vmcs.h,
@@ -12,8 +13,10 @@
 //! size and encoding, which scripts/vmcs12-layout.sh compiles against
 //! KVM's own vmcs12.h.
 
+use crate::nested::vmx::abi;
 use crate::nested::vmx::insn::{self, InsnError, L1State, Outcome, PtrInsn};
 use crate::nested::vmx::vmcs12::{self, enc, place, Place, Vmcs12, Width, FIELDS, SIZE};
+use crate::uapi;
 use std::{boxed::Box, fmt::Write as _, string::String};
 
 fn blank() -> Box<Vmcs12> {
@@ -344,4 +347,116 @@ fn vmcs12_layout_c() {
         "\nMODULE_LICENSE(\"GPL\");\nMODULE_DESCRIPTION(\"vmcs12 layout check, never loaded\");\n",
     );
     std::fs::write(path, c).unwrap();
+}
+
+fn insn_req(vcpu: u32, insn: u32, operand: u64) -> uapi::guestmap_vmx_insn {
+    uapi::guestmap_vmx_insn {
+        vcpu,
+        insn,
+        operand,
+        value: 7,
+        result: 0,
+        error: 0,
+        vector: 0,
+        pad: 0,
+    }
+}
+
+#[test]
+fn insn_arguments() {
+    use crate::nested::vmx::insn::Insn;
+    let ok = |r: &uapi::guestmap_vmx_insn| abi::insn(r).map_err(|_| ());
+    assert_eq!(
+        ok(&insn_req(0, uapi::GUESTMAP_VMX_VMXON, 0x1000)),
+        Ok((0, Insn::Vmxon(0x1000)))
+    );
+    assert_eq!(
+        ok(&insn_req(7, uapi::GUESTMAP_VMX_VMPTRST, 9)),
+        Ok((7, Insn::Vmptrst))
+    );
+    assert_eq!(
+        ok(&insn_req(1, uapi::GUESTMAP_VMX_VMWRITE, 0x681e)),
+        Ok((
+            1,
+            Insn::Vmwrite {
+                field: 0x681e,
+                value: 7
+            }
+        ))
+    );
+    // Instruction numbers 0 and past VMWRITE, vCPU 8, pad.
+    assert!(ok(&insn_req(0, 0, 0)).is_err());
+    assert!(ok(&insn_req(0, uapi::GUESTMAP_VMX_VMWRITE + 1, 0)).is_err());
+    assert!(ok(&insn_req(8, uapi::GUESTMAP_VMX_VMXOFF, 0)).is_err());
+    let mut r = insn_req(0, uapi::GUESTMAP_VMX_VMXOFF, 0);
+    r.pad = 1;
+    assert!(ok(&r).is_err());
+}
+
+#[test]
+fn vcpu_and_l1_arguments() {
+    let v = |vcpu, nent, nmsrs, pad| uapi::guestmap_vmx_vcpu {
+        vcpu,
+        nent,
+        entries: 0x1000,
+        nmsrs,
+        pad,
+        msrs: 0x2000,
+    };
+    assert_eq!(
+        abi::vcpu(&v(2, 3, 32, 0)),
+        Ok(abi::VcpuReq::Create {
+            id: 2,
+            nent: 3,
+            entries: 0x1000,
+            nmsrs: 32,
+            msrs: 0x2000
+        })
+    );
+    assert_eq!(abi::vcpu(&v(2, 0, 0, 0)), Ok(abi::VcpuReq::Destroy(2)));
+    assert!(abi::vcpu(&v(2, 0, 1, 0)).is_err());
+    assert!(abi::vcpu(&v(2, 3, 33, 0)).is_err());
+    assert!(abi::vcpu(&v(2, 257, 0, 0)).is_err());
+    assert!(abi::vcpu(&v(2, 3, 0, 1)).is_err());
+    assert!(abi::vcpu(&v(8, 3, 0, 0)).is_err());
+    let l1 = |cpl| uapi::guestmap_vmx_l1 {
+        vcpu: 1,
+        cpl,
+        cr0: 1,
+        cr4: 2,
+        feature_control: 5,
+    };
+    assert_eq!(
+        abi::l1(&l1(3)),
+        Ok((
+            1,
+            L1State {
+                cr0: 1,
+                cr4: 2,
+                cpl: 3,
+                feature_control: 5
+            }
+        ))
+    );
+    assert!(abi::l1(&l1(4)).is_err());
+}
+
+#[test]
+fn outcomes_as_reported() {
+    assert_eq!(
+        abi::to_uapi(Outcome::Succeed),
+        (uapi::GUESTMAP_VMX_SUCCEED, 0, 0)
+    );
+    assert_eq!(
+        abi::to_uapi(Outcome::FailInvalid),
+        (uapi::GUESTMAP_VMX_FAIL_INVALID, 0, 0)
+    );
+    assert_eq!(
+        abi::to_uapi(Outcome::FailValid(InsnError::VmptrldRevision)),
+        (uapi::GUESTMAP_VMX_FAIL_VALID, 11, 0)
+    );
+    assert_eq!(
+        abi::to_uapi(Outcome::Exception(13)),
+        (uapi::GUESTMAP_VMX_EXCEPTION, 0, 13)
+    );
 }

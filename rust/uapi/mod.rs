@@ -54,4 +54,8 @@ impl_user_bytes!(
     guestmap_svm_vmrun = 4 + 4 + 8 + 4 * 4,
     guestmap_svm_intercept = 4 * 6,
     guestmap_svm_vmexit = 4 + 4 + 8 * 4,
+    guestmap_vmx_msr = 4 + 4 + 8,
+    guestmap_vmx_vcpu = 4 + 4 + 8 + 4 + 4 + 8,
+    guestmap_vmx_l1 = 4 + 4 + 8 * 3,
+    guestmap_vmx_insn = 4 + 4 + 8 + 8 + 4 * 4,
 );

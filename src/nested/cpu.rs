@@ -312,7 +312,6 @@ impl CpuModel {
     }
 
     /// Guest physical address bits.
-    #[cfg(test)]
     pub(crate) fn maxphyaddr(&self) -> u32 {
         self.maxphyaddr
     }

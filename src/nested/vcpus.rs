@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The nested vCPUs of a context, by id: `GUESTMAP_SVM_*` name a vCPU by
-//! its id, as a handle, where KVM gives each vCPU an fd.
+//! The nested vCPUs of a context, by id: `GUESTMAP_SVM_*` and
+//! `GUESTMAP_VMX_*` name a vCPU by its id, as a handle, where KVM gives
+//! each vCPU an fd.  Both kinds share the ids.
 
-use super::svm::{abi::VcpuReq, vcpu::SvmVcpu};
+use super::{
+    cpu::{CpuModel, Features},
+    svm::{abi::VcpuReq, vcpu::SvmVcpu},
+    vmx::{
+        abi::VcpuReq as VmxVcpuReq,
+        capabilities::{cr4_fixed1, VmxCaps},
+        vcpu::VmxVcpu,
+    },
+};
 use crate::{pfncache::NR_CACHES, uapi};
 use kernel::{prelude::*, uaccess::UserSlice};
 
@@ -16,53 +25,126 @@ pub(crate) fn cache_of(id: usize) -> usize {
     NR_CACHES + id
 }
 
+/// A nested vCPU of either kind.
+enum Vcpu {
+    Svm(KBox<SvmVcpu>),
+    Vmx(KBox<VmxVcpu>),
+}
+
 /// A context's vCPUs.
 #[derive(Default)]
-pub(crate) struct Vcpus([Option<KBox<SvmVcpu>>; MAX_VCPUS]);
+pub(crate) struct Vcpus([Option<Vcpu>; MAX_VCPUS]);
+
+/// Reads `n` items of type `T` from user address `at`.
+fn read_array<T: kernel::types::FromBytes>(at: u64, n: usize) -> Result<KVec<T>> {
+    let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
+    let size = n.checked_mul(core::mem::size_of::<T>()).ok_or(EINVAL)?;
+    let mut reader = UserSlice::new(at as usize, size).reader();
+    for _ in 0..n {
+        v.push(reader.read::<T>()?, GFP_KERNEL)?;
+    }
+    Ok(v)
+}
 
 impl Vcpus {
-    /// Creates or destroys a vCPU as `req` asks: `EEXIST` for an id in
-    /// use, `EINVAL` to destroy one that does not exist.  Returns the pfn
-    /// cache view a destroyed vCPU used, which the caller invalidates.
+    /// The empty slot for a new vCPU `id`: `EEXIST` for an id in use.
+    fn free_slot(&mut self, id: usize) -> Result<&mut Option<Vcpu>> {
+        let slot = self.0.get_mut(id).ok_or(EINVAL)?;
+        if slot.is_some() {
+            return Err(EEXIST);
+        }
+        Ok(slot)
+    }
+
+    /// Destroys vCPU `id`, `EINVAL` if it does not exist.  Returns the
+    /// pfn cache view it used, which the caller invalidates.
+    fn destroy(&mut self, id: usize) -> Result<Option<usize>> {
+        let slot = self.0.get_mut(id).ok_or(EINVAL)?;
+        slot.take().ok_or(EINVAL)?;
+        Ok(Some(cache_of(id)))
+    }
+
+    /// Creates or destroys an SVM vCPU as `req` asks: `EEXIST` for an id
+    /// in use, `EINVAL` to destroy one that does not exist.  Returns the
+    /// pfn cache view a destroyed vCPU used, which the caller
+    /// invalidates.
     pub(crate) fn create(&mut self, req: VcpuReq) -> Result<Option<usize>> {
         match req {
-            VcpuReq::Destroy(id) => {
-                let slot = self.0.get_mut(id).ok_or(EINVAL)?;
-                let vcpu = slot.take().ok_or(EINVAL)?;
-                Ok(Some(vcpu.cache()))
-            }
+            VcpuReq::Destroy(id) => self.destroy(id),
             VcpuReq::Create {
                 id,
                 nent,
                 entries,
                 l0_npt,
             } => {
-                let slot = self.0.get_mut(id).ok_or(EINVAL)?;
-                if slot.is_some() {
-                    return Err(EEXIST);
-                }
-                let mut cpuid = KVec::with_capacity(nent, GFP_KERNEL)?;
-                let size = nent * core::mem::size_of::<uapi::guestmap_cpuid_entry>();
-                let mut reader = UserSlice::new(entries as usize, size).reader();
-                for _ in 0..nent {
-                    cpuid.push(reader.read::<uapi::guestmap_cpuid_entry>()?, GFP_KERNEL)?;
-                }
+                let slot = self.free_slot(id)?;
+                let cpuid = read_array::<uapi::guestmap_cpuid_entry>(entries, nent)?;
                 let model = super::svm::vcpu::model(&cpuid, l0_npt)?;
-                *slot = Some(KBox::new(
+                *slot = Some(Vcpu::Svm(KBox::new(
                     SvmVcpu::new(id as u32, model, cache_of(id))?,
                     GFP_KERNEL,
-                )?);
+                )?));
                 Ok(None)
             }
         }
     }
 
-    /// vCPU `id`; `ENOENT` if it does not exist.
+    /// Creates or destroys a VMX vCPU as `req` asks, as [`Self::create`].
+    pub(crate) fn create_vmx(&mut self, req: VmxVcpuReq) -> Result<Option<usize>> {
+        match req {
+            VmxVcpuReq::Destroy(id) => self.destroy(id),
+            VmxVcpuReq::Create {
+                id,
+                nent,
+                entries,
+                nmsrs,
+                msrs,
+            } => {
+                let slot = self.free_slot(id)?;
+                let cpuid = read_array::<uapi::guestmap_cpuid_entry>(entries, nent)?;
+                // VMX is emulated here, so the host's features do not
+                // limit the model's MAXPHYADDR.
+                let model = CpuModel::new(&cpuid, Features(crate::sys::cpu::host_features()))
+                    .map_err(|e| {
+                        pr_debug!("GUESTMAP_VMX_CREATE_VCPU refused: {:?}\n", e);
+                        EINVAL
+                    })?;
+                let mut caps = VmxCaps::kvm_default(cr4_fixed1(&cpuid));
+                for m in read_array::<uapi::guestmap_vmx_msr>(msrs, nmsrs)?.iter() {
+                    if m.pad != 0 {
+                        return Err(EINVAL);
+                    }
+                    caps.set(m.index, m.value).map_err(|e| {
+                        pr_debug!("GUESTMAP_VMX_CREATE_VCPU: MSR {:#x}: {:?}\n", m.index, e);
+                        EINVAL
+                    })?;
+                }
+                *slot = Some(Vcpu::Vmx(KBox::new(
+                    VmxVcpu::new(model, caps)?,
+                    GFP_KERNEL,
+                )?));
+                Ok(None)
+            }
+        }
+    }
+
+    /// SVM vCPU `id`; `ENOENT` if no vCPU has that id, `EINVAL` if it is
+    /// a VMX vCPU.
     pub(crate) fn get(&mut self, id: usize) -> Result<&mut SvmVcpu> {
-        self.0
-            .get_mut(id)
-            .and_then(Option::as_mut)
-            .map(|v| &mut **v)
-            .ok_or(ENOENT)
+        match self.0.get_mut(id).and_then(Option::as_mut) {
+            Some(Vcpu::Svm(v)) => Ok(v),
+            Some(Vcpu::Vmx(_)) => Err(EINVAL),
+            None => Err(ENOENT),
+        }
+    }
+
+    /// VMX vCPU `id`; `ENOENT` if no vCPU has that id, `EINVAL` if it is
+    /// an SVM vCPU.
+    pub(crate) fn get_vmx(&mut self, id: usize) -> Result<&mut VmxVcpu> {
+        match self.0.get_mut(id).and_then(Option::as_mut) {
+            Some(Vcpu::Vmx(v)) => Ok(v),
+            Some(Vcpu::Svm(_)) => Err(EINVAL),
+            None => Err(ENOENT),
+        }
     }
 }

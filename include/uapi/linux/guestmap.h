@@ -757,4 +757,134 @@ struct guestmap_svm_vmexit {
 #define GUESTMAP_SVM_VMEXIT \
 	_IOW(GUESTMAP_IO, 0x0f, struct guestmap_svm_vmexit)
 
+/* Nested VMX: GUESTMAP_VMX_CREATE_VCPU onwards. */
+#define GUESTMAP_CAP_NESTED_VMX	(1ULL << 4)
+
+/* At most this many capability MSRs in &guestmap_vmx_vcpu.msrs. */
+#define GUESTMAP_VMX_MSRS_MAX	32
+
+/**
+ * struct guestmap_vmx_msr - one VMX capability MSR of the guest CPU model
+ * @index:	the MSR, IA32_VMX_BASIC (0x480) to IA32_VMX_VMFUNC (0x491).
+ * @pad:	must be zero.
+ * @value:	its value.
+ */
+struct guestmap_vmx_msr {
+	__u32 index;
+	__u32 pad;
+	__u64 value;
+};
+
+/**
+ * struct guestmap_vmx_vcpu - create or destroy a nested VMX vCPU
+ * @vcpu:	id, below GUESTMAP_MAX_VCPUS, shared with the SVM vCPUs.
+ * @nent:	number of CPUID entries, 1 to GUESTMAP_CPUID_MAX; 0 destroys
+ *		vCPU @vcpu.
+ * @entries:	user pointer to @nent &struct guestmap_cpuid_entry: the L1
+ *		guest's CPUID (MAXPHYADDR comes from it, as for SVM).
+ * @nmsrs:	number of capability MSRs at @msrs, up to
+ *		GUESTMAP_VMX_MSRS_MAX.
+ * @pad:	must be zero.
+ * @msrs:	user pointer to @nmsrs &struct guestmap_vmx_msr: the VMX
+ *		capability MSRs of the CPU model, each set in turn over
+ *		KVM's defaults (nested_vmx_setup_ctls_msrs()) with KVM's rules
+ *		(vmx_set_vmx_msr()): a value may only take features away.
+ *
+ * EINVAL for an MSR KVM would refuse; EEXIST: @vcpu exists.  The vCPU
+ * starts outside VMX operation with its L1 state all zero (CR4.VMXE
+ * clear, so VMXON is #UD).
+ */
+struct guestmap_vmx_vcpu {
+	__u32 vcpu;
+	__u32 nent;
+	__u64 entries;
+	__u32 nmsrs;
+	__u32 pad;
+	__u64 msrs;
+};
+
+#define GUESTMAP_VMX_CREATE_VCPU \
+	_IOW(GUESTMAP_IO, 0x10, struct guestmap_vmx_vcpu)
+
+/**
+ * struct guestmap_vmx_l1 - the L1 state the VMX instructions depend on
+ * @vcpu:	id.
+ * @cpl:	L1's current privilege level, 0 to 3.
+ * @cr0:	L1's CR0.
+ * @cr4:	L1's CR4.
+ * @feature_control: L1's IA32_FEATURE_CONTROL.
+ *
+ * Not checked against the CPU model: VMXON itself checks CR0 and CR4
+ * against IA32_VMX_CR0_FIXED0/1 and IA32_VMX_CR4_FIXED0/1.  EBUSY in
+ * guest mode.
+ */
+struct guestmap_vmx_l1 {
+	__u32 vcpu;
+	__u32 cpl;
+	__u64 cr0;
+	__u64 cr4;
+	__u64 feature_control;
+};
+
+#define GUESTMAP_VMX_SET_L1 \
+	_IOW(GUESTMAP_IO, 0x11, struct guestmap_vmx_l1)
+
+/* &guestmap_vmx_insn.insn: the instruction L1 executes. */
+#define GUESTMAP_VMX_VMXON	1
+#define GUESTMAP_VMX_VMXOFF	2
+#define GUESTMAP_VMX_VMPTRLD	3
+#define GUESTMAP_VMX_VMPTRST	4
+#define GUESTMAP_VMX_VMCLEAR	5
+#define GUESTMAP_VMX_VMREAD	6
+#define GUESTMAP_VMX_VMWRITE	7
+
+/* &guestmap_vmx_insn.result: how it ended (SDM vol. 3C, 31.2). */
+#define GUESTMAP_VMX_SUCCEED		1
+#define GUESTMAP_VMX_FAIL_INVALID	2
+#define GUESTMAP_VMX_FAIL_VALID		3
+#define GUESTMAP_VMX_EXCEPTION		4
+
+/**
+ * struct guestmap_vmx_insn - one VMX instruction of L1
+ * @vcpu:	id.
+ * @insn:	GUESTMAP_VMX_*.
+ * @operand:	VMXON, VMPTRLD, VMCLEAR: the region's guest physical
+ *		address; VMREAD, VMWRITE: the field encoding, the whole
+ *		register (an encoding above bit 14 is no component).
+ * @value:	VMWRITE: the value; VMREAD, VMPTRST: returned.
+ * @result:	returned: GUESTMAP_VMX_SUCCEED, _FAIL_INVALID, _FAIL_VALID
+ *		or _EXCEPTION.
+ * @error:	returned: for _FAIL_VALID, the VM-instruction error number
+ *		(SDM vol. 3C, table 31-1), also written into the current
+ *		vmcs12's VM-instruction error field.
+ * @vector:	returned: for _EXCEPTION, the vector (#UD 6, #GP 13).
+ * @pad:	must be zero.
+ *
+ * Each instruction does what KVM 6.12's emulation does
+ * (arch/x86/kvm/vmx/nested.c), on guest memory through the memslots:
+ * VMXON reads the region's revision identifier; VMPTRLD reads the
+ * vmcs12 header, writes the previous current vmcs12 back, then copies
+ * the new one (4 KiB) into the vCPU; VMCLEAR writes the current vmcs12
+ * back if it is the one named, then zeroes its launch state in guest
+ * memory; VMREAD and VMWRITE act on the vCPU's copy; VMXOFF drops the
+ * current vmcs12 without writing it back, as KVM's free_nested() does.
+ * Memory no slot holds reads as all ones (a VMPTRLD of it fails with
+ * error 11), and writes to it are dropped, as KVM drops them; ENOENT is
+ * never returned for guest memory.  EINVAL for an unknown @insn or a
+ * non-zero @pad; ENOENT: no vCPU @vcpu; EINVAL: @vcpu is an SVM vCPU.
+ */
+struct guestmap_vmx_insn {
+	__u32 vcpu;
+	__u32 insn;
+	__u64 operand;
+	__u64 value;
+	__u32 result;
+	__u32 error;
+	__u32 vector;
+	__u32 pad;
+};
+
+#define GUESTMAP_VMX_INSN \
+	_IOWR(GUESTMAP_IO, 0x12, struct guestmap_vmx_insn)
+
 #endif /* _UAPI_LINUX_GUESTMAP_H */

@@ -31,7 +31,10 @@ use super::{
 use crate::{
     guest::GuestPage,
     memslot::Memslot,
-    nested::cpu::{efer, CpuModel, Features},
+    nested::{
+        cpu::{efer, CpuModel, Features},
+        mem,
+    },
     pfncache::CacheAccess,
     pte::{GfnRange, PAGE_SHIFT},
     slot_table::SlotTable,
@@ -41,9 +44,7 @@ use crate::{
 use core::convert::Infallible;
 use kernel::{
     init::{self, init_array_from_fn},
-    page::PAGE_SIZE,
     prelude::*,
-    uaccess::UserSlice,
 };
 
 /// Gives up an access to VMCB12 after this many mappings undone by
@@ -183,35 +184,6 @@ impl<'a> Vmcb12Map<'a> {
     }
 }
 
-/// Copies guest memory at `gpa` into `buf` through the memslots' user
-/// mappings, as `kvm_vcpu_read_guest()`: page by page, each page in
-/// whatever slot holds it.
-fn read_guest(slots: &SlotTable, gpa: u64, buf: &mut [u8]) -> Result {
-    let mut done = 0usize;
-    while done < buf.len() {
-        let at = gpa.checked_add(done as u64).ok_or(EFAULT)?;
-        let gfn = at >> PAGE_SHIFT;
-        let off = (at as usize) & (PAGE_SIZE - 1);
-        let n = (buf.len() - done).min(PAGE_SIZE - off);
-        let slot = slots.find(GfnRange {
-            start: gfn,
-            end: gfn + 1,
-        })?;
-        let hva = slot.data().desc().map.gfn_to_hva(gfn) + off as u64;
-        let chunk = buf.get_mut(done..done + n).ok_or(EINVAL)?;
-        UserSlice::new(hva as usize, n).reader().read_slice(chunk)?;
-        done += n;
-    }
-    Ok(())
-}
-
-/// The u32 of guest memory at `gpa`, or `None` if it cannot be read.
-fn read_u32(slots: &SlotTable, gpa: u64) -> Option<u32> {
-    let mut b = [0u8; 4];
-    read_guest(slots, gpa, &mut b).ok()?;
-    Some(u32::from_le_bytes(b))
-}
-
 impl SvmVcpu {
     /// vCPU `id` of CPU `model`, using pfn cache view `cache`: L1's state
     /// all zero, L0 intercepting every MSR.
@@ -234,11 +206,6 @@ impl SvmVcpu {
             l2: None,
             maps,
         })
-    }
-
-    /// The pfn cache view the vCPU uses.
-    pub(crate) fn cache(&self) -> usize {
-        self.cache
     }
 
     /// Sets L1's state; `EINVAL` for a state L1 could not be in, `EBUSY`
@@ -316,7 +283,7 @@ impl SvmVcpu {
             let mut words = 0u32;
             let merged = maps.merged.merge(&maps.l0, |word| {
                 words += 1;
-                read_u32(slots, base + 4 * word as u64)
+                mem::read_u32(slots, base + 4 * word as u64)
             });
             trace::svm_msrpm_merge(
                 self.id,
@@ -367,7 +334,7 @@ impl SvmVcpu {
             L2Access::Msr { msr, write } => {
                 let l1 = copy.intercepts(Intercept::MSR_PROT)
                     && msr_bits(msr).map_or(true, |bits| {
-                        read_u32(slots, copy.msrpm_base() + 4 * bits.word as u64)
+                        mem::read_u32(slots, copy.msrpm_base() + 4 * bits.word as u64)
                             .map_or(true, |w| w & bits.mask(write) != 0)
                     });
                 (self.maps.merged.intercepts(msr, write), l1)
@@ -379,7 +346,7 @@ impl SvmVcpu {
                     && io_bits(port, size).map_or(true, |bits| {
                         let mut b = [0u8; 2];
                         let buf = &mut b[..bits.len];
-                        read_guest(slots, copy.iopm_base() + bits.offset, buf).is_err()
+                        mem::read(slots, copy.iopm_base() + bits.offset, buf).is_err()
                             || u16::from_le_bytes(b) & bits.mask != 0
                     });
                 (true, l1)

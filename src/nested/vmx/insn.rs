@@ -54,6 +54,30 @@ pub(crate) enum Outcome {
     Exception(u8),
 }
 
+/// A VMX instruction of L1, with its operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Insn {
+    /// VMXON with the region at this address.
+    Vmxon(u64),
+    /// VMXOFF.
+    Vmxoff,
+    /// VMPTRLD of the vmcs12 at this address.
+    Vmptrld(u64),
+    /// VMPTRST.
+    Vmptrst,
+    /// VMCLEAR of the vmcs12 at this address.
+    Vmclear(u64),
+    /// VMREAD of this encoding.
+    Vmread(u64),
+    /// VMWRITE of a value to an encoding.
+    Vmwrite {
+        /// The encoding.
+        field: u64,
+        /// The value.
+        value: u64,
+    },
+}
+
 /// #UD.
 pub(crate) const UD_VECTOR: u8 = 6;
 /// #GP.
