@@ -60,6 +60,8 @@ mod nested_svm_tests;
 #[cfg(test)]
 mod nested_vmx_caps_tests;
 #[cfg(test)]
+mod nested_vmx_checks_tests;
+#[cfg(test)]
 mod nested_vmx_msr_tests;
 #[cfg(test)]
 mod nested_vmx_tests;

@@ -9,6 +9,9 @@ pub(crate) mod abi;
 #[path = "../../src/nested/vmx/capabilities.rs"]
 pub(crate) mod capabilities;
 #[allow(dead_code)]
+#[path = "../../src/nested/vmx/checks.rs"]
+pub(crate) mod checks;
+#[allow(dead_code)]
 #[path = "../../src/nested/vmx/insn.rs"]
 pub(crate) mod insn;
 #[allow(dead_code)]
