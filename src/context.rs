@@ -129,6 +129,18 @@ fn slot_errno(e: SlotError) -> Error {
 }
 
 impl Context {
+    /// Invalidates the pfn cache views of destroyed vCPU `id`: their
+    /// cached mappings go now.
+    fn forget_vcpu(&self, id: usize) {
+        {
+            let mut state = self.mirror.lock();
+            for view in crate::nested::vcpus::views_of(id) {
+                state.forget_view(&self.mirror, view);
+            }
+        }
+        self.mirror.trim_caches();
+    }
+
     fn dispatch(&self, cmd: u32, arg: usize) -> Result<isize> {
         // As KVM does for VM fds: an fd inherited over fork() or exec(), or
         // passed to another process, is good only for close().
@@ -213,10 +225,8 @@ impl Context {
             Command::Bench => return Err(ENOTTY),
             Command::SvmCreateVcpu => {
                 let req = svm_abi::vcpu(&read_arg(arg)?).map_err(invalid)?;
-                if let Some(view) = self.vcpus.lock_killable()?.create(req)? {
-                    // The destroyed vCPU's cached mapping goes now.
-                    self.mirror.lock().forget_view(&self.mirror, view);
-                    self.mirror.trim_caches();
+                if let Some(id) = self.vcpus.lock_killable()?.create(req)? {
+                    self.forget_vcpu(id);
                 }
             }
             Command::SvmSetL1 => {
@@ -268,9 +278,8 @@ impl Context {
             }
             Command::VmxCreateVcpu => {
                 let req = vmx_abi::vcpu(&read_arg(arg)?).map_err(invalid)?;
-                if let Some(view) = self.vcpus.lock_killable()?.create_vmx(req)? {
-                    self.mirror.lock().forget_view(&self.mirror, view);
-                    self.mirror.trim_caches();
+                if let Some(id) = self.vcpus.lock_killable()?.create_vmx(req)? {
+                    self.forget_vcpu(id);
                 }
             }
             Command::VmxSetL1 => {

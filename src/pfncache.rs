@@ -36,7 +36,7 @@ use crate::{
     memslot::Memslot,
     pte::{GfnRange, PAGE_SHIFT},
     sys::{
-        frame::{Access, Remap},
+        frame::{Access, Frame, FrameError, Remap},
         trace,
         walk::{self, CpuPte, WalkError, Walked},
     },
@@ -50,9 +50,15 @@ const MAX_TRIES: u32 = 1000;
 /// How many caches `GUESTMAP_ACCESS` names.
 pub(crate) const NR_CACHES: usize = uapi::GUESTMAP_NR_CACHES as usize;
 
-/// How many caches a context has: those, then one per nested vCPU
-/// (`src/nested/vcpus.rs`).
-pub(crate) const NR_VIEWS: usize = NR_CACHES + uapi::GUESTMAP_MAX_VCPUS as usize;
+/// The caches a nested vCPU has besides its first: room for the pages a
+/// running L2 uses in place (nested VMX's virtual-APIC page,
+/// posted-interrupt descriptor and APIC-access page).
+pub(crate) const VCPU_EXTRA_VIEWS: usize = 3;
+
+/// How many caches a context has: those, then one per nested vCPU, then
+/// each vCPU's extra ones (`src/nested/vcpus.rs`).
+pub(crate) const NR_VIEWS: usize =
+    NR_CACHES + (1 + VCPU_EXTRA_VIEWS) * uapi::GUESTMAP_MAX_VCPUS as usize;
 
 /// One pfn cache's view of its page (what `gfn_to_pfn_cache` keeps under
 /// its rwlock) and the mapping of a bare pfn it reads the page through.
@@ -112,13 +118,23 @@ pub(crate) struct NewView {
 }
 
 /// The views of a context's pfn caches, under the mirror lock.
-#[derive(Default)]
 pub(crate) struct Views([View; NR_VIEWS]);
+
+impl Default for Views {
+    fn default() -> Self {
+        Views(core::array::from_fn(|_| View::default()))
+    }
+}
 
 /// The mappings [`Views::take_stale`] took out, dropped (which sleeps)
 /// wherever this is dropped: after the mirror lock is released.
-#[derive(Default)]
 pub(crate) struct Stale([Option<Remap>; NR_VIEWS]);
+
+impl Default for Stale {
+    fn default() -> Self {
+        Stale(core::array::from_fn(|_| None))
+    }
+}
 
 impl Views {
     /// Invalidates every view of a page in the user range `start..end`,
@@ -276,29 +292,45 @@ impl CacheAccess<'_> {
         walk: &mut [CpuPte],
         write: bool,
     ) -> Result<bool> {
-        let mirror = self.slot.data().mirror();
         let write = write || acc.is_write();
+        let off = self.off;
+        self.with_frame(walk, write, |frame| frame.access(off, acc))
+            .map(|((), refreshed)| refreshed)
+    }
+
+    /// Runs `f` on the cache's frame, under the mirror lock, through a
+    /// view made for writing if `write`, refreshing the cache first if
+    /// needed; `walk` is room for a one-page walk.  Returns what `f`
+    /// returned and whether the cache had to be refreshed.  `f` runs
+    /// under a spinlock: it must not sleep.
+    pub(crate) fn with_frame<R>(
+        &self,
+        walk: &mut [CpuPte],
+        write: bool,
+        f: impl FnMut(&Frame<'_>) -> Result<R, FrameError>,
+    ) -> Result<(R, bool)> {
+        let mirror = self.slot.data().mirror();
         trace::map_start(mirror, self.gfn, write);
         let mut kind = 0;
-        let ret = self.access_or_refresh(acc, walk, write, &mut kind);
-        let (path, errno) = match ret {
-            Ok(false) => (uapi::GUESTMAP_VIA_CACHE, 0),
-            Ok(true) => (uapi::GUESTMAP_VIA_CACHE_REFRESH, 0),
+        let ret = self.frame_or_refresh(walk, write, &mut kind, f);
+        let (path, errno) = match &ret {
+            Ok((_, false)) => (uapi::GUESTMAP_VIA_CACHE, 0),
+            Ok((_, true)) => (uapi::GUESTMAP_VIA_CACHE_REFRESH, 0),
             Err(e) => (0, e.to_errno()),
         };
         trace::map(mirror, self.gfn, write, kind, path, errno);
         ret
     }
 
-    /// [`CacheAccess::run_as`], telling `kind` what the view looks at if
-    /// the tracepoint wants to know.
-    fn access_or_refresh(
+    /// [`CacheAccess::with_frame`], telling `kind` what the view looks at
+    /// if the tracepoint wants to know.
+    fn frame_or_refresh<R>(
         &self,
-        acc: &mut Access<'_>,
         walk: &mut [CpuPte],
         write: bool,
         kind: &mut u32,
-    ) -> Result<bool> {
+        mut f: impl FnMut(&Frame<'_>) -> Result<R, FrameError>,
+    ) -> Result<(R, bool)> {
         let mirror = self.slot.data().mirror();
         let want_kind = trace::map_enabled();
         let mut refreshed = false;
@@ -306,11 +338,11 @@ impl CacheAccess<'_> {
             {
                 let state = mirror.lock();
                 if let Some(frame) = state.view_frame(self.cache, self.gfn, write) {
-                    frame.access(self.off, acc)?;
+                    let r = f(&frame)?;
                     if want_kind {
                         *kind = state.views().kind(self.cache);
                     }
-                    return Ok(refreshed);
+                    return Ok((r, refreshed));
                 }
             }
             self.refresh(write, walk)?;

@@ -13,16 +13,31 @@ use super::{
         vcpu::VmxVcpu,
     },
 };
-use crate::{pfncache::NR_CACHES, uapi};
+use crate::{
+    pfncache::{NR_CACHES, VCPU_EXTRA_VIEWS},
+    uapi,
+};
 use kernel::{prelude::*, uaccess::UserSlice};
 
 /// How many vCPUs a context may have.
 pub(crate) const MAX_VCPUS: usize = uapi::GUESTMAP_MAX_VCPUS as usize;
 
-/// The pfn cache view of vCPU `id`: after the caches `GUESTMAP_ACCESS`
-/// names, one per vCPU.
+/// The first pfn cache view of vCPU `id`: after the caches
+/// `GUESTMAP_ACCESS` names, one per vCPU.
 pub(crate) fn cache_of(id: usize) -> usize {
     NR_CACHES + id
+}
+
+/// Extra pfn cache view `k` (below [`VCPU_EXTRA_VIEWS`]) of vCPU `id`:
+/// after every vCPU's first.
+pub(crate) fn extra_cache_of(id: usize, k: usize) -> usize {
+    NR_CACHES + MAX_VCPUS + id * VCPU_EXTRA_VIEWS + k
+}
+
+/// Every pfn cache view of vCPU `id`, which its destruction invalidates.
+pub(crate) fn views_of(id: usize) -> impl Iterator<Item = usize> {
+    let extra = (0..VCPU_EXTRA_VIEWS).map(move |k| extra_cache_of(id, k));
+    Iterator::chain(core::iter::once(cache_of(id)), extra)
 }
 
 /// A nested vCPU of either kind.
@@ -56,17 +71,17 @@ impl Vcpus {
         Ok(slot)
     }
 
-    /// Destroys vCPU `id`, `EINVAL` if it does not exist.  Returns the
-    /// pfn cache view it used, which the caller invalidates.
+    /// Destroys vCPU `id`, `EINVAL` if it does not exist.  Returns `id`,
+    /// whose pfn cache views ([`views_of`]) the caller invalidates.
     fn destroy(&mut self, id: usize) -> Result<Option<usize>> {
         let slot = self.0.get_mut(id).ok_or(EINVAL)?;
         slot.take().ok_or(EINVAL)?;
-        Ok(Some(cache_of(id)))
+        Ok(Some(id))
     }
 
     /// Creates or destroys an SVM vCPU as `req` asks: `EEXIST` for an id
     /// in use, `EINVAL` to destroy one that does not exist.  Returns the
-    /// pfn cache view a destroyed vCPU used, which the caller
+    /// id of a destroyed vCPU, whose pfn cache views the caller
     /// invalidates.
     pub(crate) fn create(&mut self, req: VcpuReq) -> Result<Option<usize>> {
         match req {
