@@ -103,7 +103,7 @@ static int set_l1(int fd, uint32_t id, uint32_t cpl, uint64_t cr0,
 {
 	struct guestmap_vmx_l1 l1 = {
 		.vcpu = id, .cpl = cpl, .cr0 = cr0, .cr4 = cr4,
-		.feature_control = fc,
+		.feature_control = fc, .efer = 0x500,
 	};
 
 	return ioctl(fd, GUESTMAP_VMX_SET_L1, &l1) ? errno : 0;
@@ -469,7 +469,7 @@ TEST_F(vmx, command_errnos)
 	int fd = self->fd;
 
 	EXPECT_EQ(EINVAL, insn(fd, 0, 0, 0, 0, &r));
-	EXPECT_EQ(EINVAL, insn(fd, 0, GUESTMAP_VMX_VMWRITE + 1, 0, 0, &r));
+	EXPECT_EQ(EINVAL, insn(fd, 0, GUESTMAP_VMX_VMRESUME + 1, 0, 0, &r));
 	r.pad = 1;
 	EXPECT_EQ(-1, ioctl(fd, GUESTMAP_VMX_INSN, &r));
 	EXPECT_EQ(EINVAL, insn(fd, GUESTMAP_MAX_VCPUS, GUESTMAP_VMX_VMXOFF, 0, 0, &r));

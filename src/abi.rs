@@ -57,6 +57,8 @@ pub(crate) enum Command {
     VmxSetL1,
     /// `GUESTMAP_VMX_INSN`.
     VmxInsn,
+    /// `GUESTMAP_VMX_OP`.
+    VmxOp,
 }
 
 impl Command {
@@ -87,6 +89,7 @@ impl Command {
             uapi::GUESTMAP_VMX_CREATE_VCPU => Some(Self::VmxCreateVcpu),
             uapi::GUESTMAP_VMX_SET_L1 => Some(Self::VmxSetL1),
             uapi::GUESTMAP_VMX_INSN => Some(Self::VmxInsn),
+            uapi::GUESTMAP_VMX_OP => Some(Self::VmxOp),
             _ => None,
         }
     }

@@ -297,9 +297,23 @@ impl Context {
                     .vcpus
                     .lock_killable()?
                     .get_vmx(id)?
-                    .execute(&slots, insn);
+                    .execute(&slots, insn)?;
                 drop(slots);
-                (raw.result, raw.error, raw.vector) = vmx_abi::to_uapi(outcome);
+                let qual;
+                (raw.result, raw.error, raw.vector, qual) = vmx_abi::to_uapi(outcome);
+                if let Some(v) = value.or(qual) {
+                    raw.value = v;
+                }
+                write_arg(arg, &raw)?;
+            }
+            Command::VmxOp => {
+                let mut raw: uapi::guestmap_vmx_op = read_arg(arg)?;
+                let (id, op) = vmx_abi::op(&raw).map_err(invalid)?;
+                write_arg(arg, &raw)?;
+                let slots = self.slots.read_killable()?;
+                let (result, value) = self.vcpus.lock_killable()?.get_vmx(id)?.op(&slots, op)?;
+                drop(slots);
+                raw.result = result;
                 if let Some(v) = value {
                     raw.value = v;
                 }

@@ -340,15 +340,22 @@ fn decodes_nested_vmx_commands() {
     assert_eq!(offset_of!(guestmap_vmx_vcpu, entries), 8);
     assert_eq!(offset_of!(guestmap_vmx_vcpu, nmsrs), 16);
     assert_eq!(offset_of!(guestmap_vmx_vcpu, msrs), 24);
-    assert_eq!(size_of::<guestmap_vmx_l1>(), 32);
+    assert_eq!(size_of::<guestmap_vmx_l1>(), 48);
     assert_eq!(offset_of!(guestmap_vmx_l1, cr0), 8);
     assert_eq!(offset_of!(guestmap_vmx_l1, feature_control), 24);
+    assert_eq!(offset_of!(guestmap_vmx_l1, efer), 32);
+    assert_eq!(offset_of!(guestmap_vmx_l1, flags), 40);
+    assert_eq!(size_of::<guestmap_vmx_op>(), 32);
+    assert_eq!(offset_of!(guestmap_vmx_op, arg), 8);
+    assert_eq!(offset_of!(guestmap_vmx_op, value), 16);
+    assert_eq!(offset_of!(guestmap_vmx_op, result), 24);
     assert_eq!(size_of::<guestmap_vmx_insn>(), 40);
     assert_eq!(offset_of!(guestmap_vmx_insn, operand), 8);
     assert_eq!(offset_of!(guestmap_vmx_insn, value), 16);
     assert_eq!(offset_of!(guestmap_vmx_insn, result), 24);
     assert_eq!(offset_of!(guestmap_vmx_insn, pad), 36);
-    // _IOW(0xB9, 0x10/0x11, 32) and _IOWR(0xB9, 0x12, 40).
+    // _IOW(0xB9, 0x10, 32), _IOW(0xB9, 0x11, 48), _IOWR(0xB9, 0x12, 40)
+    // and _IOWR(0xB9, 0x13, 32).
     let cases = [
         (
             GUESTMAP_VMX_CREATE_VCPU,
@@ -358,8 +365,8 @@ fn decodes_nested_vmx_commands() {
         ),
         (
             GUESTMAP_VMX_SET_L1,
-            0x4020_B911,
-            ioc(IOC_WRITE, 0xB9, 0x11, 32),
+            0x4030_B911,
+            ioc(IOC_WRITE, 0xB9, 0x11, 48),
             Command::VmxSetL1,
         ),
         (
@@ -367,6 +374,12 @@ fn decodes_nested_vmx_commands() {
             0xC028_B912,
             ioc(IOC_READ | IOC_WRITE, 0xB9, 0x12, 40),
             Command::VmxInsn,
+        ),
+        (
+            GUESTMAP_VMX_OP,
+            0xC020_B913,
+            ioc(IOC_READ | IOC_WRITE, 0xB9, 0x13, 32),
+            Command::VmxOp,
         ),
     ];
     for (num, literal, want, cmd) in cases {

@@ -214,6 +214,8 @@ fn ready() -> L1State {
         cr4: 1 << 13,
         cpl: 0,
         feature_control: 0x5,
+        efer: 0x500,
+        x2apic: false,
     }
 }
 
@@ -384,9 +386,17 @@ fn insn_arguments() {
             }
         ))
     );
-    // Instruction numbers 0 and past VMWRITE, vCPU 8, pad.
+    // Instruction numbers 0 and past VMRESUME, vCPU 8, pad.
     assert!(ok(&insn_req(0, 0, 0)).is_err());
-    assert!(ok(&insn_req(0, uapi::GUESTMAP_VMX_VMWRITE + 1, 0)).is_err());
+    assert!(ok(&insn_req(0, uapi::GUESTMAP_VMX_VMRESUME + 1, 0)).is_err());
+    assert_eq!(
+        ok(&insn_req(0, uapi::GUESTMAP_VMX_VMLAUNCH, 0)),
+        Ok((0, Insn::Vmlaunch))
+    );
+    assert_eq!(
+        ok(&insn_req(0, uapi::GUESTMAP_VMX_VMRESUME, 0)),
+        Ok((0, Insn::Vmresume))
+    );
     assert!(ok(&insn_req(8, uapi::GUESTMAP_VMX_VMXOFF, 0)).is_err());
     let mut r = insn_req(0, uapi::GUESTMAP_VMX_VMXOFF, 0);
     r.pad = 1;
@@ -395,12 +405,12 @@ fn insn_arguments() {
 
 #[test]
 fn vcpu_and_l1_arguments() {
-    let v = |vcpu, nent, nmsrs, pad| uapi::guestmap_vmx_vcpu {
+    let v = |vcpu, nent, nmsrs, flags| uapi::guestmap_vmx_vcpu {
         vcpu,
         nent,
         entries: 0x1000,
         nmsrs,
-        pad,
+        flags,
         msrs: 0x2000,
     };
     assert_eq!(
@@ -410,53 +420,151 @@ fn vcpu_and_l1_arguments() {
             nent: 3,
             entries: 0x1000,
             nmsrs: 32,
-            msrs: 0x2000
+            msrs: 0x2000,
+            mode: abi::Mode::Held,
         })
     );
+    // GUESTMAP_VMX_VCPU_CACHED is bit 0.
+    assert!(matches!(
+        abi::vcpu(&v(2, 3, 0, 1)),
+        Ok(abi::VcpuReq::Create {
+            mode: abi::Mode::Cached,
+            ..
+        })
+    ));
     assert_eq!(abi::vcpu(&v(2, 0, 0, 0)), Ok(abi::VcpuReq::Destroy(2)));
     assert!(abi::vcpu(&v(2, 0, 1, 0)).is_err());
+    assert!(abi::vcpu(&v(2, 0, 0, 1)).is_err());
     assert!(abi::vcpu(&v(2, 3, 33, 0)).is_err());
     assert!(abi::vcpu(&v(2, 257, 0, 0)).is_err());
-    assert!(abi::vcpu(&v(2, 3, 0, 1)).is_err());
+    assert!(abi::vcpu(&v(2, 3, 0, 2)).is_err());
     assert!(abi::vcpu(&v(8, 3, 0, 0)).is_err());
-    let l1 = |cpl| uapi::guestmap_vmx_l1 {
+    let l1 = |cpl, flags| uapi::guestmap_vmx_l1 {
         vcpu: 1,
         cpl,
         cr0: 1,
         cr4: 2,
         feature_control: 5,
+        efer: 0x500,
+        flags,
+        pad: 0,
     };
     assert_eq!(
-        abi::l1(&l1(3)),
+        abi::l1(&l1(3, 1)),
         Ok((
             1,
             L1State {
                 cr0: 1,
                 cr4: 2,
                 cpl: 3,
-                feature_control: 5
+                feature_control: 5,
+                efer: 0x500,
+                x2apic: true,
             }
         ))
     );
-    assert!(abi::l1(&l1(4)).is_err());
+    assert!(abi::l1(&l1(4, 0)).is_err());
+    assert!(abi::l1(&l1(0, 2)).is_err());
 }
 
 #[test]
 fn outcomes_as_reported() {
+    use uapi::*;
     assert_eq!(
         abi::to_uapi(Outcome::Succeed),
-        (uapi::GUESTMAP_VMX_SUCCEED, 0, 0)
+        (GUESTMAP_VMX_SUCCEED, 0, 0, None)
     );
     assert_eq!(
         abi::to_uapi(Outcome::FailInvalid),
-        (uapi::GUESTMAP_VMX_FAIL_INVALID, 0, 0)
+        (GUESTMAP_VMX_FAIL_INVALID, 0, 0, None)
     );
     assert_eq!(
         abi::to_uapi(Outcome::FailValid(InsnError::VmptrldRevision)),
-        (uapi::GUESTMAP_VMX_FAIL_VALID, 11, 0)
+        (GUESTMAP_VMX_FAIL_VALID, 11, 0, None)
     );
     assert_eq!(
         abi::to_uapi(Outcome::Exception(13)),
-        (uapi::GUESTMAP_VMX_EXCEPTION, 0, 13)
+        (GUESTMAP_VMX_EXCEPTION, 0, 13, None)
     );
+    assert_eq!(
+        abi::to_uapi(Outcome::Entered),
+        (GUESTMAP_VMX_ENTERED, 0, 0, None)
+    );
+    assert_eq!(
+        abi::to_uapi(Outcome::EntryFailed {
+            reason: 0x8000_0021,
+            qual: 4
+        }),
+        (GUESTMAP_VMX_ENTRY_FAILED, 0x8000_0021, 0, Some(4))
+    );
+}
+
+fn op_req(op: u32, arg: u64, value: u64) -> uapi::guestmap_vmx_op {
+    uapi::guestmap_vmx_op {
+        vcpu: 1,
+        op,
+        arg,
+        value,
+        result: 0,
+        pad: 0,
+    }
+}
+
+#[test]
+fn op_arguments() {
+    use abi::Op;
+    use uapi::*;
+    let op = |o, a, v| abi::op(&op_req(o, a, v)).map(|(_, op)| op).map_err(|_| ());
+    assert_eq!(
+        op(GUESTMAP_VMX_OP_L0_MSR, 0xc000_0080, 3),
+        Ok(Op::L0Msr {
+            msr: 0xc000_0080,
+            read: true,
+            write: true
+        })
+    );
+    assert!(op(GUESTMAP_VMX_OP_L0_MSR, 0x1_0000_0000, 1).is_err());
+    assert!(op(GUESTMAP_VMX_OP_L0_MSR, 0x10, 4).is_err());
+    assert_eq!(
+        op(GUESTMAP_VMX_OP_MSR_EXITS, 0x10, 2),
+        Ok(Op::MsrExits {
+            msr: 0x10,
+            write: true
+        })
+    );
+    assert!(op(GUESTMAP_VMX_OP_MSR_EXITS, 0x10, 1).is_err());
+    assert_eq!(op(GUESTMAP_VMX_OP_POST_INTR, 255, 0), Ok(Op::PostIntr(255)));
+    assert!(op(GUESTMAP_VMX_OP_POST_INTR, 256, 0).is_err());
+    // Virtual-APIC registers: 16-byte aligned offsets in the page (TPR
+    // 80h, PPR A0h).
+    assert_eq!(
+        op(GUESTMAP_VMX_OP_VAPIC_READ, 0xa0, 0),
+        Ok(Op::VapicRead(0xa0))
+    );
+    assert!(op(GUESTMAP_VMX_OP_VAPIC_READ, 0x84, 0).is_err());
+    assert!(op(GUESTMAP_VMX_OP_VAPIC_READ, 0x1000, 0).is_err());
+    assert_eq!(
+        op(GUESTMAP_VMX_OP_VAPIC_WRITE, 0x80, 0x20),
+        Ok(Op::VapicWrite {
+            off: 0x80,
+            value: 0x20
+        })
+    );
+    assert!(op(GUESTMAP_VMX_OP_VAPIC_WRITE, 0x80, 1 << 32).is_err());
+    assert_eq!(
+        op(GUESTMAP_VMX_OP_PML_LOG, 0x5123, 0),
+        Ok(Op::PmlLog(0x5123))
+    );
+    assert_eq!(
+        op(GUESTMAP_VMX_OP_VMEXIT, 48, 7),
+        Ok(Op::Vmexit {
+            reason: 48,
+            qual: 7
+        })
+    );
+    assert!(op(0, 0, 0).is_err());
+    assert!(op(GUESTMAP_VMX_OP_VMEXIT + 1, 0, 0).is_err());
+    let mut r = op_req(GUESTMAP_VMX_OP_VMEXIT, 1, 0);
+    r.pad = 1;
+    assert!(abi::op(&r).is_err());
 }

@@ -56,6 +56,7 @@ impl_user_bytes!(
     guestmap_svm_vmexit = 4 + 4 + 8 * 4,
     guestmap_vmx_msr = 4 + 4 + 8,
     guestmap_vmx_vcpu = 4 + 4 + 8 + 4 + 4 + 8,
-    guestmap_vmx_l1 = 4 + 4 + 8 * 3,
+    guestmap_vmx_l1 = 4 + 4 + 8 * 4 + 4 + 4,
     guestmap_vmx_insn = 4 + 4 + 8 + 8 + 4 * 4,
+    guestmap_vmx_op = 4 + 4 + 8 + 8 + 4 + 4,
 );

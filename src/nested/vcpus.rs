@@ -5,7 +5,7 @@
 //! each vCPU an fd.  Both kinds share the ids.
 
 use super::{
-    cpu::{CpuModel, Features},
+    cpu::{CpuModel, Feature, Features},
     svm::{abi::VcpuReq, vcpu::SvmVcpu},
     vmx::{
         abi::VcpuReq as VmxVcpuReq,
@@ -114,16 +114,18 @@ impl Vcpus {
                 entries,
                 nmsrs,
                 msrs,
+                mode,
             } => {
                 let slot = self.free_slot(id)?;
                 let cpuid = read_array::<uapi::guestmap_cpuid_entry>(entries, nent)?;
-                // VMX is emulated here, so the host's features do not
-                // limit the model's MAXPHYADDR.
-                let model = CpuModel::new(&cpuid, Features(crate::sys::cpu::host_features()))
-                    .map_err(|e| {
-                        pr_debug!("GUESTMAP_VMX_CREATE_VCPU refused: {:?}\n", e);
-                        EINVAL
-                    })?;
+                // VMX is emulated here: the model is that of a VMX host,
+                // the only kind KVM runs nested VMX on, whatever this
+                // one is (CR4.VMXE is then not reserved).
+                let host = crate::sys::cpu::host_features() | Feature::Vmx as u32;
+                let model = CpuModel::new(&cpuid, Features(host)).map_err(|e| {
+                    pr_debug!("GUESTMAP_VMX_CREATE_VCPU refused: {:?}\n", e);
+                    EINVAL
+                })?;
                 let mut caps = VmxCaps::kvm_default(cr4_fixed1(&cpuid));
                 for m in read_array::<uapi::guestmap_vmx_msr>(msrs, nmsrs)?.iter() {
                     if m.pad != 0 {
@@ -135,7 +137,7 @@ impl Vcpus {
                     })?;
                 }
                 *slot = Some(Vcpu::Vmx(KBox::new(
-                    VmxVcpu::new(model, caps)?,
+                    VmxVcpu::new(id, mode, model, caps)?,
                     GFP_KERNEL,
                 )?));
                 Ok(None)

@@ -784,7 +784,7 @@ struct guestmap_vmx_msr {
  *		guest's CPUID (MAXPHYADDR comes from it, as for SVM).
  * @nmsrs:	number of capability MSRs at @msrs, up to
  *		GUESTMAP_VMX_MSRS_MAX.
- * @pad:	must be zero.
+ * @flags:	GUESTMAP_VMX_VCPU_CACHED.
  * @msrs:	user pointer to @nmsrs &struct guestmap_vmx_msr: the VMX
  *		capability MSRs of the CPU model, each set in turn over
  *		KVM's defaults (nested_vmx_setup_ctls_msrs()) with KVM's rules
@@ -792,16 +792,28 @@ struct guestmap_vmx_msr {
  *
  * EINVAL for an MSR KVM would refuse; EEXIST: @vcpu exists.  The vCPU
  * starts outside VMX operation with its L1 state all zero (CR4.VMXE
- * clear, so VMXON is #UD).
+ * clear, so VMXON is #UD) and L0 intercepting every MSR.
+ *
+ * The virtual-APIC page, the posted-interrupt descriptor and the
+ * APIC-access page of a running L2 are held from VM entry to VM exit, as
+ * 6.12's kvm_vcpu_map() holds them (they go stale if user space moves,
+ * remaps or unmaps them meanwhile; a PFN-only frame that has a struct
+ * page cannot be held: EFAULT at entry), or, with
+ * GUESTMAP_VMX_VCPU_CACHED, reached through the vCPU's pfn caches, which
+ * the memslot's notifier invalidates (every use reaches the page user
+ * space maps now).
  */
 struct guestmap_vmx_vcpu {
 	__u32 vcpu;
 	__u32 nent;
 	__u64 entries;
 	__u32 nmsrs;
-	__u32 pad;
+	__u32 flags;
 	__u64 msrs;
 };
+
+/* &guestmap_vmx_vcpu.flags: L2's pages through the pfn caches. */
+#define GUESTMAP_VMX_VCPU_CACHED	(1U << 0)
 
 #define GUESTMAP_VMX_CREATE_VCPU \
 	_IOW(GUESTMAP_IO, 0x10, struct guestmap_vmx_vcpu)
@@ -813,6 +825,10 @@ struct guestmap_vmx_vcpu {
  * @cr0:	L1's CR0.
  * @cr4:	L1's CR4.
  * @feature_control: L1's IA32_FEATURE_CONTROL.
+ * @efer:	L1's EFER: VM entry checks the host address-space size
+ *		control against EFER.LMA.
+ * @flags:	GUESTMAP_VMX_L1_X2APIC.
+ * @pad:	must be zero.
  *
  * Not checked against the CPU model: VMXON itself checks CR0 and CR4
  * against IA32_VMX_CR0_FIXED0/1 and IA32_VMX_CR4_FIXED0/1.  EBUSY in
@@ -824,7 +840,13 @@ struct guestmap_vmx_l1 {
 	__u64 cr0;
 	__u64 cr4;
 	__u64 feature_control;
+	__u64 efer;
+	__u32 flags;
+	__u32 pad;
 };
+
+/* &guestmap_vmx_l1.flags: L1's local APIC is in x2APIC mode. */
+#define GUESTMAP_VMX_L1_X2APIC	(1U << 0)
 
 #define GUESTMAP_VMX_SET_L1 \
 	_IOW(GUESTMAP_IO, 0x11, struct guestmap_vmx_l1)
@@ -837,12 +859,18 @@ struct guestmap_vmx_l1 {
 #define GUESTMAP_VMX_VMCLEAR	5
 #define GUESTMAP_VMX_VMREAD	6
 #define GUESTMAP_VMX_VMWRITE	7
+#define GUESTMAP_VMX_VMLAUNCH	8
+#define GUESTMAP_VMX_VMRESUME	9
 
 /* &guestmap_vmx_insn.result: how it ended (SDM vol. 3C, 31.2). */
 #define GUESTMAP_VMX_SUCCEED		1
 #define GUESTMAP_VMX_FAIL_INVALID	2
 #define GUESTMAP_VMX_FAIL_VALID		3
 #define GUESTMAP_VMX_EXCEPTION		4
+/* VMLAUNCH, VMRESUME: L2 runs. */
+#define GUESTMAP_VMX_ENTERED		5
+/* VMLAUNCH, VMRESUME: a VM-entry failure VM exit to L1. */
+#define GUESTMAP_VMX_ENTRY_FAILED	6
 
 /**
  * struct guestmap_vmx_insn - one VMX instruction of L1
@@ -851,12 +879,15 @@ struct guestmap_vmx_l1 {
  * @operand:	VMXON, VMPTRLD, VMCLEAR: the region's guest physical
  *		address; VMREAD, VMWRITE: the field encoding, the whole
  *		register (an encoding above bit 14 is no component).
- * @value:	VMWRITE: the value; VMREAD, VMPTRST: returned.
- * @result:	returned: GUESTMAP_VMX_SUCCEED, _FAIL_INVALID, _FAIL_VALID
- *		or _EXCEPTION.
+ * @value:	VMWRITE: the value; VMREAD, VMPTRST: returned; for
+ *		_ENTRY_FAILED, the exit qualification.
+ * @result:	returned: GUESTMAP_VMX_SUCCEED, _FAIL_INVALID, _FAIL_VALID,
+ *		_EXCEPTION, or for VMLAUNCH and VMRESUME, _ENTERED or
+ *		_ENTRY_FAILED.
  * @error:	returned: for _FAIL_VALID, the VM-instruction error number
  *		(SDM vol. 3C, table 31-1), also written into the current
- *		vmcs12's VM-instruction error field.
+ *		vmcs12's VM-instruction error field; for _ENTRY_FAILED, the
+ *		exit reason (bit 31 set), also written into vmcs12.
  * @vector:	returned: for _EXCEPTION, the vector (#UD 6, #GP 13).
  * @pad:	must be zero.
  *
@@ -868,6 +899,17 @@ struct guestmap_vmx_l1 {
  * back if it is the one named, then zeroes its launch state in guest
  * memory; VMREAD and VMWRITE act on the vCPU's copy; VMXOFF drops the
  * current vmcs12 without writing it back, as KVM's free_nested() does.
+ * VMLAUNCH and VMRESUME make KVM's checks in its order
+ * (nested_vmx_run(), nested_vmx_check_controls(), _host_state(),
+ * _guest_state(), the MSR-load list), merge L1's MSR bitmap into the
+ * vCPU's own (the page is mapped only while merging; if it cannot be,
+ * every MSR exits), and attach the virtual-APIC page, the
+ * posted-interrupt descriptor and the APIC-access page that vmcs12's
+ * controls name (see &struct guestmap_vmx_vcpu); L2 then runs until
+ * GUESTMAP_VMX_OP_VMEXIT.  In guest mode VMREAD and VMWRITE are L2's,
+ * on the shadow vmcs12 that the VMCS link pointer names (copied at entry,
+ * written back at exit; VMfailInvalid without one); other instructions
+ * are EBUSY.
  * Memory no slot holds reads as all ones (a VMPTRLD of it fails with
  * error 11), and writes to it are dropped, as KVM drops them; ENOENT is
  * never returned for guest memory.  EINVAL for an unknown @insn or a
@@ -886,5 +928,72 @@ struct guestmap_vmx_insn {
 
 #define GUESTMAP_VMX_INSN \
 	_IOWR(GUESTMAP_IO, 0x12, struct guestmap_vmx_insn)
+
+/* &guestmap_vmx_op.op. */
+#define GUESTMAP_VMX_OP_L0_MSR		1
+#define GUESTMAP_VMX_OP_MSR_EXITS	2
+#define GUESTMAP_VMX_OP_POST_INTR	3
+#define GUESTMAP_VMX_OP_VAPIC_READ	4
+#define GUESTMAP_VMX_OP_VAPIC_WRITE	5
+#define GUESTMAP_VMX_OP_PML_LOG		6
+#define GUESTMAP_VMX_OP_VMEXIT		7
+
+/* &guestmap_vmx_op.value bits of _L0_MSR, _MSR_EXITS; _MSR_EXITS result. */
+#define GUESTMAP_VMX_MSR_READ	(1U << 0)
+#define GUESTMAP_VMX_MSR_WRITE	(1U << 1)
+#define GUESTMAP_VMX_EXIT_L0	(1U << 0)
+#define GUESTMAP_VMX_EXIT_L1	(1U << 1)
+
+/* &guestmap_vmx_op.result of _PML_LOG: the log was full, nothing logged. */
+#define GUESTMAP_VMX_PML_FULL	1
+
+/**
+ * struct guestmap_vmx_op - L0's side of a nested VMX vCPU
+ * @vcpu:	id.
+ * @op:		GUESTMAP_VMX_OP_*.
+ * @arg:	_L0_MSR, _MSR_EXITS: the MSR; _POST_INTR: the vector;
+ *		_VAPIC_READ, _VAPIC_WRITE: the register's offset in the
+ *		virtual-APIC page (16-byte aligned, four bytes read or
+ *		written); _PML_LOG: the guest physical address L2 wrote;
+ *		_VMEXIT: the exit reason.
+ * @value:	_L0_MSR: GUESTMAP_VMX_MSR_READ and _WRITE, the accesses L0
+ *		itself intercepts; _MSR_EXITS: GUESTMAP_VMX_MSR_WRITE for a
+ *		WRMSR; _VAPIC_WRITE: the value; _VAPIC_READ: returned;
+ *		_VMEXIT: the exit qualification.
+ * @result:	returned: _MSR_EXITS: GUESTMAP_VMX_EXIT_L0 if the access
+ *		exits to L0, with GUESTMAP_VMX_EXIT_L1 if it is L1's;
+ *		_POST_INTR: 1 if the descriptor's ON bit was clear (a
+ *		notification is due), else 0; _PML_LOG:
+ *		GUESTMAP_VMX_PML_FULL or 0.
+ * @pad:	must be zero.
+ *
+ * _L0_MSR sets L0's own interception of an MSR (EBUSY in guest mode,
+ * EINVAL for an MSR outside the bitmap's ranges).  The others need guest
+ * mode (EINVAL outside it): _MSR_EXITS answers whether an RDMSR/WRMSR of
+ * L2 exits (the merged bitmap) and is reflected to L1 (L1's bitmap, read
+ * now); _POST_INTR sets the vector's PIR bit and then ON in the
+ * posted-interrupt descriptor, each atomically (EINVAL without "process
+ * posted interrupts"); _VAPIC_READ and _WRITE reach the virtual-APIC
+ * page (EINVAL without "use TPR shadow"); _PML_LOG appends the page of
+ * @arg to L1's PML log as KVM's nested_vmx_write_pml_buffer() does,
+ * with a direct write of guest memory at PML_ADDRESS + 8 * GUEST
+ * PML_INDEX and the index decremented in vmcs12 (EINVAL without "enable
+ * PML"); _VMEXIT writes the exit reason and qualification into vmcs12,
+ * writes back the shadow vmcs12 and vmcs12, and detaches L2's pages (a
+ * held page is unpinned, marked dirty where kvm_pfn_may_mark_dirty()
+ * allows).  A page that can no longer be reached fails with ENOENT (its
+ * slot is gone), EFAULT or EPERM, and leaves the vCPU as it was.
+ */
+struct guestmap_vmx_op {
+	__u32 vcpu;
+	__u32 op;
+	__u64 arg;
+	__u64 value;
+	__u32 result;
+	__u32 pad;
+};
+
+#define GUESTMAP_VMX_OP \
+	_IOWR(GUESTMAP_IO, 0x13, struct guestmap_vmx_op)
 
 #endif /* _UAPI_LINUX_GUESTMAP_H */

@@ -52,6 +52,15 @@ pub(crate) enum Outcome {
     FailValid(InsnError),
     /// A fault in L1 (#UD or #GP(0)), before the instruction did anything.
     Exception(u8),
+    /// VMLAUNCH or VMRESUME entered L2.
+    Entered,
+    /// VMLAUNCH or VMRESUME ended in a VM-entry failure VM exit to L1.
+    EntryFailed {
+        /// The exit reason, bit 31 set.
+        reason: u32,
+        /// The exit qualification.
+        qual: u64,
+    },
 }
 
 /// A VMX instruction of L1, with its operand.
@@ -76,6 +85,10 @@ pub(crate) enum Insn {
         /// The value.
         value: u64,
     },
+    /// VMLAUNCH.
+    Vmlaunch,
+    /// VMRESUME.
+    Vmresume,
 }
 
 /// #UD.
@@ -97,6 +110,10 @@ pub(crate) struct L1State {
     pub(crate) cr0: u64,
     /// CR4.
     pub(crate) cr4: u64,
+    /// EFER.
+    pub(crate) efer: u64,
+    /// Whether L1's local APIC is in x2APIC mode.
+    pub(crate) x2apic: bool,
     /// The current privilege level.
     pub(crate) cpl: u8,
     /// IA32_FEATURE_CONTROL.

@@ -12,29 +12,101 @@
 //! reads four bytes, VMPTRLD reads the header and then the 4 KiB vmcs12,
 //! VMCLEAR and a VMPTRLD of another vmcs12 write the copy back.
 //!
-//! Nothing is mapped or pinned between calls; the vCPU keeps guest
-//! physical addresses only.  So a slot deleted, re-created, unmapped or
-//! remapped between two instructions leaves nothing stale: the next
-//! access looks the address up again, and meets the memory user space
-//! has there now, or no memory (which reads as all ones and drops
-//! writes, as in KVM).
+//! Outside guest mode nothing is mapped or pinned between calls; the
+//! vCPU keeps guest physical addresses only.  So a slot deleted,
+//! re-created, unmapped or remapped between two instructions leaves
+//! nothing stale: the next access looks the address up again, and meets
+//! the memory user space has there now, or no memory (which reads as all
+//! ones and drops writes, as in KVM).
+//!
+//! VM entry (VMLAUNCH, VMRESUME) judges the copy (`checks.rs`), merges
+//! L1's MSR bitmap into the vCPU's own with the bitmap page mapped only
+//! while merging, copies the shadow vmcs12 the VMCS link pointer names,
+//! and attaches the pages L2 uses in place (`apic.rs`, held or cached).
+//! They stay attached until VM exit (or the vCPU's destruction), which
+//! writes the exit into vmcs12 and the copies back to guest memory.
 
 use super::{
-    capabilities::{proc2, Ctl, VmxCaps},
+    abi::{Mode, Op},
+    apic::{ApicPage, Attached},
+    capabilities::{pin, proc, proc2, Ctl, VmxCaps},
+    checks::{self, debugctl, has, has2, has_pin, EntryEnv, EntryVerdict, MsrEntry},
     insn::{self, Insn, InsnError, L1State, Outcome, PtrInsn},
+    msr_bitmap::{self, MsrBitmap},
     vmcs12::{self, enc, Vmcs12},
 };
 use crate::{
-    nested::{cpu::CpuModel, mem},
+    guest::GuestPage,
+    nested::{
+        cpu::{CpuModel, Feature},
+        mem,
+    },
+    pte::{GfnRange, PAGE_SHIFT},
     slot_table::SlotTable,
+    sys::frame::Access,
+    uapi,
 };
 use kernel::{init, prelude::*};
+
+/// The EFER bit of long mode active.
+const EFER_LMA: u64 = 1 << 10;
+/// CR4.LA57.
+const CR4_LA57: u64 = 1 << 12;
+/// Entries of the PML log (KVM's `PML_ENTITY_NUM`).
+const PML_ENTRIES: u64 = 512;
+/// Byte offset of the outstanding-notification word (ON is bit 0) in a
+/// posted-interrupt descriptor (SDM vol. 3C, 30.6, table 30-3).
+const PI_CONTROL: usize = 32;
+/// Gives up a mapping of L1's MSR bitmap after this many mappings undone
+/// by invalidations before they could be read.
+const MAX_TRIES: u32 = 1000;
+
+/// The vCPU's large state, initialised in place.
+struct Big {
+    /// The copy of the current vmcs12.
+    vmcs12: Vmcs12,
+    /// The copy of the shadow vmcs12 of a running L2.
+    shadow: Vmcs12,
+    /// L0's own MSR intercepts.
+    l0: MsrBitmap,
+    /// The bitmap L2 runs on: L0's and L1's merged at the last entry.
+    merged: MsrBitmap,
+    /// L1's bitmap as the last merge read it.
+    l1: MsrBitmap,
+}
+
+/// L2, while the vCPU is in guest mode.
+struct L2 {
+    /// The pages L2 uses in place: virtual-APIC page, posted-interrupt
+    /// descriptor, APIC-access page.
+    vapic: Option<Attached>,
+    pi_desc: Option<Attached>,
+    apic_access: Option<Attached>,
+    /// The shadow vmcs12's address, if L1 uses VMCS shadowing.
+    shadow: Option<u64>,
+}
+
+impl L2 {
+    /// Detaches the pages (VM exit, or the vCPU's destruction).
+    fn detach(self) {
+        for page in [self.vapic, self.pi_desc, self.apic_access]
+            .into_iter()
+            .flatten()
+        {
+            page.detach();
+        }
+    }
+}
 
 /// The "no VMCS" pointer, VMPTRST's answer without a current VMCS.
 const INVALID_GPA: u64 = u64::MAX;
 
 /// One nested VMX vCPU.
 pub(crate) struct VmxVcpu {
+    /// The vCPU's id: its pfn cache views.
+    id: usize,
+    /// How L2's pages are kept.
+    mode: Mode,
     /// The guest CPU model: MAXPHYADDR.
     model: CpuModel,
     /// The VMX capability MSRs.
@@ -45,32 +117,56 @@ pub(crate) struct VmxVcpu {
     vmxon: Option<u64>,
     /// The current VMCS pointer, if any.
     current: Option<u64>,
-    /// The copy of the current vmcs12; meaningless without one.
-    vmcs12: KBox<Vmcs12>,
+    /// In guest mode: L2.
+    l2: Option<L2>,
+    /// The copies and bitmaps.
+    big: KBox<Big>,
+}
+
+impl Drop for VmxVcpu {
+    fn drop(&mut self) {
+        // A vCPU destroyed in guest mode drops L2 and lets its pages go.
+        if let Some(l2) = self.l2.take() {
+            l2.detach();
+        }
+    }
 }
 
 impl VmxVcpu {
     /// A vCPU of CPU model `model` and capabilities `caps`, outside VMX
     /// operation, its L1 state all zero.
-    pub(crate) fn new(model: CpuModel, caps: VmxCaps) -> Result<VmxVcpu> {
-        let vmcs12 = KBox::init(
-            init!(Vmcs12 {
-                bytes <- init::zeroed(),
+    pub(crate) fn new(id: usize, mode: Mode, model: CpuModel, caps: VmxCaps) -> Result<VmxVcpu> {
+        let mut big = KBox::init(
+            init!(Big {
+                vmcs12 <- init!(Vmcs12 { bytes <- init::zeroed() }),
+                shadow <- init!(Vmcs12 { bytes <- init::zeroed() }),
+                l0 <- init!(MsrBitmap { words <- init::zeroed() }),
+                merged <- init!(MsrBitmap { words <- init::zeroed() }),
+                l1 <- init!(MsrBitmap { words <- init::zeroed() }),
             }),
             GFP_KERNEL,
         )?;
+        // L0 starts intercepting every MSR, and so does L2.
+        big.l0.intercept_all();
+        big.merged.intercept_all();
         Ok(VmxVcpu {
+            id,
+            mode,
             model,
             caps,
             l1: L1State::default(),
             vmxon: None,
             current: None,
-            vmcs12,
+            l2: None,
+            big,
         })
     }
 
-    /// Sets L1's state.
+    /// Sets L1's state; `EBUSY` in guest mode.
     pub(crate) fn set_l1(&mut self, l1: L1State) -> Result {
+        if self.l2.is_some() {
+            return Err(EBUSY);
+        }
         self.l1 = l1;
         Ok(())
     }
@@ -81,14 +177,32 @@ impl VmxVcpu {
         self.model.maxphyaddr() as u8
     }
 
-    /// Executes `insn` as L1: its outcome, and the value VMREAD read or
-    /// VMPTRST stored, if it did.
-    pub(crate) fn execute(&mut self, slots: &SlotTable, insn: Insn) -> (Outcome, Option<u64>) {
+    /// Executes `insn` as L1 (in guest mode, VMREAD and VMWRITE as L2):
+    /// its outcome, and the value VMREAD read or VMPTRST stored, if it
+    /// did.  An entry whose pages cannot be attached fails with their
+    /// errno and changes nothing; in guest mode any other instruction is
+    /// `EBUSY`.
+    pub(crate) fn execute(
+        &mut self,
+        slots: &SlotTable,
+        insn: Insn,
+    ) -> Result<(Outcome, Option<u64>)> {
         let mut value = None;
+        if let Some(l2) = &self.l2 {
+            return match insn {
+                Insn::Vmread(_) | Insn::Vmwrite { .. } => {
+                    Ok((self.l2_vmcs(l2.shadow.is_some(), insn, &mut value), value))
+                }
+                _ => Err(EBUSY),
+            };
+        }
         let outcome = match insn {
             Insn::Vmxon(gpa) => self.vmxon(slots, gpa),
             other => match insn::check_permission(&self.l1, self.vmxon.is_some()) {
                 Some(fault) => fault,
+                None if matches!(other, Insn::Vmlaunch | Insn::Vmresume) => {
+                    self.enter(slots, other == Insn::Vmlaunch)?
+                }
                 None => self.in_vmx(slots, other, &mut value),
             },
         };
@@ -97,12 +211,43 @@ impl VmxVcpu {
         let outcome = match outcome {
             Outcome::FailValid(_) if self.current.is_none() => Outcome::FailInvalid,
             Outcome::FailValid(e) => {
-                self.vmcs12.set_field(enc::VM_INSTRUCTION_ERROR, e as u64);
+                self.big
+                    .vmcs12
+                    .set_field(enc::VM_INSTRUCTION_ERROR, e as u64);
                 Outcome::FailValid(e)
             }
             o => o,
         };
-        (outcome, value)
+        Ok((outcome, value))
+    }
+
+    /// VMREAD or VMWRITE by L2, on the shadow vmcs12 (handle_vmread() and
+    /// handle_vmwrite() in guest mode): VMfailInvalid if L1 gave none.
+    fn l2_vmcs(&mut self, has_shadow: bool, insn: Insn, value: &mut Option<u64>) -> Outcome {
+        if !has_shadow {
+            return Outcome::FailInvalid;
+        }
+        let shadow = &mut self.big.shadow;
+        let result = match insn {
+            Insn::Vmread(field) => shadow
+                .vmread(field)
+                .map(|v| *value = Some(v))
+                .ok_or(InsnError::UnsupportedComponent),
+            Insn::Vmwrite { field, value: v } => {
+                shadow.vmwrite(field, v, self.caps.vmwrite_any_field())
+            }
+            _ => Ok(()),
+        };
+        match result {
+            Ok(()) => Outcome::Succeed,
+            // The error number goes to the current vmcs12, L1's.
+            Err(e) => {
+                self.big
+                    .vmcs12
+                    .set_field(enc::VM_INSTRUCTION_ERROR, e as u64);
+                Outcome::FailValid(e)
+            }
+        }
     }
 
     /// handle_vmxon().
@@ -133,9 +278,10 @@ impl VmxVcpu {
     fn in_vmx(&mut self, slots: &SlotTable, insn: Insn, value: &mut Option<u64>) -> Outcome {
         let vmxon = self.vmxon.unwrap_or(INVALID_GPA);
         match insn {
-            // execute() gives VMXON its own checks; in VMX operation they
-            // end here.
+            // execute() gives VMXON, VMLAUNCH and VMRESUME their own
+            // paths; VMXON in VMX operation ends here.
             Insn::Vmxon(_) => Outcome::FailValid(InsnError::VmxonInRoot),
+            Insn::Vmlaunch | Insn::Vmresume => Outcome::FailInvalid,
             // free_nested(): the current vmcs12 is dropped, not written
             // back; L1 VMCLEARs what it wants in memory before VMXOFF.
             Insn::Vmxoff => {
@@ -169,7 +315,7 @@ impl VmxVcpu {
                 if self.current.is_none() {
                     return Outcome::FailInvalid;
                 }
-                match self.vmcs12.vmread(field) {
+                match self.big.vmcs12.vmread(field) {
                     Some(v) => {
                         *value = Some(v);
                         Outcome::Succeed
@@ -181,7 +327,11 @@ impl VmxVcpu {
                 if self.current.is_none() {
                     return Outcome::FailInvalid;
                 }
-                match self.vmcs12.vmwrite(field, v, self.caps.vmwrite_any_field()) {
+                match self
+                    .big
+                    .vmcs12
+                    .vmwrite(field, v, self.caps.vmwrite_any_field())
+                {
                     Ok(()) => Outcome::Succeed,
                     Err(e) => Outcome::FailValid(e),
                 }
@@ -207,7 +357,7 @@ impl VmxVcpu {
             return revision_error;
         }
         self.release(slots);
-        if mem::read(slots, gpa, &mut self.vmcs12.bytes).is_err() {
+        if mem::read(slots, gpa, &mut self.big.vmcs12.bytes).is_err() {
             // There is no current VMCS any more: the failure is
             // VMfailInvalid, as in KVM.
             return revision_error;
@@ -222,7 +372,279 @@ impl VmxVcpu {
     /// the guest), and so does this.
     fn release(&mut self, slots: &SlotTable) {
         if let Some(gpa) = self.current.take() {
-            let _ = mem::write(slots, gpa, &self.vmcs12.bytes);
+            let _ = mem::write(slots, gpa, &self.big.vmcs12.bytes);
         }
     }
+
+    /// VMLAUNCH (`launch`) or VMRESUME past the permission check:
+    /// nested_vmx_run() and nested_vmx_enter_non_root_mode().
+    fn enter(&mut self, slots: &SlotTable, launch: bool) -> Result<Outcome> {
+        if self.current.is_none() {
+            return Ok(Outcome::FailInvalid);
+        }
+        let env = EntryEnv {
+            launch,
+            l1_efer_lma: self.l1.efer & EFER_LMA != 0,
+            l1_cr4_la57: self.l1.cr4 & CR4_LA57 != 0,
+            host_la57: self.model.can_use(Feature::La57),
+            l1_x2apic: self.l1.x2apic,
+            // No vPMU: no counter, every IA32_PERF_GLOBAL_CTRL bit is
+            // reserved.
+            perf_global_ctrl_rsvd: checks::perf_global_ctrl_rsvd(0, 0),
+            // No LBR, bus-lock or RTM debugging in the model; KVM's quirk
+            // (KVM_X86_QUIRK_VMCS12_ALLOW_FREEZE_IN_SMM) on by default.
+            debugctl_ok: debugctl::accepted(0, true),
+        };
+        let v = &self.big.vmcs12;
+        let verdict = checks::vm_entry(
+            v,
+            &self.caps,
+            &self.model,
+            &env,
+            |gpa| mem::read_u32(slots, gpa),
+            |gpa| {
+                let mut b = [0u8; 16];
+                mem::read(slots, gpa, &mut b).ok()?;
+                Some(MsrEntry::from_bytes(&b))
+            },
+            // guestmap models no L2 MSRs: any value an entry may name
+            // loads.
+            |_, _| true,
+        );
+        match verdict {
+            EntryVerdict::Enter => {}
+            EntryVerdict::FailInvalid => return Ok(Outcome::FailInvalid),
+            EntryVerdict::FailValid(e) => return Ok(Outcome::FailValid(e)),
+            // The exit L1 sees: reason and qualification in vmcs12, as
+            // nested_vmx_enter_non_root_mode()'s vmentry_fail_vmexit
+            // writes them.
+            EntryVerdict::EntryFail { reason, qual } => {
+                let v = &mut self.big.vmcs12;
+                v.set_field(enc::VM_EXIT_REASON, reason.into());
+                v.set_field(enc::EXIT_QUALIFICATION, qual);
+                return Ok(Outcome::EntryFailed { reason, qual });
+            }
+        }
+        let l2 = self.attach(slots)?;
+        self.merge_msr_bitmap(slots);
+        let mut l2 = l2;
+        // nested_cache_shadow_vmcs12(): a shadow that cannot be read is
+        // left as it was, as KVM leaves it.
+        l2.shadow = self.shadow_ptr();
+        if let Some(gpa) = l2.shadow {
+            if mem::read(slots, gpa, &mut self.big.shadow.bytes).is_err() {
+                l2.shadow = None;
+            }
+        }
+        if launch {
+            self.big.vmcs12.set_hdr(vmcs12::hdr::LAUNCH_STATE, 1);
+        }
+        self.l2 = Some(l2);
+        Ok(Outcome::Entered)
+    }
+
+    /// The shadow vmcs12's address: the VMCS link pointer, if vmcs12 turns
+    /// VMCS shadowing on and names one.
+    fn shadow_ptr(&self) -> Option<u64> {
+        let v = &self.big.vmcs12;
+        let link = v.field(enc::VMCS_LINK_POINTER);
+        (has2(v, proc2::SHADOW_VMCS) && link != INVALID_GPA).then_some(link)
+    }
+
+    /// nested_get_vmcs12_pages(): attaches the pages vmcs12's controls
+    /// name.  On failure, what was attached is detached again.
+    fn attach(&self, slots: &SlotTable) -> Result<L2> {
+        let v = &self.big.vmcs12;
+        let mut l2 = L2 {
+            vapic: None,
+            pi_desc: None,
+            apic_access: None,
+            shadow: None,
+        };
+        let one = |which, enc| Attached::attach(slots, which, v.field(enc), self.mode, self.id);
+        let ret = (|| {
+            if has2(v, proc2::VIRT_APIC_ACCESSES) {
+                l2.apic_access = Some(one(ApicPage::ApicAccess, enc::APIC_ACCESS_ADDR)?);
+            }
+            if has(v, proc::TPR_SHADOW) {
+                l2.vapic = Some(one(ApicPage::Vapic, enc::VIRTUAL_APIC_PAGE_ADDR)?);
+            }
+            if has_pin(v, pin::POSTED_INTR) {
+                l2.pi_desc = Some(one(ApicPage::PiDesc, enc::POSTED_INTR_DESC_ADDR)?);
+            }
+            Ok(())
+        })();
+        match ret {
+            Ok(()) => Ok(l2),
+            Err(e) => {
+                l2.detach();
+                Err(e)
+            }
+        }
+    }
+
+    /// nested_vmx_prepare_msr_bitmap(): the bitmap L2 runs on.  Without
+    /// "use MSR bitmaps", or if L1's page cannot be mapped and read, every
+    /// MSR exits (KVM then turns the control off in vmcs02).  The page is
+    /// mapped for the merge only, like kvm_vcpu_map() around it.
+    fn merge_msr_bitmap(&mut self, slots: &SlotTable) {
+        let big = &mut *self.big;
+        let base = big.vmcs12.field(enc::MSR_BITMAP);
+        if !has(&big.vmcs12, proc::MSR_BITMAPS) || read_page(slots, base, &mut big.l1).is_err() {
+            big.merged.intercept_all();
+            return;
+        }
+        let l1 = &big.l1;
+        if big
+            .merged
+            .merge(&big.l0, |w| l1.words.get(w).copied())
+            .is_err()
+        {
+            big.merged.intercept_all();
+        }
+    }
+
+    /// L0's side of the vCPU: `GUESTMAP_VMX_OP`.  Returns the op's result
+    /// and, for a virtual-APIC read, the value.
+    pub(crate) fn op(&mut self, slots: &SlotTable, op: Op) -> Result<(u32, Option<u64>)> {
+        if let Op::L0Msr { msr, read, write } = op {
+            if self.l2.is_some() {
+                return Err(EBUSY);
+            }
+            self.big.l0.set(msr, read, write).ok_or(EINVAL)?;
+            return Ok((0, None));
+        }
+        let l2 = self.l2.as_ref().ok_or(EINVAL)?;
+        let v = &self.big.vmcs12;
+        match op {
+            Op::L0Msr { .. } => Ok((0, None)),
+            Op::MsrExits { msr, write } => {
+                let mut exits = 0;
+                if self.big.merged.intercepts(msr, write) {
+                    exits |= uapi::GUESTMAP_VMX_EXIT_L0;
+                    // nested_vmx_exit_handled_msr(): L1's bitmap now.
+                    let base = v.field(enc::MSR_BITMAP);
+                    let l1 = msr_bitmap::l1_exits(has(v, proc::MSR_BITMAPS), msr, write, |w| {
+                        let mut b = [0u8; 8];
+                        mem::read(slots, base.checked_add(8 * w as u64)?, &mut b).ok()?;
+                        Some(u64::from_le_bytes(b))
+                    });
+                    if l1 {
+                        exits |= uapi::GUESTMAP_VMX_EXIT_L1;
+                    }
+                }
+                Ok((exits, None))
+            }
+            Op::PostIntr(vector) => {
+                let pi = l2.pi_desc.as_ref().ok_or(EINVAL)?;
+                // pi_test_and_set_pir(), then pi_test_and_set_on(): the PIR
+                // bit first, so a reader that sees ON finds the vector.
+                let word = usize::from(vector / 64) * 8;
+                pi.or_u64(slots, word, 1 << (vector % 64))?;
+                let old = pi.or_u64(slots, PI_CONTROL, 1)?;
+                Ok((u32::from(old & 1 == 0), None))
+            }
+            Op::VapicRead(off) => {
+                let page = l2.vapic.as_ref().ok_or(EINVAL)?;
+                let mut b = [0u8; 4];
+                page.read(slots, off, &mut b)?;
+                Ok((0, Some(u32::from_le_bytes(b).into())))
+            }
+            Op::VapicWrite { off, value } => {
+                let page = l2.vapic.as_ref().ok_or(EINVAL)?;
+                page.write(slots, off, &value.to_le_bytes())?;
+                Ok((0, None))
+            }
+            Op::PmlLog(gpa) => self.pml_log(slots, gpa),
+            Op::Vmexit { reason, qual } => {
+                self.vmexit(slots, reason, qual);
+                Ok((0, None))
+            }
+        }
+    }
+
+    /// nested_vmx_write_pml_buffer(): logs the page of `gpa` at
+    /// PML_ADDRESS + 8 * GUEST_PML_INDEX with a direct write of guest
+    /// memory, then decrements the index; an index outside the log means
+    /// it is full.  A write that fails leaves the index as it was.
+    fn pml_log(&mut self, slots: &SlotTable, gpa: u64) -> Result<(u32, Option<u64>)> {
+        let v = &mut self.big.vmcs12;
+        if !has2(v, proc2::PML) {
+            return Err(EINVAL);
+        }
+        let index = v.field(enc::GUEST_PML_INDEX);
+        if index >= PML_ENTRIES {
+            return Ok((uapi::GUESTMAP_VMX_PML_FULL, None));
+        }
+        let dst = v
+            .field(enc::PML_ADDRESS)
+            .checked_add(8 * index)
+            .ok_or(EFAULT)?;
+        mem::write(slots, dst, &(gpa & !0xfff).to_le_bytes())?;
+        // A 16-bit field: from 0 it wraps to FFFFh, which is full.
+        v.set_field(enc::GUEST_PML_INDEX, index.wrapping_sub(1) & 0xffff);
+        Ok((0, None))
+    }
+
+    /// VM exit to L1 with `reason` and `qual`: written into vmcs12, the
+    /// shadow vmcs12 and vmcs12 written back to guest memory (failures
+    /// ignored, as KVM ignores them), L2's pages detached.
+    fn vmexit(&mut self, slots: &SlotTable, reason: u32, qual: u64) {
+        let Some(l2) = self.l2.take() else {
+            return;
+        };
+        let big = &mut *self.big;
+        big.vmcs12.set_field(enc::VM_EXIT_REASON, reason.into());
+        big.vmcs12.set_field(enc::EXIT_QUALIFICATION, qual);
+        // nested_flush_cached_shadow_vmcs12().
+        if let Some(gpa) = l2.shadow {
+            let _ = mem::write(slots, gpa, &big.shadow.bytes);
+        }
+        l2.detach();
+        if let Some(gpa) = self.current {
+            let _ = mem::write(slots, gpa, &big.vmcs12.bytes);
+        }
+    }
+}
+
+/// Reads the 4 KiB bitmap at `gpa` into `out`, through a mapping of the
+/// page made for the read and undone after it, as KVM maps L1's MSR
+/// bitmap around its merge.  A bare pfn's mapping undone by an
+/// invalidation before the read is made again.
+fn read_page(slots: &SlotTable, gpa: u64, out: &mut MsrBitmap) -> Result {
+    if gpa & 0xfff != 0 {
+        return Err(EINVAL);
+    }
+    let gfn = gpa >> PAGE_SHIFT;
+    let slot = slots.find(GfnRange {
+        start: gfn,
+        end: gfn + 1,
+    })?;
+    let mut bytes = [0u8; 512];
+    for _ in 0..MAX_TRIES {
+        let page = GuestPage::map(slot, gfn, false)?;
+        let mut done = true;
+        for (chunk, words) in out.words.chunks_mut(64).enumerate() {
+            if page
+                .access(chunk * 512, &mut Access::Read(&mut bytes))?
+                .is_none()
+            {
+                done = false;
+                break;
+            }
+            for (w, b) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+                let mut le = [0u8; 8];
+                le.copy_from_slice(b);
+                *w = u64::from_le_bytes(le);
+            }
+        }
+        page.unmap(false);
+        if done {
+            return Ok(());
+        }
+        if kernel::current!().signal_pending() {
+            return Err(EINTR);
+        }
+    }
+    Err(EAGAIN)
 }

@@ -36,7 +36,8 @@ pub(crate) mod hdr {
     /// The revision identifier (bits 30:0) and the shadow-VMCS
     /// indicator (bit 31).
     pub(crate) const REVISION_ID: usize = 0;
-    /// The VMX-abort indicator.
+    /// The VMX-abort indicator (guestmap never aborts).
+    #[allow(dead_code)]
     pub(crate) const ABORT: usize = 4;
     /// KVM's launch state: 0 after VMCLEAR, 1 after VMLAUNCH.
     pub(crate) const LAUNCH_STATE: usize = 8;
@@ -98,6 +99,7 @@ pub(crate) struct Field {
     /// The byte offset in vmcs12.
     pub(crate) offset: u16,
     /// The member of KVM's `struct vmcs12`, for the layout test.
+    #[allow(dead_code)]
     pub(crate) name: &'static str,
 }
 

@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guestmap nested VMX selftests, L2 side: VMLAUNCH and VMRESUME with
+ * KVM's checks, the MSR bitmap merge, the pages a running L2 uses in
+ * place (virtual-APIC page, posted-interrupt descriptor, APIC-access
+ * page) held as 6.12's kvm_vcpu_map() holds them or reached through the
+ * pfn caches, posted interrupts, the PML log, the shadow vmcs12 and VM
+ * exit.
+ *
+ * Expected values are from the Intel SDM (vol. 3C: 25.6.9 MSR bitmaps,
+ * 26.1.3, 27.2/27.3 entry checks, 27.8 entry failures, 28.3.6 PML, 30.6
+ * posted interrupts, 31.4 error numbers; appendix B encodings, appendix
+ * C exit reasons) and KVM 6.12 (arch/x86/kvm/vmx/nested.c), cited per
+ * test.  This machine's CPU emulation has no VMX, so no KVM run is
+ * compared: see Documentation/testing.rst.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/guestmap.h>
+
+#include "kselftest_harness.h"
+#include "guestmap_util.h"
+
+/* Guest memory: NPAGES pages at GPA, one structure per page. */
+#define GPA		0x100000ULL
+#define NPAGES		16
+#define P(n)		(GPA + (n) * PAGE)
+#define VMXON		P(0)
+#define VMCS		P(1)
+#define MSR_BITMAP_GPA	P(2)
+#define VAPIC		P(3)
+#define APIC_ACCESS	P(4)
+/* The PI descriptor need only be 64-byte aligned: put it inside a page. */
+#define PI_DESC		(P(5) + 0x40)
+#define PML_LOG		P(6)
+#define MSR_LOAD	P(7)
+#define SHADOW		P(8)
+#define VMREAD_BM	P(9)
+#define VMWRITE_BM	P(10)
+#define MAXPHY		36
+
+#define REVISION	0x11e57ed0U
+
+/* Field encodings, SDM vol. 3C appendix B. */
+#define F_POSTED_INTR_NV	0x0002
+#define F_GUEST_PML_INDEX	0x0812
+#define F_HOST_ES_SELECTOR	0x0c00
+#define F_HOST_CS_SELECTOR	0x0c02
+#define F_HOST_SS_SELECTOR	0x0c04
+#define F_HOST_DS_SELECTOR	0x0c06
+#define F_HOST_TR_SELECTOR	0x0c0c
+#define F_MSR_BITMAP		0x2004
+#define F_VM_ENTRY_MSR_LOAD_ADDR 0x200a
+#define F_PML_ADDRESS		0x200e
+#define F_VIRTUAL_APIC_PAGE	0x2012
+#define F_APIC_ACCESS_ADDR	0x2014
+#define F_POSTED_INTR_DESC	0x2016
+#define F_EPT_POINTER		0x201a
+#define F_VMREAD_BITMAP		0x2026
+#define F_VMWRITE_BITMAP	0x2028
+#define F_VMCS_LINK_POINTER	0x2800
+#define F_PIN_BASED		0x4000
+#define F_CPU_BASED		0x4002
+#define F_EXIT_CONTROLS		0x400c
+#define F_ENTRY_CONTROLS	0x4012
+#define F_ENTRY_MSR_LOAD_COUNT	0x4014
+#define F_TPR_THRESHOLD		0x401c
+#define F_SECONDARY		0x401e
+#define F_VM_INSTRUCTION_ERROR	0x4400
+#define F_VM_EXIT_REASON	0x4402
+#define F_EXIT_QUALIFICATION	0x6400
+#define F_GUEST_CR0		0x6800
+#define F_GUEST_CR3		0x6802
+#define F_GUEST_CR4		0x6804
+#define F_GUEST_DR7		0x681a
+#define F_GUEST_RIP		0x681e
+#define F_GUEST_RFLAGS		0x6820
+#define F_HOST_CR0		0x6c00
+#define F_HOST_CR3		0x6c02
+#define F_HOST_CR4		0x6c04
+#define F_HOST_RSP		0x6c14
+#define F_HOST_RIP		0x6c16
+
+/* KVM's struct vmcs12 offsets (vmcs12.h CHECK_OFFSET()). */
+#define O_LAUNCH_STATE		8
+#define O_GUEST_RIP		544
+#define O_VM_EXIT_REASON	812
+
+/*
+ * Controls: KVM's must-be-one bits (the TRUE_ capability MSRs' allowed-0
+ * words: pin 16h, proc 0401E172h, exit 00036DFFh with bit 2, entry
+ * 000011FFh) and what each test needs.  SDM vol. 3C tables 25-5 to
+ * 25-7, 25-16, 25-18.
+ */
+#define PIN_EXT_INTR		(1U << 0)
+#define PIN_POSTED		(1U << 7)
+#define PROC_TPR_SHADOW		(1U << 21)
+#define PROC_MSR_BITMAPS	(1U << 28)
+#define PROC_SECONDARY		(1U << 31)
+#define P2_APIC_ACCESSES	(1U << 0)
+#define P2_EPT			(1U << 1)
+#define P2_VID			(1U << 9)
+#define P2_SHADOW_VMCS		(1U << 14)
+#define P2_PML			(1U << 17)
+#define EXIT_HOST_64		(1U << 9)
+#define EXIT_ACK_INTR		(1U << 15)
+#define ENTRY_IA32E		(1U << 9)
+
+#define PIN_DEFAULT	(0x16U | PIN_EXT_INTR | PIN_POSTED)
+#define PROC_DEFAULT	(0x0401e172U | PROC_TPR_SHADOW | PROC_MSR_BITMAPS | PROC_SECONDARY)
+#define P2_DEFAULT	(P2_APIC_ACCESSES | P2_EPT | P2_VID | P2_PML)
+#define EXIT_DEFAULT	(0x36dffU | EXIT_HOST_64 | EXIT_ACK_INTR)
+#define ENTRY_DEFAULT	(0x11ffU | ENTRY_IA32E)
+
+/* EPTP: write-back (6), 4-level walk (3 << 3), SDM 25.6.11. */
+#define EPTP		(0x5000ULL | 6 | (3 << 3))
+
+/* Exit reasons with the VM-entry failure bit, SDM appendix C. */
+#define EXIT_INVALID_STATE	0x80000021U
+#define EXIT_MSR_LOAD_FAIL	0x80000022U
+
+/* The posted-interrupt descriptor: PIR at 0, ON is bit 0 of byte 32. */
+#define PI_ON_BYTE	32
+
+/* Virtual-APIC registers: TPR at 80h, PPR at A0h. */
+#define APIC_TPR	0x80
+#define APIC_PPR	0xa0
+
+#define MSR_TSC		0x10
+#define MSR_APIC_BASE	0x1b
+#define MSR_EFER	0xc0000080U
+#define MSR_FS_BASE	0xc0000100U
+
+static int set_slot(int fd, uint32_t slot, uint64_t gpa, uint64_t size,
+		    void *uaddr, uint32_t flags)
+{
+	struct guestmap_memslot m = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uintptr_t)uaddr,
+	};
+
+	return ioctl(fd, GUESTMAP_SET_MEMSLOT, &m) ? errno : 0;
+}
+
+/* A CPU with VMX and PAE, MAXPHYADDR 36, KVM's capability MSRs. */
+static int create(int fd, uint32_t id, uint32_t flags)
+{
+	struct guestmap_cpuid_entry e[] = {
+		{ .function = 0, .eax = 1 },
+		{ .function = 1, .ecx = 1U << 5, .edx = 1U << 6 },
+		{ .function = 0x80000000, .eax = 0x80000008 },
+		{ .function = 0x80000008, .eax = MAXPHY },
+	};
+	struct guestmap_vmx_vcpu v = {
+		.vcpu = id, .nent = 4, .entries = (uintptr_t)e, .flags = flags,
+	};
+
+	return ioctl(fd, GUESTMAP_VMX_CREATE_VCPU, &v) ? errno : 0;
+}
+
+/* L1 in 64-bit mode at CPL 0 with CR4.VMXE, ready for VMXON. */
+static int set_l1(int fd, uint32_t id)
+{
+	struct guestmap_vmx_l1 l1 = {
+		.vcpu = id, .cr0 = 0x80000031, .cr4 = 0x2020,
+		.feature_control = 5, .efer = 0x500,
+	};
+
+	return ioctl(fd, GUESTMAP_VMX_SET_L1, &l1) ? errno : 0;
+}
+
+/* An instruction: result * 0x100000000 + error, or -errno. */
+static int64_t insn_v(int fd, uint32_t op, uint64_t operand, uint64_t value,
+		      uint64_t *out)
+{
+	struct guestmap_vmx_insn r = {
+		.vcpu = 0, .insn = op, .operand = operand, .value = value,
+	};
+
+	if (ioctl(fd, GUESTMAP_VMX_INSN, &r))
+		return -errno;
+	if (out)
+		*out = r.value;
+	return ((int64_t)r.result << 32) | r.error | r.vector;
+}
+
+static int64_t insn(int fd, uint32_t op, uint64_t operand, uint64_t value)
+{
+	return insn_v(fd, op, operand, value, NULL);
+}
+
+#define R(result, n)	(((int64_t)(result) << 32) | (n))
+#define SUCCEED		R(GUESTMAP_VMX_SUCCEED, 0)
+#define FAIL_INVALID	R(GUESTMAP_VMX_FAIL_INVALID, 0)
+#define FAIL_VALID(n)	R(GUESTMAP_VMX_FAIL_VALID, (n))
+#define ENTERED		R(GUESTMAP_VMX_ENTERED, 0)
+#define ENTRY_FAILED(r)	R(GUESTMAP_VMX_ENTRY_FAILED, (r))
+
+static uint64_t vmread(int fd, uint64_t field)
+{
+	uint64_t v = 0xbadbadbadULL;
+
+	if (insn_v(fd, GUESTMAP_VMX_VMREAD, field, 0, &v) != SUCCEED)
+		return 0xbadbadbadULL;
+	return v;
+}
+
+static int vmwrite(int fd, uint64_t field, uint64_t value)
+{
+	return insn(fd, GUESTMAP_VMX_VMWRITE, field, value) == SUCCEED ? 0 : -1;
+}
+
+/* L0's side: the op's errno; its result and value in @result, @value. */
+static int op(int fd, uint32_t o, uint64_t arg, uint64_t *value,
+	      uint32_t *result)
+{
+	struct guestmap_vmx_op r = {
+		.vcpu = 0, .op = o, .arg = arg, .value = value ? *value : 0,
+		.result = 0xdead,
+	};
+	int err = ioctl(fd, GUESTMAP_VMX_OP, &r) ? errno : 0;
+
+	if (value)
+		*value = r.value;
+	if (result)
+		*result = r.result;
+	return err;
+}
+
+static uint32_t op_result(int fd, uint32_t o, uint64_t arg, uint64_t value)
+{
+	uint32_t result = 0xdead;
+
+	if (op(fd, o, arg, &value, &result))
+		return 0xbad;
+	return result;
+}
+
+static int vmexit(int fd, uint32_t reason, uint64_t qual)
+{
+	return op(fd, GUESTMAP_VMX_OP_VMEXIT, reason, &qual, NULL);
+}
+
+static int vapic_read(int fd, uint32_t off, uint64_t *v)
+{
+	return op(fd, GUESTMAP_VMX_OP_VAPIC_READ, off, v, NULL);
+}
+
+static int vapic_write(int fd, uint32_t off, uint32_t val)
+{
+	uint64_t v = val;
+
+	return op(fd, GUESTMAP_VMX_OP_VAPIC_WRITE, off, &v, NULL);
+}
+
+static uint32_t u32_at(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t u64_at(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void put_u32(char *p, uint32_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put_u64(char *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* /proc/vmstat's FOLL_PIN counters: pins taken minus pins released. */
+static long pins_held(void)
+{
+	char *s = read_all("/proc/vmstat"), *p;
+	long acq = -1, rel = -1;
+
+	if (!s)
+		return -1;
+	p = strstr(s, "nr_foll_pin_acquired ");
+	if (p)
+		acq = strtol(p + strlen("nr_foll_pin_acquired "), NULL, 10);
+	p = strstr(s, "nr_foll_pin_released ");
+	if (p)
+		rel = strtol(p + strlen("nr_foll_pin_released "), NULL, 10);
+	free(s);
+	return acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
+/*
+ * VMXON, VMPTRLD and a vmcs12 that passes every check of KVM's, written
+ * with VMWRITE as L1 would: 64-bit host and guest, TPR shadow with APIC
+ * access virtualization, virtual-interrupt delivery and posted
+ * interrupts, EPT with PML, MSR bitmaps.
+ */
+static int setup_l1(int fd)
+{
+	static const struct { uint32_t f; uint64_t v; } fields[] = {
+		{ F_PIN_BASED, PIN_DEFAULT },
+		{ F_CPU_BASED, PROC_DEFAULT },
+		{ F_SECONDARY, P2_DEFAULT },
+		{ F_EXIT_CONTROLS, EXIT_DEFAULT },
+		{ F_ENTRY_CONTROLS, ENTRY_DEFAULT },
+		{ F_MSR_BITMAP, MSR_BITMAP_GPA },
+		{ F_VIRTUAL_APIC_PAGE, VAPIC },
+		{ F_APIC_ACCESS_ADDR, APIC_ACCESS },
+		{ F_POSTED_INTR_NV, 0xf2 },
+		{ F_POSTED_INTR_DESC, PI_DESC },
+		{ F_TPR_THRESHOLD, 0 },
+		{ F_EPT_POINTER, EPTP },
+		{ F_PML_ADDRESS, PML_LOG },
+		{ F_GUEST_PML_INDEX, 511 },
+		{ F_VMREAD_BITMAP, VMREAD_BM },
+		{ F_VMWRITE_BITMAP, VMWRITE_BM },
+		{ F_VMCS_LINK_POINTER, ~0ULL },
+		/* PE, ET, NE, WP, PG; PAE, VMXE. */
+		{ F_HOST_CR0, 0x80010031 },
+		{ F_HOST_CR3, 0x1000 },
+		{ F_HOST_CR4, 0x2020 },
+		{ F_HOST_CS_SELECTOR, 0x08 },
+		{ F_HOST_SS_SELECTOR, 0x10 },
+		{ F_HOST_DS_SELECTOR, 0x10 },
+		{ F_HOST_ES_SELECTOR, 0x10 },
+		{ F_HOST_TR_SELECTOR, 0x18 },
+		{ F_HOST_RSP, 0xffffc90000008000ULL },
+		{ F_HOST_RIP, 0xffffffff81000000ULL },
+		{ F_GUEST_CR0, 0x80010031 },
+		{ F_GUEST_CR3, 0x2000 },
+		{ F_GUEST_CR4, 0x2020 },
+		/* DR7 bit 10 is fixed to 1; RFLAGS bit 1 too. */
+		{ F_GUEST_DR7, 0x400 },
+		{ F_GUEST_RFLAGS, 0x2 },
+		{ F_GUEST_RIP, 0x400000 },
+	};
+	size_t i;
+
+	if (insn(fd, GUESTMAP_VMX_VMXON, VMXON, 0) != SUCCEED ||
+	    insn(fd, GUESTMAP_VMX_VMPTRLD, VMCS, 0) != SUCCEED)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(fields); i++)
+		if (vmwrite(fd, fields[i].f, fields[i].v))
+			return -1;
+	return 0;
+}
+
+FIXTURE(l2) {
+	int fd;
+	char *mem;
+};
+
+FIXTURE_VARIANT(l2) {
+	uint32_t flags;
+};
+
+/* 6.12's kvm_vcpu_map(): mapped at entry, held until exit. */
+FIXTURE_VARIANT_ADD(l2, held) {
+	.flags = 0,
+};
+
+/* guestmap's pfn caches, invalidated by the memslot's notifier. */
+FIXTURE_VARIANT_ADD(l2, cached) {
+	.flags = GUESTMAP_VMX_VCPU_CACHED,
+};
+
+FIXTURE_SETUP(l2)
+{
+	self->fd = open_dev();
+	ASSERT_LE(0, self->fd);
+	self->mem = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	put_u32(self->mem + (VMXON - GPA), REVISION);
+	put_u32(self->mem + (VMCS - GPA), REVISION);
+	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, NPAGES * PAGE, self->mem, 0));
+	ASSERT_EQ(0, create(self->fd, 0, variant->flags));
+	ASSERT_EQ(0, set_l1(self->fd, 0));
+	ASSERT_EQ(0, setup_l1(self->fd));
+}
+
+FIXTURE_TEARDOWN(l2)
+{
+	close(self->fd);
+	munmap(self->mem, NPAGES * PAGE);
+}
+
+#define AT(gpa)	(self->mem + ((gpa) - GPA))
+
+/*
+ * VMLAUNCH enters; in guest mode L1's instructions are not L1's to run;
+ * VM exit writes the exit and the launch state back; VMLAUNCH of a
+ * launched VMCS is error 4, VMRESUME of a clear one error 5 (table 31-1).
+ */
+TEST_F(l2, launch_exit_resume)
+{
+	int fd = self->fd;
+
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMXOFF, 0, 0));
+	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMCLEAR, VMCS, 0));
+	/* L2's VMREAD without a shadow VMCS: VMfailInvalid. */
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMREAD, F_GUEST_RIP, 0));
+	/* Exit reason 12 (HLT), qualification 0. */
+	EXPECT_EQ(0, vmexit(fd, 12, 0));
+	EXPECT_EQ(EINVAL, vmexit(fd, 12, 0));
+	EXPECT_EQ(12, vmread(fd, F_VM_EXIT_REASON));
+	EXPECT_EQ(12, u32_at(AT(VMCS) + O_VM_EXIT_REASON));
+	EXPECT_EQ(1, u32_at(AT(VMCS) + O_LAUNCH_STATE));
+	EXPECT_EQ(FAIL_VALID(4), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(4, vmread(fd, F_VM_INSTRUCTION_ERROR));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(0, vmexit(fd, 1, 0x55));
+	EXPECT_EQ(0x55, vmread(fd, F_EXIT_QUALIFICATION));
+	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMCLEAR, VMCS, 0));
+	EXPECT_EQ(0, u32_at(AT(VMCS) + O_LAUNCH_STATE));
+	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMPTRLD, VMCS, 0));
+	EXPECT_EQ(FAIL_VALID(5), insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+}
+
+/*
+ * One check of each kind: a control (VMfailValid 7), host state (8), the
+ * VMCS link pointer (exit 33 with the entry-failure bit, qualification
+ * 4), the MSR-load list (exit 34, qualification the 1-based entry).
+ */
+TEST_F(l2, entry_checks_fail_as_the_sdm_says)
+{
+	char *list = AT(MSR_LOAD);
+	uint64_t qual = 0;
+	int fd = self->fd;
+
+	/* Pin-based controls without their must-be-one bits 1, 2, 4. */
+	ASSERT_EQ(0, vmwrite(fd, F_PIN_BASED, PIN_EXT_INTR | PIN_POSTED));
+	EXPECT_EQ(FAIL_VALID(7), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	ASSERT_EQ(0, vmwrite(fd, F_PIN_BASED, PIN_DEFAULT));
+	/* Host CR0 without PG (IA32_VMX_CR0_FIXED0 has it). */
+	ASSERT_EQ(0, vmwrite(fd, F_HOST_CR0, 0x10031));
+	EXPECT_EQ(FAIL_VALID(8), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	ASSERT_EQ(0, vmwrite(fd, F_HOST_CR0, 0x80010031));
+	/* A link pointer to memory no slot holds: its header reads as ~0. */
+	ASSERT_EQ(0, vmwrite(fd, F_VMCS_LINK_POINTER, 0x40000000));
+	EXPECT_EQ(ENTRY_FAILED(EXIT_INVALID_STATE),
+		  insn_v(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0, &qual));
+	EXPECT_EQ(4, qual);
+	EXPECT_EQ(EXIT_INVALID_STATE, vmread(fd, F_VM_EXIT_REASON));
+	EXPECT_EQ(4, vmread(fd, F_EXIT_QUALIFICATION));
+	ASSERT_EQ(0, vmwrite(fd, F_VMCS_LINK_POINTER, ~0ULL));
+	/* MSR-load list: IA32_TSC is fine, IA32_FS_BASE may not be loaded. */
+	put_u32(list, MSR_TSC);
+	put_u64(list + 8, 5);
+	put_u32(list + 16, MSR_FS_BASE);
+	ASSERT_EQ(0, vmwrite(fd, F_VM_ENTRY_MSR_LOAD_ADDR, MSR_LOAD));
+	ASSERT_EQ(0, vmwrite(fd, F_ENTRY_MSR_LOAD_COUNT, 2));
+	EXPECT_EQ(ENTRY_FAILED(EXIT_MSR_LOAD_FAIL),
+		  insn_v(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0, &qual));
+	EXPECT_EQ(2, qual);
+	ASSERT_EQ(0, vmwrite(fd, F_ENTRY_MSR_LOAD_COUNT, 1));
+	/* None of them left L2 running: the launch still launches. */
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+}
+
+/*
+ * The merge (SDM 25.6.9, 26.1.3): an RDMSR/WRMSR of L2 exits if L0's or
+ * L1's bit is set, or the MSR is in neither range; it is L1's if L1's
+ * bitmap, read at the exit, says so (nested_vmx_exit_handled_msr()).
+ */
+TEST_F(l2, msr_bitmap_merge)
+{
+	char *bm = AT(MSR_BITMAP_GPA);
+	uint64_t v;
+	int fd = self->fd;
+	uint32_t L0 = GUESTMAP_VMX_EXIT_L0, L1 = GUESTMAP_VMX_EXIT_L1;
+
+	/* L0 lets L2 reach IA32_TSC and EFER directly; APIC_BASE not. */
+	v = 0;
+	ASSERT_EQ(0, op(fd, GUESTMAP_VMX_OP_L0_MSR, MSR_TSC, &v, NULL));
+	ASSERT_EQ(0, op(fd, GUESTMAP_VMX_OP_L0_MSR, MSR_EFER, &v, NULL));
+	/* An MSR in neither range has no bit to set. */
+	v = GUESTMAP_VMX_MSR_WRITE;
+	EXPECT_EQ(EINVAL, op(fd, GUESTMAP_VMX_OP_L0_MSR, 0x2000, &v, NULL));
+	/*
+	 * L1 intercepts reads of IA32_TSC (read-low bitmap, byte 10h / 8 = 2,
+	 * bit 0) and writes of EFER (write-high, 3072 + 80h / 8 = 3088, bit 0).
+	 */
+	bm[2] = 1;
+	bm[3088] = 1;
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(L0 | L1, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, MSR_TSC, 0));
+	EXPECT_EQ(0, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, MSR_TSC, GUESTMAP_VMX_MSR_WRITE));
+	EXPECT_EQ(0, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, MSR_EFER, 0));
+	EXPECT_EQ(L0 | L1, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, MSR_EFER, GUESTMAP_VMX_MSR_WRITE));
+	/* L0 intercepts IA32_APIC_BASE; L1 does not: L0's alone. */
+	EXPECT_EQ(L0, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, MSR_APIC_BASE, 0));
+	/* In neither range: always exits, and is L1's. */
+	EXPECT_EQ(L0 | L1, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, 0x2000, 0));
+	EXPECT_EQ(L0 | L1, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, 0xc0010000U, 0));
+	/*
+	 * L1 clears its bit while L2 runs: the merged bitmap is the entry's,
+	 * so the read still exits, but L1's bitmap now says it is L0's.
+	 */
+	bm[2] = 0;
+	EXPECT_EQ(L0, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, MSR_TSC, 0));
+	/* L0's intercepts are fixed while L2 runs. */
+	v = 0;
+	EXPECT_EQ(EBUSY, op(fd, GUESTMAP_VMX_OP_L0_MSR, MSR_TSC, &v, NULL));
+	ASSERT_EQ(0, vmexit(fd, 31, 0));
+	/* The next entry merges again: the read no longer exits. */
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(0, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, MSR_TSC, 0));
+	/* Without "use MSR bitmaps", every access exits to L1. */
+	ASSERT_EQ(0, vmexit(fd, 31, 0));
+	ASSERT_EQ(0, vmwrite(fd, F_CPU_BASED, PROC_DEFAULT & ~PROC_MSR_BITMAPS));
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(L0 | L1, op_result(fd, GUESTMAP_VMX_OP_MSR_EXITS, MSR_EFER, 0));
+}
+
+/*
+ * PML (SDM 28.3.6; nested_vmx_write_pml_buffer()): each logged write
+ * stores the page's address at PML_ADDRESS + 8 * index, index counting
+ * down from 511; 512 fill the log, the 513th finds it full.
+ */
+TEST_F(l2, pml_log_fills_in_order)
+{
+	char *log = AT(PML_LOG);
+	int fd = self->fd;
+	int i;
+
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	for (i = 0; i < 512; i++)
+		ASSERT_EQ(0, op_result(fd, GUESTMAP_VMX_OP_PML_LOG,
+				       ((uint64_t)(i + 1) << 12) | 0x123, 0));
+	EXPECT_EQ(GUESTMAP_VMX_PML_FULL,
+		  op_result(fd, GUESTMAP_VMX_OP_PML_LOG, 0x7777000, 0));
+	for (i = 0; i < 512; i++)
+		ASSERT_EQ((uint64_t)(i + 1) << 12, u64_at(log + 8 * (511 - i)));
+	ASSERT_EQ(0, vmexit(fd, 62, 0));
+	/* The index wrapped from 0 to FFFFh: the log is full. */
+	EXPECT_EQ(0xffff, vmread(fd, F_GUEST_PML_INDEX));
+}
+
+/*
+ * Posting (SDM 30.6): the vector's PIR bit, then ON; a notification is
+ * due only if ON was clear.  The virtual-APIC page: TPR written by L0
+ * is seen by user space, PPR written by user space is read by L0.
+ */
+TEST_F(l2, post_interrupt_and_vapic_registers)
+{
+	char *pi = AT(PI_DESC);
+	uint64_t v = 0;
+	int fd = self->fd;
+
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(1, op_result(fd, GUESTMAP_VMX_OP_POST_INTR, 0x31, 0));
+	EXPECT_EQ(1ULL << 0x31, u64_at(pi));
+	EXPECT_EQ(1, pi[PI_ON_BYTE] & 1);
+	EXPECT_EQ(0, op_result(fd, GUESTMAP_VMX_OP_POST_INTR, 0x95, 0));
+	EXPECT_EQ(1ULL << (0x95 - 128), u64_at(pi + 16));
+	EXPECT_EQ(0, u64_at(pi + 8));
+	EXPECT_EQ(0, vapic_write(fd, APIC_TPR, 0x20));
+	EXPECT_EQ(0x20, u32_at(AT(VAPIC) + APIC_TPR));
+	put_u32(AT(VAPIC) + APIC_PPR, 0x40);
+	EXPECT_EQ(0, vapic_read(fd, APIC_PPR, &v));
+	EXPECT_EQ(0x40, v);
+	/* Outside guest mode there is no page to reach. */
+	ASSERT_EQ(0, vmexit(fd, 1, 0));
+	EXPECT_EQ(EINVAL, vapic_read(fd, APIC_PPR, &v));
+	EXPECT_EQ(EINVAL, op(fd, GUESTMAP_VMX_OP_POST_INTR, 0x31, NULL, NULL));
+	/* Without posted interrupts, no descriptor is attached. */
+	ASSERT_EQ(0, vmwrite(fd, F_PIN_BASED, PIN_DEFAULT & ~PIN_POSTED));
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(EINVAL, op(fd, GUESTMAP_VMX_OP_POST_INTR, 0x31, NULL, NULL));
+}
+
+/*
+ * The virtual-APIC page is replaced under L2 (MAP_FIXED): held, L0 goes
+ * on using the old frame, which user space no longer sees (6.12's
+ * behaviour); cached, every access reaches the new page.
+ */
+TEST_F(l2, vapic_page_remapped)
+{
+	char *page = AT(VAPIC), *again;
+	uint64_t v = 0;
+	int fd = self->fd;
+
+	put_u32(page + APIC_PPR, 0x40);
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	again = mmap(page, PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(page, again);
+	put_u32(page + APIC_PPR, 0x77);
+	EXPECT_EQ(0, vapic_read(fd, APIC_PPR, &v));
+	EXPECT_EQ(0, vapic_write(fd, APIC_TPR, 0x55));
+	if (variant->flags & GUESTMAP_VMX_VCPU_CACHED) {
+		EXPECT_EQ(0x77, v);
+		EXPECT_EQ(0x55, u32_at(page + APIC_TPR));
+	} else {
+		/* Stale: the frame mapped at entry. */
+		EXPECT_EQ(0x40, v);
+		EXPECT_EQ(0, u32_at(page + APIC_TPR));
+	}
+	EXPECT_EQ(0, vmexit(fd, 1, 0));
+}
+
+/*
+ * The page is unmapped under L2: held, the pinned old frame is still
+ * used; cached, the next use fails cleanly.  Either way no pin is left
+ * once L2 exits (FOLL_PIN counters).
+ */
+TEST_F(l2, vapic_page_unmapped)
+{
+	char *page = AT(VAPIC);
+	long pins = pins_held();
+	uint64_t v = 0;
+	int fd = self->fd;
+
+	ASSERT_LE(0, pins);
+	put_u32(page + APIC_PPR, 0x40);
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	ASSERT_EQ(0, munmap(page, PAGE));
+	if (variant->flags & GUESTMAP_VMX_VCPU_CACHED) {
+		EXPECT_EQ(EFAULT, vapic_read(fd, APIC_PPR, &v));
+		EXPECT_EQ(EFAULT, vapic_write(fd, APIC_TPR, 1));
+	} else {
+		EXPECT_EQ(0, vapic_read(fd, APIC_PPR, &v));
+		EXPECT_EQ(0x40, v);
+		EXPECT_EQ(0, vapic_write(fd, APIC_TPR, 1));
+	}
+	EXPECT_EQ(0, vmexit(fd, 1, 0));
+	EXPECT_EQ(pins, pins_held());
+	/* Re-entering finds no page there: the entry fails, nothing held. */
+	EXPECT_EQ(-EFAULT, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(pins, pins_held());
+}
+
+/*
+ * The memslot is deleted under L2: held pages stay usable (pinned), a
+ * cached one is gone (ENOENT); VM exit works either way, its
+ * write-back dropped as KVM drops writes to no memslot.
+ */
+TEST_F(l2, slot_deleted_while_l2_runs)
+{
+	long pins = pins_held();
+	uint64_t v = 0;
+	int fd = self->fd;
+
+	put_u32(AT(VAPIC) + APIC_PPR, 0x40);
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	ASSERT_EQ(0, set_slot(fd, 0, GPA, 0, NULL, 0));
+	if (variant->flags & GUESTMAP_VMX_VCPU_CACHED) {
+		EXPECT_EQ(ENOENT, vapic_read(fd, APIC_PPR, &v));
+		EXPECT_EQ(ENOENT, op(fd, GUESTMAP_VMX_OP_POST_INTR, 0x31, NULL, NULL));
+	} else {
+		EXPECT_EQ(0, vapic_read(fd, APIC_PPR, &v));
+		EXPECT_EQ(0x40, v);
+	}
+	/* PML writes guest memory directly: no slot, ENOENT. */
+	EXPECT_EQ(ENOENT, op(fd, GUESTMAP_VMX_OP_PML_LOG, 0x5000, NULL, NULL));
+	EXPECT_EQ(0, vmexit(fd, 1, 0));
+	EXPECT_EQ(0, u32_at(AT(VMCS) + O_LAUNCH_STATE));
+	EXPECT_EQ(pins, pins_held());
+	/* Re-created at the same address: the next entry attaches again. */
+	ASSERT_EQ(0, set_slot(fd, 0, GPA, NPAGES * PAGE, self->mem, 0));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(0, vapic_read(fd, APIC_PPR, &v));
+	EXPECT_EQ(0x40, v);
+}
+
+/*
+ * A read-only memslot, or read-only memory: the pages are mapped for
+ * writing, as kvm_vcpu_map() maps them, so the entry fails.
+ */
+TEST_F(l2, readonly_pages_fail_the_entry)
+{
+	long pins = pins_held();
+	int fd = self->fd;
+
+	ASSERT_EQ(0, mprotect(AT(VAPIC), PAGE, PROT_READ));
+	EXPECT_EQ(-EFAULT, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	ASSERT_EQ(0, mprotect(AT(VAPIC), PAGE, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, set_slot(fd, 1, P(NPAGES), PAGE, AT(VAPIC), GUESTMAP_MEM_READONLY));
+	ASSERT_EQ(0, vmwrite(fd, F_VIRTUAL_APIC_PAGE, P(NPAGES)));
+	EXPECT_EQ(-EPERM, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(pins, pins_held());
+	ASSERT_EQ(0, vmwrite(fd, F_VIRTUAL_APIC_PAGE, VAPIC));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+}
+
+/*
+ * The page migrates to the other NUMA node under L2 (move_pages): a held
+ * page is pinned and does not move; a cached one moves, and L0's next
+ * access reaches it where it now is.
+ */
+TEST_F(l2, vapic_page_migrated)
+{
+	char *page = AT(VAPIC);
+	int node = -1, status = -1, target;
+	void *pages[1] = { page };
+	uint64_t v = 0;
+	int fd = self->fd;
+
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "one NUMA node: boot with numa=fake=2");
+	put_u32(page + APIC_PPR, 0x40);
+	ASSERT_EQ(0, syscall(SYS_move_pages, 0, 1, pages, NULL, &node, 0));
+	ASSERT_LE(0, node);
+	target = !node;
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	/* MPOL_MF_MOVE: the status says where the page is, or why not. */
+	syscall(SYS_move_pages, 0, 1, pages, &target, &status, 2);
+	if (variant->flags & GUESTMAP_VMX_VCPU_CACHED) {
+		EXPECT_EQ(target, status);
+		EXPECT_EQ(0, vapic_write(fd, APIC_TPR, 0x33));
+		EXPECT_EQ(0x33, u32_at(page + APIC_TPR));
+	} else {
+		/* Pinned: not moved. */
+		EXPECT_NE(target, status);
+		EXPECT_EQ(0, vapic_read(fd, APIC_PPR, &v));
+		EXPECT_EQ(0x40, v);
+	}
+	EXPECT_EQ(0, vmexit(fd, 1, 0));
+}
+
+/*
+ * The shadow vmcs12 (SDM 25.10; nested_cache_shadow_vmcs12()): with VMCS
+ * shadowing, L2's VMREAD and VMWRITE act on the VMCS the link pointer
+ * names, copied at entry and written back at exit.
+ */
+TEST_F(l2, shadow_vmcs12_round_trip)
+{
+	char *shadow = AT(SHADOW);
+	int fd = self->fd;
+
+	/* Revision with bit 31 set: a shadow VMCS. */
+	put_u32(shadow, REVISION | (1U << 31));
+	put_u64(shadow + O_GUEST_RIP, 0x1234);
+	ASSERT_EQ(0, vmwrite(fd, F_SECONDARY, P2_DEFAULT | P2_SHADOW_VMCS));
+	ASSERT_EQ(0, vmwrite(fd, F_VMCS_LINK_POINTER, SHADOW));
+	ASSERT_EQ(0, vmwrite(fd, F_GUEST_RIP, 0x400000));
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(0x1234, vmread(fd, F_GUEST_RIP));
+	EXPECT_EQ(0, vmwrite(fd, F_GUEST_RIP, 0x5678));
+	/* Not in memory until the exit. */
+	EXPECT_EQ(0x1234, u64_at(shadow + O_GUEST_RIP));
+	ASSERT_EQ(0, vmexit(fd, 1, 0));
+	EXPECT_EQ(0x5678, u64_at(shadow + O_GUEST_RIP));
+	/* L1's own vmcs12 kept its value. */
+	EXPECT_EQ(0x400000, vmread(fd, F_GUEST_RIP));
+	/* A shadow VMCS without bit 31: the link-pointer check, exit 33/4. */
+	put_u32(shadow, REVISION);
+	EXPECT_EQ(ENTRY_FAILED(EXIT_INVALID_STATE), insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+}
+
+/*
+ * PFN-only memory (above mem=, through /dev/mem): the descriptor is
+ * posted with atomic updates of a frame that has no struct page, held
+ * or cached.
+ */
+TEST_F(l2, post_interrupt_on_pfn_only_memory)
+{
+	unsigned long size, phys;
+	int fd = self->fd;
+	char *dev;
+
+	if (!env_range("GUESTMAP_HIDDEN", &size, &phys))
+		SKIP(return, "boot with mem=, set GUESTMAP_HIDDEN");
+	dev = map_devmem(phys, PAGE, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, dev);
+	memset(dev, 0, PAGE);
+	ASSERT_EQ(0, set_slot(fd, 1, P(NPAGES), PAGE, dev, 0));
+	ASSERT_EQ(0, vmwrite(fd, F_POSTED_INTR_DESC, P(NPAGES) + 0x80));
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(1, op_result(fd, GUESTMAP_VMX_OP_POST_INTR, 0xff, 0));
+	EXPECT_EQ(1ULL << 63, u64_at(dev + 0x80 + 24));
+	EXPECT_EQ(1, dev[0x80 + PI_ON_BYTE] & 1);
+	EXPECT_EQ(0, vmexit(fd, 1, 0));
+	munmap(dev, PAGE);
+}
+
+TEST_HARNESS_MAIN
