@@ -107,7 +107,7 @@ struct gm_map {
 #define GM_MAP_WRITABLE	(1U << 2)
 #define GM_MAP_ALIASED	(1U << 3)	/* gm_frame_map() made a vmap() alias */
 
-int gm_map_hva(unsigned long hva, bool write, struct gm_map *m);
+int gm_map_hva(unsigned long hva, bool write, bool longterm, struct gm_map *m);
 void gm_unmap(struct gm_map *m, bool dirty);
 
 /* cpu.c */

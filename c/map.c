@@ -59,7 +59,14 @@ static int gm_follow_pfnmap(struct vm_area_struct *vma, unsigned long addr,
 	return -EFAULT;
 }
 
-int gm_map_hva(unsigned long hva, bool write, struct gm_map *m)
+/*
+ * @longterm: the mapping may be kept for as long as user space likes (a
+ * held page of nested VMX, src/nested/vmx/apic.rs), so the pin is
+ * FOLL_LONGTERM: GUP first migrates the page out of ZONE_MOVABLE and CMA,
+ * and refuses what may not be pinned for long (fsdax, a writable shared
+ * mapping of most filesystems).
+ */
+int gm_map_hva(unsigned long hva, bool write, bool longterm, struct gm_map *m)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
@@ -68,7 +75,8 @@ int gm_map_hva(unsigned long hva, bool write, struct gm_map *m)
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	ret = pin_user_pages_fast(hva & PAGE_MASK, 1, write ? FOLL_WRITE : 0,
+	ret = pin_user_pages_fast(hva & PAGE_MASK, 1,
+				  (write ? FOLL_WRITE : 0) | (longterm ? FOLL_LONGTERM : 0),
 				  &page);
 	if (ret == 1) {
 		m->page = page;

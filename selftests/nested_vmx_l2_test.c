@@ -73,6 +73,7 @@
 #define F_EXIT_CONTROLS		0x400c
 #define F_ENTRY_CONTROLS	0x4012
 #define F_ENTRY_MSR_LOAD_COUNT	0x4014
+#define F_ENTRY_INTR_INFO	0x4016
 #define F_TPR_THRESHOLD		0x401c
 #define F_SECONDARY		0x401e
 #define F_VM_INSTRUCTION_ERROR	0x4400
@@ -103,6 +104,8 @@
  */
 #define PIN_EXT_INTR		(1U << 0)
 #define PIN_POSTED		(1U << 7)
+#define PROC_CR8_LOAD		(1U << 19)
+#define PROC_CR8_STORE		(1U << 20)
 #define PROC_TPR_SHADOW		(1U << 21)
 #define PROC_MSR_BITMAPS	(1U << 28)
 #define PROC_SECONDARY		(1U << 31)
@@ -204,6 +207,7 @@ static int64_t insn(int fd, uint32_t op, uint64_t operand, uint64_t value)
 #define FAIL_VALID(n)	R(GUESTMAP_VMX_FAIL_VALID, (n))
 #define ENTERED		R(GUESTMAP_VMX_ENTERED, 0)
 #define ENTRY_FAILED(r)	R(GUESTMAP_VMX_ENTRY_FAILED, (r))
+#define REFLECTED(r)	R(GUESTMAP_VMX_REFLECTED, (r))
 
 static uint64_t vmread(int fd, uint64_t field)
 {
@@ -417,8 +421,9 @@ TEST_F(l2, launch_exit_resume)
 	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
 	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMXOFF, 0, 0));
 	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMCLEAR, VMCS, 0));
-	/* L2's VMREAD without a shadow VMCS: VMfailInvalid. */
-	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMREAD, F_GUEST_RIP, 0));
+	/* Without VMCS shadowing, L2's VMREAD exits to L1 (reason 23). */
+	EXPECT_EQ(REFLECTED(23), insn(fd, GUESTMAP_VMX_VMREAD, F_GUEST_RIP, 0));
+	EXPECT_EQ(REFLECTED(25), insn(fd, GUESTMAP_VMX_VMWRITE, F_GUEST_RIP, 0));
 	/* Exit reason 12 (HLT), qualification 0. */
 	EXPECT_EQ(0, vmexit(fd, 12, 0));
 	EXPECT_EQ(EINVAL, vmexit(fd, 12, 0));
@@ -434,7 +439,22 @@ TEST_F(l2, launch_exit_resume)
 	EXPECT_EQ(0, u32_at(AT(VMCS) + O_LAUNCH_STATE));
 	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMPTRLD, VMCS, 0));
 	EXPECT_EQ(FAIL_VALID(5), insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	/*
+	 * An exit whose reason says the entry failed (bit 31) leaves the VMCS
+	 * clear (prepare_vmcs12()): VMLAUNCH launches again.
+	 */
 	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(0, vmexit(fd, 0x80000021, 0));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	/*
+	 * Every other exit clears the valid bit of the entry's event
+	 * injection (SDM vol. 3C, 28.2): an external interrupt, vector 20h.
+	 */
+	EXPECT_EQ(0, vmexit(fd, 1, 0));
+	ASSERT_EQ(0, vmwrite(fd, F_ENTRY_INTR_INFO, 0x80000020));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(0, vmexit(fd, 1, 0));
+	EXPECT_EQ(0x20, vmread(fd, F_ENTRY_INTR_INFO));
 }
 
 /*
@@ -575,6 +595,13 @@ TEST_F(l2, post_interrupt_and_vapic_registers)
 	EXPECT_EQ(0, op_result(fd, GUESTMAP_VMX_OP_POST_INTR, 0x95, 0));
 	EXPECT_EQ(1ULL << (0x95 - 128), u64_at(pi + 16));
 	EXPECT_EQ(0, u64_at(pi + 8));
+	/*
+	 * A vector already pending: nothing more, not even ON
+	 * (__vmx_deliver_posted_interrupt()).
+	 */
+	pi[PI_ON_BYTE] = 0;
+	EXPECT_EQ(0, op_result(fd, GUESTMAP_VMX_OP_POST_INTR, 0x31, 0));
+	EXPECT_EQ(0, pi[PI_ON_BYTE] & 1);
 	EXPECT_EQ(0, vapic_write(fd, APIC_TPR, 0x20));
 	EXPECT_EQ(0x20, u32_at(AT(VAPIC) + APIC_TPR));
 	put_u32(AT(VAPIC) + APIC_PPR, 0x40);
@@ -646,8 +673,11 @@ TEST_F(l2, vapic_page_unmapped)
 	}
 	EXPECT_EQ(0, vmexit(fd, 1, 0));
 	EXPECT_EQ(pins, pins_held());
-	/* Re-entering finds no page there: the entry fails, nothing held. */
-	EXPECT_EQ(-EFAULT, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	/*
+	 * Re-entering finds no page there: KVM writes an invalid address for
+	 * the CPU to fail the entry on (VMfailValid 7), nothing held.
+	 */
+	EXPECT_EQ(FAIL_VALID(7), insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
 	EXPECT_EQ(pins, pins_held());
 }
 
@@ -685,23 +715,46 @@ TEST_F(l2, slot_deleted_while_l2_runs)
 }
 
 /*
- * A read-only memslot, or read-only memory: the pages are mapped for
- * writing, as kvm_vcpu_map() maps them, so the entry fails.
+ * Pages that cannot be mapped for writing, as kvm_vcpu_map() maps them,
+ * answered as nested_get_vmcs12_pages() answers them: the virtual-APIC
+ * page fails the entry (VMfailValid 7, from the invalid address KVM
+ * writes) unless CR8 loads and stores exit and APIC accesses are not
+ * virtualized, when L2 runs without it; the descriptor is done without;
+ * the APIC-access page fails the command (KVM's internal error).
  */
-TEST_F(l2, readonly_pages_fail_the_entry)
+TEST_F(l2, unmappable_pages_at_entry)
 {
 	long pins = pins_held();
+	uint64_t v = 0;
 	int fd = self->fd;
 
 	ASSERT_EQ(0, mprotect(AT(VAPIC), PAGE, PROT_READ));
-	EXPECT_EQ(-EFAULT, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
-	ASSERT_EQ(0, mprotect(AT(VAPIC), PAGE, PROT_READ | PROT_WRITE));
-	ASSERT_EQ(0, set_slot(fd, 1, P(NPAGES), PAGE, AT(VAPIC), GUESTMAP_MEM_READONLY));
-	ASSERT_EQ(0, vmwrite(fd, F_VIRTUAL_APIC_PAGE, P(NPAGES)));
-	EXPECT_EQ(-EPERM, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
-	EXPECT_EQ(pins, pins_held());
-	ASSERT_EQ(0, vmwrite(fd, F_VIRTUAL_APIC_PAGE, VAPIC));
+	EXPECT_EQ(FAIL_VALID(7), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(7, vmread(fd, F_VM_INSTRUCTION_ERROR));
+	ASSERT_EQ(0, vmwrite(fd, F_CPU_BASED, PROC_DEFAULT | PROC_CR8_LOAD | PROC_CR8_STORE));
+	ASSERT_EQ(0, vmwrite(fd, F_SECONDARY, P2_DEFAULT & ~P2_APIC_ACCESSES));
 	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(EINVAL, vapic_read(fd, APIC_PPR, &v));
+	EXPECT_EQ(1, op_result(fd, GUESTMAP_VMX_OP_POST_INTR, 0x31, 0));
+	ASSERT_EQ(0, vmexit(fd, 1, 0));
+	ASSERT_EQ(0, mprotect(AT(VAPIC), PAGE, PROT_READ | PROT_WRITE));
+	/* The descriptor in a read-only slot: posted interrupts off. */
+	ASSERT_EQ(0, set_slot(fd, 1, P(NPAGES), PAGE, AT(PI_DESC & ~0xfffULL),
+			      GUESTMAP_MEM_READONLY));
+	ASSERT_EQ(0, vmwrite(fd, F_POSTED_INTR_DESC, P(NPAGES) + 0x40));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(EINVAL, op(fd, GUESTMAP_VMX_OP_POST_INTR, 0x31, NULL, NULL));
+	ASSERT_EQ(0, vmexit(fd, 1, 0));
+	ASSERT_EQ(0, vmwrite(fd, F_POSTED_INTR_DESC, PI_DESC));
+	/* The APIC-access page in a read-only slot, or in none. */
+	ASSERT_EQ(0, vmwrite(fd, F_SECONDARY, P2_DEFAULT));
+	ASSERT_EQ(0, vmwrite(fd, F_APIC_ACCESS_ADDR, P(NPAGES)));
+	EXPECT_EQ(-EPERM, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	ASSERT_EQ(0, vmwrite(fd, F_APIC_ACCESS_ADDR, 0x40000000));
+	EXPECT_EQ(-ENOENT, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(pins, pins_held());
+	ASSERT_EQ(0, vmwrite(fd, F_APIC_ACCESS_ADDR, APIC_ACCESS));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
 }
 
 /*
@@ -764,6 +817,19 @@ TEST_F(l2, shadow_vmcs12_round_trip)
 	EXPECT_EQ(0x5678, u64_at(shadow + O_GUEST_RIP));
 	/* L1's own vmcs12 kept its value. */
 	EXPECT_EQ(0x400000, vmread(fd, F_GUEST_RIP));
+	/*
+	 * L1's bitmaps (nested_vmx_exit_handled_vmcs_access()): a field whose
+	 * bit is set, or an encoding above bit 14, exits to L1.
+	 */
+	AT(VMREAD_BM)[F_GUEST_RIP / 8] |= 1 << (F_GUEST_RIP % 8);
+	AT(VMWRITE_BM)[F_GUEST_CR0 / 8] |= 1 << (F_GUEST_CR0 % 8);
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(REFLECTED(23), insn(fd, GUESTMAP_VMX_VMREAD, F_GUEST_RIP, 0));
+	/* GUEST_CR0 is not in L1's VMREAD bitmap: read from the shadow, 0. */
+	EXPECT_EQ(0, vmread(fd, F_GUEST_CR0));
+	EXPECT_EQ(REFLECTED(25), insn(fd, GUESTMAP_VMX_VMWRITE, F_GUEST_CR0, 0));
+	EXPECT_EQ(REFLECTED(23), insn(fd, GUESTMAP_VMX_VMREAD, 0x8000, 0));
+	ASSERT_EQ(0, vmexit(fd, 1, 0));
 	/* A shadow VMCS without bit 31: the link-pointer check, exit 33/4. */
 	put_u32(shadow, REVISION);
 	EXPECT_EQ(ENTRY_FAILED(EXIT_INVALID_STATE), insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
@@ -791,8 +857,13 @@ TEST_F(l2, post_interrupt_on_pfn_only_memory)
 	EXPECT_EQ(1, op_result(fd, GUESTMAP_VMX_OP_POST_INTR, 0xff, 0));
 	EXPECT_EQ(1ULL << 63, u64_at(dev + 0x80 + 24));
 	EXPECT_EQ(1, dev[0x80 + PI_ON_BYTE] & 1);
+	/*
+	 * The frame has no struct page, so nothing keeps it the guest's once
+	 * user space lets go of it: held or cached, it is never used stale.
+	 */
+	ASSERT_EQ(0, munmap(dev, PAGE));
+	EXPECT_EQ(EFAULT, op(fd, GUESTMAP_VMX_OP_POST_INTR, 0x30, NULL, NULL));
 	EXPECT_EQ(0, vmexit(fd, 1, 0));
-	munmap(dev, PAGE);
 }
 
 TEST_HARNESS_MAIN

@@ -491,6 +491,10 @@ fn outcomes_as_reported() {
         (GUESTMAP_VMX_ENTERED, 0, 0, None)
     );
     assert_eq!(
+        abi::to_uapi(Outcome::Reflected(23)),
+        (GUESTMAP_VMX_REFLECTED, 23, 0, None)
+    );
+    assert_eq!(
         abi::to_uapi(Outcome::EntryFailed {
             reason: 0x8000_0021,
             qual: 4

@@ -143,14 +143,31 @@ pub(crate) fn with_unpinned<R>(
     map: &HostMap,
     f: impl FnOnce(&Frame<'_>) -> R,
 ) -> Option<R> {
+    with_unpinned_since(slot, None, seq, map, f)
+}
+
+/// [`with_unpinned`], for a mapping made while the memslot layout was
+/// `gen`, if given: `None` as well if the layout changed since, for
+/// `slot` may then not be the slot `seq` was read from (deleted and
+/// re-created at the same guest address, with a notifier of its own).
+pub(crate) fn with_unpinned_since<R>(
+    slot: &Memslot,
+    gen: Option<u64>,
+    seq: Seq,
+    map: &HostMap,
+    f: impl FnOnce(&Frame<'_>) -> R,
+) -> Option<R> {
     let state: StateGuard<'_> = slot.data().mirror().lock();
-    if slot.read_retry(seq) {
+    if gen.is_some_and(|g| g != state.slots_gen()) || slot.read_retry(seq) {
         return None;
     }
     // SAFETY: the slot's invalidations publish their sequence count under
     // this lock (`SlotWatch::invalidate`), and none ran since before the
-    // pfn was looked up, so the CPU still maps it at the slot's address
-    // (munmap, mremap, mprotect and exit all invalidate first).  `map`
+    // pfn was looked up (`seq` is this slot's: the caller borrowed the
+    // slot from the table it read `seq` under, or the layout is still
+    // `gen`, so the slot is the one `seq` was read from), so the CPU
+    // still maps it at the slot's address (munmap, mremap, mprotect and
+    // exit all invalidate first).  `map`
     // maps it for as long as it lives, which outlasts `f`; it is writable
     // only if the pte was.  A bare pfn is never marked dirty.
     let frame = unsafe { Frame::new(map.kva(), map.is_writable(), None) };

@@ -13,10 +13,7 @@
 //! lock.
 
 use super::{
-    bindings::{
-        gm_map, gm_map_hva, gm_unmap, GM_FACT_VALID, GM_MAP_PINNED, GM_MAP_REMAPPED,
-        GM_MAP_WRITABLE,
-    },
+    bindings::{gm_map, gm_map_hva, gm_unmap, GM_MAP_PINNED, GM_MAP_REMAPPED, GM_MAP_WRITABLE},
     frame::Frame,
 };
 use core::ptr::NonNull;
@@ -44,6 +41,17 @@ impl HostMap {
     /// Maps the page holding `hva` of the calling task, for writing if
     /// `write` (then write permission is required).  Sleeps.
     pub(crate) fn new(hva: u64, write: bool) -> Result<HostMap> {
+        Self::map(hva, write, false)
+    }
+
+    /// [`HostMap::new`], for a mapping kept for as long as user space
+    /// likes: a page is pinned `FOLL_LONGTERM` (migrated out of movable
+    /// memory first; refused where a long pin is not allowed).
+    pub(crate) fn new_longterm(hva: u64, write: bool) -> Result<HostMap> {
+        Self::map(hva, write, true)
+    }
+
+    fn map(hva: u64, write: bool, longterm: bool) -> Result<HostMap> {
         let mut raw = gm_map {
             kva: core::ptr::null_mut(),
             pfn: 0,
@@ -53,7 +61,7 @@ impl HostMap {
         };
         // SAFETY: `raw` is a valid out-parameter; the helper works on the
         // calling task's own memory.
-        to_result(unsafe { gm_map_hva(hva as c_ulong, write, &mut raw) })?;
+        to_result(unsafe { gm_map_hva(hva as c_ulong, write, longterm, &mut raw) })?;
         let Some(kva) = NonNull::new(raw.kva.cast()) else {
             // SAFETY: mapped, and never used again.
             unsafe { gm_unmap(&mut raw, false) };
@@ -104,30 +112,6 @@ impl HostMap {
         // SAFETY: `kva` maps the pinned page (type invariants), which the
         // pin keeps for as long as `self`, and so the borrow, lives; the
         // pin was taken for writing if the mapping is writable.
-        Some(unsafe { Frame::new(self.kva, self.is_writable(), None) })
-    }
-
-    /// The page, for as long as the mapping lives, whatever user space and
-    /// the memslots do meanwhile, as 6.12's `kvm_vcpu_map()` holds a frame
-    /// until `kvm_vcpu_unmap()`: a pinned page, or a bare pfn with no
-    /// `struct page`.  `None` for a bare pfn that has one: nothing would
-    /// keep that page from being freed and reused under the mapping.
-    ///
-    /// A held bare pfn may stop being what user space maps (munmap,
-    /// remap): the caller chose that staleness.
-    pub(crate) fn held_frame(&self) -> Option<Frame<'_>> {
-        if self.is_pinned() {
-            return self.pinned_frame();
-        }
-        if self.raw.facts & GM_FACT_VALID != 0 {
-            return None;
-        }
-        // SAFETY: `kva` maps the frame for as long as `self`, and so the
-        // borrow, lives (type invariants).  The frame has no struct page:
-        // the page allocator never hands it out, so it stays the same
-        // memory for all of the borrow.  It was writable in the task's
-        // page table when mapped if the mapping is writable, and its owner
-        // is whoever mapped it then; no page is marked dirty.
         Some(unsafe { Frame::new(self.kva, self.is_writable(), None) })
     }
 

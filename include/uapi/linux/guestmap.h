@@ -796,9 +796,10 @@ struct guestmap_vmx_msr {
  *
  * The virtual-APIC page, the posted-interrupt descriptor and the
  * APIC-access page of a running L2 are held from VM entry to VM exit, as
- * 6.12's kvm_vcpu_map() holds them (they go stale if user space moves,
- * remaps or unmaps them meanwhile; a PFN-only frame that has a struct
- * page cannot be held: EFAULT at entry), or, with
+ * 6.12's kvm_vcpu_map() holds them (a page is pinned, FOLL_LONGTERM, and
+ * goes stale if user space moves, remaps or unmaps it meanwhile; a
+ * PFN-only frame is never used stale: after any invalidation of it, or
+ * any memslot change, its uses fail with EFAULT), or, with
  * GUESTMAP_VMX_VCPU_CACHED, reached through the vCPU's pfn caches, which
  * the memslot's notifier invalidates (every use reaches the page user
  * space maps now).
@@ -871,6 +872,8 @@ struct guestmap_vmx_l1 {
 #define GUESTMAP_VMX_ENTERED		5
 /* VMLAUNCH, VMRESUME: a VM-entry failure VM exit to L1. */
 #define GUESTMAP_VMX_ENTRY_FAILED	6
+/* In guest mode, L2's VMREAD or VMWRITE exits to L1. */
+#define GUESTMAP_VMX_REFLECTED		7
 
 /**
  * struct guestmap_vmx_insn - one VMX instruction of L1
@@ -882,12 +885,14 @@ struct guestmap_vmx_l1 {
  * @value:	VMWRITE: the value; VMREAD, VMPTRST: returned; for
  *		_ENTRY_FAILED, the exit qualification.
  * @result:	returned: GUESTMAP_VMX_SUCCEED, _FAIL_INVALID, _FAIL_VALID,
- *		_EXCEPTION, or for VMLAUNCH and VMRESUME, _ENTERED or
- *		_ENTRY_FAILED.
+ *		_EXCEPTION, for VMLAUNCH and VMRESUME _ENTERED or
+ *		_ENTRY_FAILED, for L2's VMREAD and VMWRITE _REFLECTED.
  * @error:	returned: for _FAIL_VALID, the VM-instruction error number
  *		(SDM vol. 3C, table 31-1), also written into the current
  *		vmcs12's VM-instruction error field; for _ENTRY_FAILED, the
- *		exit reason (bit 31 set), also written into vmcs12.
+ *		exit reason (bit 31 set), also written into vmcs12; for
+ *		_REFLECTED, the exit reason L1 must see (23 VMREAD, 25
+ *		VMWRITE), which GUESTMAP_VMX_OP_VMEXIT then delivers.
  * @vector:	returned: for _EXCEPTION, the vector (#UD 6, #GP 13).
  * @pad:	must be zero.
  *
@@ -906,10 +911,17 @@ struct guestmap_vmx_l1 {
  * every MSR exits), and attach the virtual-APIC page, the
  * posted-interrupt descriptor and the APIC-access page that vmcs12's
  * controls name (see &struct guestmap_vmx_vcpu); L2 then runs until
- * GUESTMAP_VMX_OP_VMEXIT.  In guest mode VMREAD and VMWRITE are L2's,
- * on the shadow vmcs12 that the VMCS link pointer names (copied at entry,
- * written back at exit; VMfailInvalid without one); other instructions
- * are EBUSY.
+ * GUESTMAP_VMX_OP_VMEXIT.  In guest mode VMREAD and VMWRITE are L2's:
+ * _REFLECTED if L1 wants them (no VMCS shadowing, an encoding above bit
+ * 14, or the field's bit set in L1's VMREAD or VMWRITE bitmap, as
+ * nested_vmx_exit_handled_vmcs_access() decides), else done on the shadow
+ * vmcs12 that the VMCS link pointer names (copied at entry, written back
+ * at exit); other instructions are EBUSY.  A page of L2 that cannot be
+ * mapped is answered as nested_get_vmcs12_pages() answers it: the
+ * APIC-access page fails the command (ENOENT, EFAULT, EPERM); the
+ * virtual-APIC page, VMfailValid 7 unless CR8 loads and stores exit and
+ * APIC accesses are not virtualized (then L2 runs without it); the
+ * posted-interrupt descriptor, L2 runs without it.
  * Memory no slot holds reads as all ones (a VMPTRLD of it fails with
  * error 11), and writes to it are dropped, as KVM drops them; ENOENT is
  * never returned for guest memory.  EINVAL for an unknown @insn or a
@@ -962,7 +974,7 @@ struct guestmap_vmx_insn {
  *		_VMEXIT: the exit qualification.
  * @result:	returned: _MSR_EXITS: GUESTMAP_VMX_EXIT_L0 if the access
  *		exits to L0, with GUESTMAP_VMX_EXIT_L1 if it is L1's;
- *		_POST_INTR: 1 if the descriptor's ON bit was clear (a
+ *		_POST_INTR: 1 if the PIR bit and ON were both clear (a
  *		notification is due), else 0; _PML_LOG:
  *		GUESTMAP_VMX_PML_FULL or 0.
  * @pad:	must be zero.
@@ -978,10 +990,15 @@ struct guestmap_vmx_insn {
  * @arg to L1's PML log as KVM's nested_vmx_write_pml_buffer() does,
  * with a direct write of guest memory at PML_ADDRESS + 8 * GUEST
  * PML_INDEX and the index decremented in vmcs12 (EINVAL without "enable
- * PML"); _VMEXIT writes the exit reason and qualification into vmcs12,
- * writes back the shadow vmcs12 and vmcs12, and detaches L2's pages (a
- * held page is unpinned, marked dirty where kvm_pfn_may_mark_dirty()
- * allows).  A page that can no longer be reached fails with ENOENT (its
+ * PML"); _VMEXIT writes the exit reason and qualification into vmcs12
+ * (and, unless bit 31 of the reason says the entry failed, marks vmcs12
+ * launched and clears the valid bit of its VM-entry interruption
+ * information, as prepare_vmcs12() does), writes back the shadow vmcs12
+ * and vmcs12, and detaches L2's pages (a held page is unpinned; the
+ * virtual-APIC page and the descriptor are marked dirty where
+ * kvm_pfn_may_mark_dirty() allows).  _POST_INTR does nothing more if
+ * the vector's PIR bit was set already, as
+ * __vmx_deliver_posted_interrupt() does.  A page that can no longer be reached fails with ENOENT (its
  * slot is gone), EFAULT or EPERM, and leaves the vCPU as it was.
  */
 struct guestmap_vmx_op {

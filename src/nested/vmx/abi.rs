@@ -126,6 +126,7 @@ pub(crate) fn to_uapi(o: Outcome) -> (u32, u32, u32, Option<u64>) {
         Outcome::FailValid(e) => (uapi::GUESTMAP_VMX_FAIL_VALID, e as u32, 0, None),
         Outcome::Exception(v) => (uapi::GUESTMAP_VMX_EXCEPTION, 0, v.into(), None),
         Outcome::Entered => (uapi::GUESTMAP_VMX_ENTERED, 0, 0, None),
+        Outcome::Reflected(reason) => (uapi::GUESTMAP_VMX_REFLECTED, reason, 0, None),
         Outcome::EntryFailed { reason, qual } => {
             (uapi::GUESTMAP_VMX_ENTRY_FAILED, reason, 0, Some(qual))
         }

@@ -7,13 +7,21 @@
 //! * **held**, 6.12's `kvm_vcpu_map()` semantics
 //!   (nested_get_vmcs12_pages()): the page is mapped at entry and kept
 //!   until exit, with no MMU-notifier coverage.  A page with a `struct
-//!   page` is pinned, so it is never freed under the mapping, but if user
-//!   space migrates, remaps or unmaps it meanwhile, the vCPU goes on using
-//!   the old frame, which user space no longer sees.  A bare pfn is held
-//!   only if it has no `struct page` (`HostMap::held_frame()`): memory the
-//!   kernel never allocates, so the staleness is the same and nothing
-//!   else is touched.  Detaching unpins, marking the page dirty where
-//!   `kvm_pfn_may_mark_dirty()` allows.
+//!   page` is pinned (`FOLL_LONGTERM`, the pin lasting as long as user
+//!   space likes), so it is never freed under the mapping; if user space
+//!   migrates, remaps or unmaps it meanwhile, the vCPU goes on using the
+//!   old frame, which user space no longer sees.  Detaching unpins,
+//!   marking the page dirty where `kvm_pfn_may_mark_dirty()` allows.
+//!
+//!   A bare pfn (PFN-only memory) cannot be held that way: nothing keeps
+//!   such a frame what it was once user space lets go of it (memory
+//!   hot-added over it, a device's memory handed to another user), so
+//!   6.12's stale use of it is a use-after-free the kernel cannot vouch
+//!   for.  Its mapping is kept from entry to exit, as 6.12 keeps it, but
+//!   each use checks, under the mirror lock, that the memslot's notifier
+//!   saw no invalidation since the entry looked the pfn up, and that the
+//!   memslot layout is the same; if either changed, the use fails with
+//!   `EFAULT` rather than touch a frame that may no longer be the guest's.
 //! * **cached**, guestmap's pfn cache (the 2025 upstream series moved
 //!   these pages to `gfn_to_pfn_cache`): nothing is held; each use checks
 //!   the vCPU's cache view under the mirror lock and refreshes it if the
@@ -22,15 +30,19 @@
 //!   every use reaches the page user space maps now, and one after munmap
 //!   or slot deletion fails cleanly.
 //!
-//! What ends a held page's validity, and why each is handled: the pin
-//! (or the no-struct-page rule) keeps the frame through munmap, mremap,
-//! fork, exit and slot deletion; the `HostMap` lives in the vCPU, which
-//! lives in the context, which an open file keeps (and the file pins the
-//! module); destroying the vCPU or closing the context drops it, which
-//! unpins.
+//! What ends a held page's validity, and why each is handled: a pinned
+//! page stays through munmap, mremap, fork, exit and slot deletion (the
+//! pin); a bare pfn's use is checked against every invalidation and
+//! layout change (above); the `HostMap` lives in the vCPU, which lives in
+//! the context, which an open file keeps (and the file pins the module);
+//! destroying the vCPU or closing the context drops it, which unpins or
+//! unmaps.
 
 use super::abi::Mode;
 use crate::{
+    ext::mmu_notifier::Seq,
+    memslot::Memslot,
+    mirror::frame::with_unpinned_since,
     nested::vcpus::extra_cache_of,
     pfncache::CacheAccess,
     pte::{GfnRange, PAGE_SHIFT},
@@ -47,6 +59,33 @@ use kernel::{page::PAGE_SIZE, prelude::*};
 /// Gives up an atomic update of a descriptor word after this many
 /// exchanges lost to concurrent writers.
 const MAX_CMPXCHG_TRIES: u32 = 1000;
+
+/// Byte offset of the descriptor's control word, whose bit 0 is ON
+/// (outstanding notification), SDM vol. 3C, 30.6, table 30-3.
+const PI_CONTROL: usize = 32;
+/// ON.
+const PI_ON: u64 = 1;
+
+/// Atomically ORs `bits` into the u64 at `off` of `frame`; the value
+/// before, or `None` after [`MAX_CMPXCHG_TRIES`] exchanges lost to
+/// concurrent writers (user space, as another CPU posting would be).
+/// Runs under a spinlock for a cached page: bounded.
+fn test_and_set(frame: &Frame<'_>, off: usize, bits: u64) -> Result<Option<u64>, FrameError> {
+    let mut buf = [0u8; 8];
+    frame.read(off, &mut buf)?;
+    let mut old = u64::from_le_bytes(buf);
+    for _ in 0..MAX_CMPXCHG_TRIES {
+        if old & bits == bits {
+            return Ok(Some(old));
+        }
+        let seen = frame.cmpxchg_u64(off, old, old | bits)?;
+        if seen == old {
+            return Ok(Some(old));
+        }
+        old = seen;
+    }
+    Ok(None)
+}
 
 /// Which of the pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +113,12 @@ impl ApicPage {
 }
 
 enum How {
-    Held(HostMap),
+    /// Mapped at entry.  For a bare pfn, the memslot layout generation
+    /// and the notifier sequence read before its lookup.
+    Held {
+        map: HostMap,
+        guard: Option<(u64, Seq)>,
+    },
     Cached(usize),
 }
 
@@ -87,7 +131,7 @@ pub(crate) struct Attached {
 }
 
 /// Finds the slot of `gfn`.
-fn slot_of(slots: &SlotTable, gfn: u64) -> Result<&crate::memslot::Memslot> {
+fn slot_of(slots: &SlotTable, gfn: u64) -> Result<&Memslot> {
     slots.find(GfnRange {
         start: gfn,
         end: gfn + 1,
@@ -113,12 +157,13 @@ impl Attached {
         }
         let how = match mode {
             Mode::Held => {
-                let map = HostMap::new(desc.map.gfn_to_hva(gfn), true)?;
-                // A bare pfn with a struct page cannot be held safely.
-                if map.held_frame().is_none() {
-                    return Err(EFAULT);
-                }
-                How::Held(map)
+                // The layout and the sequence first, then the lookup: a
+                // bare pfn's uses check neither changed since.
+                let gen = slot.data().mirror().lock().slots_gen();
+                let seq = slot.read_begin();
+                let map = HostMap::new_longterm(desc.map.gfn_to_hva(gfn), true)?;
+                let guard = (!map.is_pinned()).then_some((gen, seq));
+                How::Held { map, guard }
             }
             Mode::Cached => {
                 let cache = which.view(id);
@@ -146,7 +191,16 @@ impl Attached {
         mut f: impl FnMut(&Frame<'_>) -> Result<R, FrameError>,
     ) -> Result<R> {
         match &self.how {
-            How::Held(map) => Ok(f(&map.held_frame().ok_or(EFAULT)?)?),
+            How::Held { map, guard: None } => Ok(f(&map.pinned_frame().ok_or(EFAULT)?)?),
+            How::Held {
+                map,
+                guard: Some((gen, seq)),
+            } => {
+                let slot = slot_of(slots, self.gpa >> PAGE_SHIFT)?;
+                // An invalidation or a layout change since the entry: the
+                // frame may no longer be the guest's (see the top).
+                Ok(with_unpinned_since(slot, Some(*gen), *seq, map, f).ok_or(EFAULT)??)
+            }
             How::Cached(cache) => {
                 let gfn = self.gpa >> PAGE_SHIFT;
                 let mut walk = [CpuPte::default(); 1];
@@ -185,38 +239,35 @@ impl Attached {
         self.with_frame(slots, |frame| frame.write(off, buf))
     }
 
-    /// Atomically ORs `bits` into the u64 `rel` bytes past the page's
-    /// address (aligned), as `set_bit()` on the descriptor would; returns
-    /// the value before.
-    pub(crate) fn or_u64(&self, slots: &SlotTable, rel: usize, bits: u64) -> Result<u64> {
-        let off = self.offset(rel, 8)?;
+    /// Posts interrupt `vector` in the descriptor at the page's address,
+    /// as `__vmx_deliver_posted_interrupt()` does: sets the vector's PIR
+    /// bit, then, if it was clear, ON, each with an atomic update, both
+    /// in one use of the frame (so an invalidation cannot come between
+    /// them).  Returns whether a notification is due: both bits were
+    /// clear.
+    pub(crate) fn post(&self, slots: &SlotTable, vector: u8) -> Result<bool> {
+        let pir = self.offset(usize::from(vector / 64) * 8, 8)?;
+        let control = self.offset(PI_CONTROL, 8)?;
+        let bit = 1u64 << (vector % 64);
         self.with_frame(slots, |frame| {
-            let mut buf = [0u8; 8];
-            frame.read(off, &mut buf)?;
-            let mut old = u64::from_le_bytes(buf);
-            // User space may change the word between the read and the
-            // exchange, as another CPU posting would: retry with what it
-            // found, a bounded number of times (this runs under a
-            // spinlock for a cached page).
-            for _ in 0..MAX_CMPXCHG_TRIES {
-                let seen = frame.cmpxchg_u64(off, old, old | bits)?;
-                if seen == old {
-                    return Ok(Some(old));
-                }
-                old = seen;
+            let Some(old) = test_and_set(frame, pir, bit)? else {
+                return Ok(None);
+            };
+            if old & bit != 0 {
+                return Ok(Some(false));
             }
-            Ok(None)
+            Ok(test_and_set(frame, control, PI_ON)?.map(|old| old & PI_ON == 0))
         })?
         .ok_or(EAGAIN)
     }
 
-    /// Detaches the page at VM exit: a held page is unmapped and marked
-    /// dirty where `kvm_pfn_may_mark_dirty()` allows (a cached one is
-    /// marked dirty per write, by its view).
-    pub(crate) fn detach(self) {
-        if let How::Held(map) = self.how {
-            let dirty = classify(Facts::from_raw(map.facts())).may_dirty;
-            map.unmap(dirty);
+    /// Detaches the page at VM exit: a held page is unmapped, marked dirty
+    /// if `dirty` asks and `kvm_pfn_may_mark_dirty()` allows (a cached one
+    /// is marked dirty per write, by its view).
+    pub(crate) fn detach(self, dirty: bool) {
+        if let How::Held { map, .. } = self.how {
+            let may = classify(Facts::from_raw(map.facts())).may_dirty;
+            map.unmap(dirty && may);
         }
     }
 }

@@ -54,6 +54,9 @@ pub(crate) enum Outcome {
     Exception(u8),
     /// VMLAUNCH or VMRESUME entered L2.
     Entered,
+    /// L2's instruction exits to L1 with this exit reason (the caller
+    /// makes the VM exit).
+    Reflected(u32),
     /// VMLAUNCH or VMRESUME ended in a VM-entry failure VM exit to L1.
     EntryFailed {
         /// The exit reason, bit 31 set.

@@ -52,11 +52,15 @@ use kernel::{init, prelude::*};
 const EFER_LMA: u64 = 1 << 10;
 /// CR4.LA57.
 const CR4_LA57: u64 = 1 << 12;
+/// Exit reasons of L2's VMREAD and VMWRITE (SDM appendix C).
+const EXIT_REASON_VMREAD: u32 = 23;
+const EXIT_REASON_VMWRITE: u32 = 25;
+/// Bit 31 of an exit reason: the VM entry failed.
+const EXIT_REASON_FAILED_VMENTRY: u32 = 1 << 31;
+/// Bit 31 of an interruption-information field: valid.
+const INTR_INFO_VALID: u64 = 1 << 31;
 /// Entries of the PML log (KVM's `PML_ENTITY_NUM`).
 const PML_ENTRIES: u64 = 512;
-/// Byte offset of the outstanding-notification word (ON is bit 0) in a
-/// posted-interrupt descriptor (SDM vol. 3C, 30.6, table 30-3).
-const PI_CONTROL: usize = 32;
 /// Gives up a mapping of L1's MSR bitmap after this many mappings undone
 /// by invalidations before they could be read.
 const MAX_TRIES: u32 = 1000;
@@ -87,13 +91,19 @@ struct L2 {
 }
 
 impl L2 {
-    /// Detaches the pages (VM exit, or the vCPU's destruction).
+    /// Detaches the pages (VM exit, a failed entry, or the vCPU's
+    /// destruction).  The virtual-APIC page and the descriptor are marked
+    /// dirty, the APIC-access page not, as nested_vmx_vmexit() unmaps
+    /// them.
     fn detach(self) {
-        for page in [self.vapic, self.pi_desc, self.apic_access]
-            .into_iter()
-            .flatten()
-        {
-            page.detach();
+        for (page, dirty) in [
+            (self.vapic, true),
+            (self.pi_desc, true),
+            (self.apic_access, false),
+        ] {
+            if let Some(page) = page {
+                page.detach(dirty);
+            }
         }
     }
 }
@@ -191,7 +201,11 @@ impl VmxVcpu {
         if let Some(l2) = &self.l2 {
             return match insn {
                 Insn::Vmread(_) | Insn::Vmwrite { .. } => {
-                    Ok((self.l2_vmcs(l2.shadow.is_some(), insn, &mut value), value))
+                    let has_shadow = l2.shadow.is_some();
+                    if let Some(reason) = self.l1_wants_vmcs_access(slots, insn) {
+                        return Ok((Outcome::Reflected(reason), None));
+                    }
+                    Ok((self.l2_vmcs(has_shadow, insn, &mut value), value))
                 }
                 _ => Err(EBUSY),
             };
@@ -221,8 +235,32 @@ impl VmxVcpu {
         Ok((outcome, value))
     }
 
-    /// VMREAD or VMWRITE by L2, on the shadow vmcs12 (handle_vmread() and
-    /// handle_vmwrite() in guest mode): VMfailInvalid if L1 gave none.
+    /// nested_vmx_exit_handled_vmcs_access(): whether L2's VMREAD or
+    /// VMWRITE exits to L1, and with which exit reason (23 or 25): always
+    /// without VMCS shadowing or for an encoding above bit 14, else if
+    /// the field's bit in L1's VMREAD or VMWRITE bitmap is set (read from
+    /// guest memory now; a bitmap that cannot be read exits too).
+    fn l1_wants_vmcs_access(&self, slots: &SlotTable, insn: Insn) -> Option<u32> {
+        let v = &self.big.vmcs12;
+        let (field, reason, bitmap) = match insn {
+            Insn::Vmread(f) => (f, EXIT_REASON_VMREAD, enc::VMREAD_BITMAP),
+            Insn::Vmwrite { field, .. } => (field, EXIT_REASON_VMWRITE, enc::VMWRITE_BITMAP),
+            _ => return None,
+        };
+        if !has2(v, proc2::SHADOW_VMCS) || field >> 15 != 0 {
+            return Some(reason);
+        }
+        let mut b = [0u8; 1];
+        let gpa = v.field(bitmap).checked_add(field / 8)?;
+        match mem::read(slots, gpa, &mut b) {
+            Ok(()) if b[0] & (1 << (field % 8)) == 0 => None,
+            _ => Some(reason),
+        }
+    }
+
+    /// VMREAD or VMWRITE by L2 that L1 does not want, on the shadow
+    /// vmcs12 (handle_vmread() and handle_vmwrite() in guest mode):
+    /// VMfailInvalid if the VMCS link pointer names none.
     fn l2_vmcs(&mut self, has_shadow: bool, insn: Insn, value: &mut Option<u64>) -> Outcome {
         if !has_shadow {
             return Outcome::FailInvalid;
@@ -376,8 +414,12 @@ impl VmxVcpu {
         }
     }
 
-    /// VMLAUNCH (`launch`) or VMRESUME past the permission check:
-    /// nested_vmx_run() and nested_vmx_enter_non_root_mode().
+    /// VMLAUNCH (`launch`) or VMRESUME past the permission check, in the
+    /// order of nested_vmx_run() and nested_vmx_enter_non_root_mode():
+    /// the launch state, controls and host state (VMfail); then
+    /// nested_get_vmcs12_pages() attaches L2's pages and merges the MSR
+    /// bitmap; then the guest state and the MSR-load list (a VM-entry
+    /// failure exit, which detaches the pages again).
     fn enter(&mut self, slots: &SlotTable, launch: bool) -> Result<Outcome> {
         if self.current.is_none() {
             return Ok(Outcome::FailInvalid);
@@ -395,39 +437,42 @@ impl VmxVcpu {
             // (KVM_X86_QUIRK_VMCS12_ALLOW_FREEZE_IN_SMM) on by default.
             debugctl_ok: debugctl::accepted(0, true),
         };
+        let (caps, model) = (&self.caps, &self.model);
         let v = &self.big.vmcs12;
-        let verdict = checks::vm_entry(
-            v,
-            &self.caps,
-            &self.model,
-            &env,
-            |gpa| mem::read_u32(slots, gpa),
-            |gpa| {
-                let mut b = [0u8; 16];
-                mem::read(slots, gpa, &mut b).ok()?;
-                Some(MsrEntry::from_bytes(&b))
-            },
-            // guestmap models no L2 MSRs: any value an entry may name
-            // loads.
-            |_, _| true,
-        );
-        match verdict {
-            EntryVerdict::Enter => {}
-            EntryVerdict::FailInvalid => return Ok(Outcome::FailInvalid),
-            EntryVerdict::FailValid(e) => return Ok(Outcome::FailValid(e)),
-            // The exit L1 sees: reason and qualification in vmcs12, as
-            // nested_vmx_enter_non_root_mode()'s vmentry_fail_vmexit
-            // writes them.
-            EntryVerdict::EntryFail { reason, qual } => {
-                let v = &mut self.big.vmcs12;
-                v.set_field(enc::VM_EXIT_REASON, reason.into());
-                v.set_field(enc::EXIT_QUALIFICATION, qual);
-                return Ok(Outcome::EntryFailed { reason, qual });
-            }
+        let early = checks::check_launch(v, launch)
+            .and_then(|()| checks::check_controls(v, caps, model))
+            .and_then(|()| checks::check_host_state(v, caps, model, &env));
+        if let Err(c) = early {
+            return Ok(self.entry_verdict(c.verdict()));
         }
-        let l2 = self.attach(slots)?;
+        let mut l2 = match self.attach(slots)? {
+            Ok(l2) => l2,
+            Err(outcome) => return Ok(outcome),
+        };
         self.merge_msr_bitmap(slots);
-        let mut l2 = l2;
+        let (caps, model) = (&self.caps, &self.model);
+        let v = &self.big.vmcs12;
+        let late = checks::check_guest_state(v, caps, model, &env, |gpa| mem::read_u32(slots, gpa))
+            .and_then(|()| checks::check_guest_cr3(v, model))
+            .and_then(|()| {
+                checks::load_msrs(
+                    v,
+                    caps,
+                    &env,
+                    |gpa| {
+                        let mut b = [0u8; 16];
+                        mem::read(slots, gpa, &mut b).ok()?;
+                        Some(MsrEntry::from_bytes(&b))
+                    },
+                    // guestmap models no L2 MSRs: any value an entry may
+                    // name loads.
+                    |_, _| true,
+                )
+            });
+        if let Err(c) = late {
+            l2.detach();
+            return Ok(self.entry_verdict(c.verdict()));
+        }
         // nested_cache_shadow_vmcs12(): a shadow that cannot be read is
         // left as it was, as KVM leaves it.
         l2.shadow = self.shadow_ptr();
@@ -436,11 +481,26 @@ impl VmxVcpu {
                 l2.shadow = None;
             }
         }
-        if launch {
-            self.big.vmcs12.set_hdr(vmcs12::hdr::LAUNCH_STATE, 1);
-        }
         self.l2 = Some(l2);
         Ok(Outcome::Entered)
+    }
+
+    /// The outcome of an entry that did not enter.  A VM-entry failure
+    /// writes its reason and qualification into vmcs12, as
+    /// nested_vmx_enter_non_root_mode()'s vmentry_fail_vmexit does; the
+    /// launch state and the other exit fields are left alone.
+    fn entry_verdict(&mut self, verdict: EntryVerdict) -> Outcome {
+        match verdict {
+            EntryVerdict::Enter => Outcome::Entered,
+            EntryVerdict::FailInvalid => Outcome::FailInvalid,
+            EntryVerdict::FailValid(e) => Outcome::FailValid(e),
+            EntryVerdict::EntryFail { reason, qual } => {
+                let v = &mut self.big.vmcs12;
+                v.set_field(enc::VM_EXIT_REASON, reason.into());
+                v.set_field(enc::EXIT_QUALIFICATION, qual);
+                Outcome::EntryFailed { reason, qual }
+            }
+        }
     }
 
     /// The shadow vmcs12's address: the VMCS link pointer, if vmcs12 turns
@@ -452,8 +512,16 @@ impl VmxVcpu {
     }
 
     /// nested_get_vmcs12_pages(): attaches the pages vmcs12's controls
-    /// name.  On failure, what was attached is detached again.
-    fn attach(&self, slots: &SlotTable) -> Result<L2> {
+    /// name, with KVM's answers for a page that cannot be mapped: the
+    /// APIC-access page fails the ioctl (KVM exits to user space with an
+    /// internal error); the virtual-APIC page is done without if CR8
+    /// loads and stores exit and APIC accesses are not virtualized, else
+    /// the entry fails as the CPU fails it on the invalid address KVM
+    /// writes (VMfailValid 7); the descriptor is done without (posted
+    /// interrupts off).  An error that says nothing of the memory (a
+    /// signal, no memory) fails the ioctl.  On any failure, what was
+    /// attached is detached again.
+    fn attach(&self, slots: &SlotTable) -> Result<Result<L2, Outcome>> {
         let v = &self.big.vmcs12;
         let mut l2 = L2 {
             vapic: None,
@@ -462,20 +530,39 @@ impl VmxVcpu {
             shadow: None,
         };
         let one = |which, enc| Attached::attach(slots, which, v.field(enc), self.mode, self.id);
+        // kvm_vcpu_map() fails: no slot, no writable memory, a read-only
+        // slot.
+        let unbacked = |e: &Error| [ENOENT, EFAULT, EPERM].contains(e);
         let ret = (|| {
             if has2(v, proc2::VIRT_APIC_ACCESSES) {
                 l2.apic_access = Some(one(ApicPage::ApicAccess, enc::APIC_ACCESS_ADDR)?);
             }
             if has(v, proc::TPR_SHADOW) {
-                l2.vapic = Some(one(ApicPage::Vapic, enc::VIRTUAL_APIC_PAGE_ADDR)?);
+                match one(ApicPage::Vapic, enc::VIRTUAL_APIC_PAGE_ADDR) {
+                    Ok(page) => l2.vapic = Some(page),
+                    Err(e) if !unbacked(&e) => return Err(e),
+                    Err(_)
+                        if has(v, proc::CR8_LOAD)
+                            && has(v, proc::CR8_STORE)
+                            && !has2(v, proc2::VIRT_APIC_ACCESSES) => {}
+                    Err(_) => return Ok(Some(InsnError::EntryInvalidControl)),
+                }
             }
             if has_pin(v, pin::POSTED_INTR) {
-                l2.pi_desc = Some(one(ApicPage::PiDesc, enc::POSTED_INTR_DESC_ADDR)?);
+                match one(ApicPage::PiDesc, enc::POSTED_INTR_DESC_ADDR) {
+                    Ok(page) => l2.pi_desc = Some(page),
+                    Err(e) if !unbacked(&e) => return Err(e),
+                    Err(_) => {}
+                }
             }
-            Ok(())
+            Ok(None)
         })();
         match ret {
-            Ok(()) => Ok(l2),
+            Ok(None) => Ok(Ok(l2)),
+            Ok(Some(e)) => {
+                l2.detach();
+                Ok(Err(Outcome::FailValid(e)))
+            }
             Err(e) => {
                 l2.detach();
                 Err(e)
@@ -537,12 +624,7 @@ impl VmxVcpu {
             }
             Op::PostIntr(vector) => {
                 let pi = l2.pi_desc.as_ref().ok_or(EINVAL)?;
-                // pi_test_and_set_pir(), then pi_test_and_set_on(): the PIR
-                // bit first, so a reader that sees ON finds the vector.
-                let word = usize::from(vector / 64) * 8;
-                pi.or_u64(slots, word, 1 << (vector % 64))?;
-                let old = pi.or_u64(slots, PI_CONTROL, 1)?;
-                Ok((u32::from(old & 1 == 0), None))
+                Ok((u32::from(pi.post(slots, vector)?), None))
             }
             Op::VapicRead(off) => {
                 let page = l2.vapic.as_ref().ok_or(EINVAL)?;
@@ -594,8 +676,17 @@ impl VmxVcpu {
             return;
         };
         let big = &mut *self.big;
-        big.vmcs12.set_field(enc::VM_EXIT_REASON, reason.into());
-        big.vmcs12.set_field(enc::EXIT_QUALIFICATION, qual);
+        let v = &mut big.vmcs12;
+        v.set_field(enc::VM_EXIT_REASON, reason.into());
+        v.set_field(enc::EXIT_QUALIFICATION, qual);
+        // prepare_vmcs12(): an exit that is not an entry failure marks the
+        // VMCS launched and clears the valid bit of the entry's event
+        // injection (SDM vol. 3C, 28.2).
+        if reason & EXIT_REASON_FAILED_VMENTRY == 0 {
+            v.set_hdr(vmcs12::hdr::LAUNCH_STATE, 1);
+            let info = v.field(enc::VM_ENTRY_INTR_INFO_FIELD);
+            v.set_field(enc::VM_ENTRY_INTR_INFO_FIELD, info & !INTR_INFO_VALID);
+        }
         // nested_flush_cached_shadow_vmcs12().
         if let Some(gpa) = l2.shadow {
             let _ = mem::write(slots, gpa, &big.shadow.bytes);
