@@ -173,3 +173,14 @@ u64 gm_frame_cmpxchg64(void *p, u64 old, u64 new)
 {
 	return cmpxchg((u64 *)p, old, new);
 }
+
+/*
+ * set_bit() on a word of guest memory, returning the word before: a
+ * locked OR cannot lose to concurrent writers as a cmpxchg loop can, so
+ * it needs no bound (a posted interrupt's PIR bit and ON,
+ * pi_test_and_set_pir() and pi_test_and_set_on()).
+ */
+u64 gm_frame_fetch_or64(void *p, u64 bits)
+{
+	return atomic64_fetch_or(bits, (atomic64_t *)p);
+}

@@ -62,9 +62,11 @@ static int gm_follow_pfnmap(struct vm_area_struct *vma, unsigned long addr,
 /*
  * @longterm: the mapping may be kept for as long as user space likes (a
  * held page of nested VMX, src/nested/vmx/apic.rs), so the pin is
- * FOLL_LONGTERM: GUP first migrates the page out of ZONE_MOVABLE and CMA,
- * and refuses what may not be pinned for long (fsdax, a writable shared
- * mapping of most filesystems).
+ * FOLL_LONGTERM where GUP allows it: GUP then first migrates the page out
+ * of ZONE_MOVABLE and CMA.  Where it refuses (fsdax, a writable shared
+ * mapping of most filesystems, a page that would not migrate), the page
+ * is pinned as kvm_vcpu_map() pins it in 6.12, for the same length of
+ * time, rather than refused.
  */
 int gm_map_hva(unsigned long hva, bool write, bool longterm, struct gm_map *m)
 {
@@ -75,9 +77,14 @@ int gm_map_hva(unsigned long hva, bool write, bool longterm, struct gm_map *m)
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	ret = pin_user_pages_fast(hva & PAGE_MASK, 1,
-				  (write ? FOLL_WRITE : 0) | (longterm ? FOLL_LONGTERM : 0),
-				  &page);
+	ret = -EFAULT;
+	if (longterm)
+		ret = pin_user_pages_fast(hva & PAGE_MASK, 1,
+					  (write ? FOLL_WRITE : 0) | FOLL_LONGTERM,
+					  &page);
+	if (ret != 1)
+		ret = pin_user_pages_fast(hva & PAGE_MASK, 1,
+					  write ? FOLL_WRITE : 0, &page);
 	if (ret == 1) {
 		m->page = page;
 		m->pfn = page_to_pfn(page);

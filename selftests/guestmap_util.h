@@ -247,4 +247,29 @@ static inline char *populate_4k(size_t len)
 	return mem;
 }
 
+/* A /proc/vmstat counter, with the per-cpu deltas folded in first. */
+static inline long vmstat_value(const char *key)
+{
+	char line[128];
+	size_t n = strlen(key);
+	long v = -1;
+	int rfd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	FILE *f;
+
+	if (rfd >= 0) {
+		if (write(rfd, "1", 1) != 1)
+			v = -1;
+		close(rfd);
+	}
+	f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ' ')
+			v = atol(line + n + 1);
+	fclose(f);
+	return v;
+}
+
 #endif /* _GUESTMAP_UTIL_H */

@@ -448,31 +448,6 @@ static int cmpxchg(int fd, uint64_t gpa, uint64_t *old, uint64_t new)
 	return ret;
 }
 
-/* A /proc/vmstat counter, with the per-cpu deltas folded in first. */
-static long vmstat_value(const char *key)
-{
-	char line[128];
-	size_t n = strlen(key);
-	long v = -1;
-	int rfd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	FILE *f;
-
-	if (rfd >= 0) {
-		if (write(rfd, "1", 1) != 1)
-			v = -1;
-		close(rfd);
-	}
-	f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ' ')
-			v = atol(line + n + 1);
-	fclose(f);
-	return v;
-}
-
 /*
  * Every way of access, on one kind of memory at @p (16 pages, writable by
  * the caller), checked against what user space sees; @via_map is how a

@@ -78,6 +78,7 @@
 #define F_SECONDARY		0x401e
 #define F_VM_INSTRUCTION_ERROR	0x4400
 #define F_VM_EXIT_REASON	0x4402
+#define F_EXIT_INTR_INFO	0x4404
 #define F_EXIT_QUALIFICATION	0x6400
 #define F_GUEST_CR0		0x6800
 #define F_GUEST_CR3		0x6802
@@ -295,18 +296,9 @@ static void put_u64(char *p, uint64_t v)
 /* /proc/vmstat's FOLL_PIN counters: pins taken minus pins released. */
 static long pins_held(void)
 {
-	char *s = read_all("/proc/vmstat"), *p;
-	long acq = -1, rel = -1;
+	long acq = vmstat_value("nr_foll_pin_acquired");
+	long rel = vmstat_value("nr_foll_pin_released");
 
-	if (!s)
-		return -1;
-	p = strstr(s, "nr_foll_pin_acquired ");
-	if (p)
-		acq = strtol(p + strlen("nr_foll_pin_acquired "), NULL, 10);
-	p = strstr(s, "nr_foll_pin_released ");
-	if (p)
-		rel = strtol(p + strlen("nr_foll_pin_released "), NULL, 10);
-	free(s);
 	return acq < 0 || rel < 0 ? -1 : acq - rel;
 }
 
@@ -452,9 +444,12 @@ TEST_F(l2, launch_exit_resume)
 	 */
 	EXPECT_EQ(0, vmexit(fd, 1, 0));
 	ASSERT_EQ(0, vmwrite(fd, F_ENTRY_INTR_INFO, 0x80000020));
+	/* What an earlier exit left in the exit's interruption information. */
+	ASSERT_EQ(0, vmwrite(fd, F_EXIT_INTR_INFO, 0x80000b0e));
 	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
 	EXPECT_EQ(0, vmexit(fd, 1, 0));
 	EXPECT_EQ(0x20, vmread(fd, F_ENTRY_INTR_INFO));
+	EXPECT_EQ(0, vmread(fd, F_EXIT_INTR_INFO));
 }
 
 /*
@@ -729,6 +724,14 @@ TEST_F(l2, unmappable_pages_at_entry)
 	int fd = self->fd;
 
 	ASSERT_EQ(0, mprotect(AT(VAPIC), PAGE, PROT_READ));
+	/*
+	 * The CPU fails the entry on KVM's invalid address only after KVM's
+	 * own guest-state checks: a bad link pointer answers first.
+	 */
+	ASSERT_EQ(0, vmwrite(fd, F_VMCS_LINK_POINTER, 0x40000000));
+	EXPECT_EQ(ENTRY_FAILED(EXIT_INVALID_STATE), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(pins, pins_held());
+	ASSERT_EQ(0, vmwrite(fd, F_VMCS_LINK_POINTER, ~0ULL));
 	EXPECT_EQ(FAIL_VALID(7), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
 	EXPECT_EQ(7, vmread(fd, F_VM_INSTRUCTION_ERROR));
 	ASSERT_EQ(0, vmwrite(fd, F_CPU_BASED, PROC_DEFAULT | PROC_CR8_LOAD | PROC_CR8_STORE));

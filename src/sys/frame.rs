@@ -11,8 +11,8 @@
 //! which share one bounds check ([`Frame::window`]).
 
 use super::bindings::{
-    gm_frame_cmpxchg64, gm_frame_copy, gm_frame_map, gm_frame_unmap, gm_pfn_mark_dirty,
-    gm_pfn_to_kva,
+    gm_frame_cmpxchg64, gm_frame_copy, gm_frame_fetch_or64, gm_frame_map, gm_frame_unmap,
+    gm_pfn_mark_dirty, gm_pfn_to_kva,
 };
 use core::{ffi::c_void, marker::PhantomData, ptr::NonNull};
 use kernel::{error::to_result, ffi::c_ulong, page::PAGE_SIZE, prelude::*};
@@ -164,6 +164,24 @@ impl<'a> Frame<'a> {
             self.mark_dirty();
         }
         Ok(found)
+    }
+
+    /// Atomically ORs `bits` into the u64 at `off` (8-byte aligned), as
+    /// `set_bit()` does; returns the value before.
+    pub(crate) fn fetch_or_u64(&self, off: usize, bits: u64) -> Result<u64, FrameError> {
+        if !self.writable {
+            return Err(FrameError::ReadOnly);
+        }
+        if off % 8 != 0 {
+            return Err(FrameError::Misaligned);
+        }
+        let p = self.window(off, 8)?;
+        // SAFETY: `p` is an aligned u64 of the live, writable mapping.
+        let old = unsafe { gm_frame_fetch_or64(p, bits) };
+        if old & bits != bits {
+            self.mark_dirty();
+        }
+        Ok(old)
     }
 
     fn mark_dirty(&self) {

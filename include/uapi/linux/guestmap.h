@@ -798,8 +798,9 @@ struct guestmap_vmx_msr {
  * APIC-access page of a running L2 are held from VM entry to VM exit, as
  * 6.12's kvm_vcpu_map() holds them (a page is pinned, FOLL_LONGTERM, and
  * goes stale if user space moves, remaps or unmaps it meanwhile; a
- * PFN-only frame is never used stale: after any invalidation of it, or
- * any memslot change, its uses fail with EFAULT), or, with
+ * PFN-only frame is never used stale: after any invalidation in its
+ * memslot, or any memslot change, its uses fail with EFAULT until VM
+ * exit), or, with
  * GUESTMAP_VMX_VCPU_CACHED, reached through the vCPU's pfn caches, which
  * the memslot's notifier invalidates (every use reaches the page user
  * space maps now).
@@ -996,10 +997,13 @@ struct guestmap_vmx_insn {
  * information, as prepare_vmcs12() does), writes back the shadow vmcs12
  * and vmcs12, and detaches L2's pages (a held page is unpinned; the
  * virtual-APIC page and the descriptor are marked dirty where
- * kvm_pfn_may_mark_dirty() allows).  _POST_INTR does nothing more if
- * the vector's PIR bit was set already, as
- * __vmx_deliver_posted_interrupt() does.  A page that can no longer be reached fails with ENOENT (its
- * slot is gone), EFAULT or EPERM, and leaves the vCPU as it was.
+ * kvm_pfn_may_mark_dirty() allows); the VM-exit interruption and
+ * IDT-vectoring information are written as 0 (the op carries none: an
+ * exit during event delivery is not modelled).  _POST_INTR does nothing
+ * more if the vector's PIR bit was set already, as
+ * vmx_deliver_posted_interrupt() does.  A page that can no longer be
+ * reached fails with ENOENT (its slot is gone), EFAULT or EPERM, and
+ * leaves the vCPU as it was.
  */
 struct guestmap_vmx_op {
 	__u32 vcpu;

@@ -7,8 +7,8 @@
 //! * **held**, 6.12's `kvm_vcpu_map()` semantics
 //!   (nested_get_vmcs12_pages()): the page is mapped at entry and kept
 //!   until exit, with no MMU-notifier coverage.  A page with a `struct
-//!   page` is pinned (`FOLL_LONGTERM`, the pin lasting as long as user
-//!   space likes), so it is never freed under the mapping; if user space
+//!   page` is pinned (`FOLL_LONGTERM` where GUP allows it: the pin lasts
+//!   as long as user space likes), so it is never freed under the mapping; if user space
 //!   migrates, remaps or unmaps it meanwhile, the vCPU goes on using the
 //!   old frame, which user space no longer sees.  Detaching unpins,
 //!   marking the page dirty where `kvm_pfn_may_mark_dirty()` allows.
@@ -56,36 +56,11 @@ use crate::{
 };
 use kernel::{page::PAGE_SIZE, prelude::*};
 
-/// Gives up an atomic update of a descriptor word after this many
-/// exchanges lost to concurrent writers.
-const MAX_CMPXCHG_TRIES: u32 = 1000;
-
 /// Byte offset of the descriptor's control word, whose bit 0 is ON
 /// (outstanding notification), SDM vol. 3C, 30.6, table 30-3.
 const PI_CONTROL: usize = 32;
 /// ON.
 const PI_ON: u64 = 1;
-
-/// Atomically ORs `bits` into the u64 at `off` of `frame`; the value
-/// before, or `None` after [`MAX_CMPXCHG_TRIES`] exchanges lost to
-/// concurrent writers (user space, as another CPU posting would be).
-/// Runs under a spinlock for a cached page: bounded.
-fn test_and_set(frame: &Frame<'_>, off: usize, bits: u64) -> Result<Option<u64>, FrameError> {
-    let mut buf = [0u8; 8];
-    frame.read(off, &mut buf)?;
-    let mut old = u64::from_le_bytes(buf);
-    for _ in 0..MAX_CMPXCHG_TRIES {
-        if old & bits == bits {
-            return Ok(Some(old));
-        }
-        let seen = frame.cmpxchg_u64(off, old, old | bits)?;
-        if seen == old {
-            return Ok(Some(old));
-        }
-        old = seen;
-    }
-    Ok(None)
-}
 
 /// Which of the pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +113,43 @@ fn slot_of(slots: &SlotTable, gfn: u64) -> Result<&Memslot> {
     })
 }
 
+/// Gives up a held mapping after this many lookups undone by
+/// invalidations, as `GuestPage::map()` does.
+const MAX_TRIES: u32 = 1000;
+
+/// Maps frame `gfn` of `slot` to hold it: a pinned page, or a bare pfn
+/// with the layout generation and the notifier sequence read before its
+/// lookup, which its uses check.  A bare pfn that changed between its
+/// lookup and its mapping (EFAULT, with an invalidation since) is looked
+/// up again, as `GuestPage::map()` does.
+fn hold(slot: &Memslot, gfn: u64) -> Result<(HostMap, Option<(u64, Seq)>)> {
+    let hva = slot.data().desc().map.gfn_to_hva(gfn);
+    for _ in 0..MAX_TRIES {
+        let gen = slot.data().mirror().lock().slots_gen();
+        let seq = slot.read_begin();
+        match HostMap::new_longterm(hva, true) {
+            Ok(map) => {
+                let guard = (!map.is_pinned()).then_some((gen, seq));
+                return Ok((map, guard));
+            }
+            Err(e) if e != EFAULT => return Err(e),
+            Err(e) => {
+                let changed = {
+                    let _state = slot.data().mirror().lock();
+                    slot.read_retry(seq)
+                };
+                if !changed {
+                    return Err(e);
+                }
+                if kernel::current!().signal_pending() {
+                    return Err(EINTR);
+                }
+            }
+        }
+    }
+    Err(EAGAIN)
+}
+
 impl Attached {
     /// Attaches page `which` at `gpa` for vCPU `id` in `mode`.  Mapped
     /// for writing either way, as `kvm_vcpu_map()` maps: `EPERM` for a
@@ -157,12 +169,7 @@ impl Attached {
         }
         let how = match mode {
             Mode::Held => {
-                // The layout and the sequence first, then the lookup: a
-                // bare pfn's uses check neither changed since.
-                let gen = slot.data().mirror().lock().slots_gen();
-                let seq = slot.read_begin();
-                let map = HostMap::new_longterm(desc.map.gfn_to_hva(gfn), true)?;
-                let guard = (!map.is_pinned()).then_some((gen, seq));
+                let (map, guard) = hold(slot, gfn)?;
                 How::Held { map, guard }
             }
             Mode::Cached => {
@@ -240,25 +247,21 @@ impl Attached {
     }
 
     /// Posts interrupt `vector` in the descriptor at the page's address,
-    /// as `__vmx_deliver_posted_interrupt()` does: sets the vector's PIR
-    /// bit, then, if it was clear, ON, each with an atomic update, both
-    /// in one use of the frame (so an invalidation cannot come between
-    /// them).  Returns whether a notification is due: both bits were
-    /// clear.
+    /// as `vmx_deliver_posted_interrupt()` does: sets the vector's PIR bit
+    /// (`pi_test_and_set_pir()`), then, if it was clear, ON
+    /// (`pi_test_and_set_on()`), each a locked OR, which cannot fail, both
+    /// in one use of the frame (so no invalidation comes between them).
+    /// Returns whether a notification is due: both bits were clear.
     pub(crate) fn post(&self, slots: &SlotTable, vector: u8) -> Result<bool> {
         let pir = self.offset(usize::from(vector / 64) * 8, 8)?;
         let control = self.offset(PI_CONTROL, 8)?;
         let bit = 1u64 << (vector % 64);
         self.with_frame(slots, |frame| {
-            let Some(old) = test_and_set(frame, pir, bit)? else {
-                return Ok(None);
-            };
-            if old & bit != 0 {
-                return Ok(Some(false));
+            if frame.fetch_or_u64(pir, bit)? & bit != 0 {
+                return Ok(false);
             }
-            Ok(test_and_set(frame, control, PI_ON)?.map(|old| old & PI_ON == 0))
-        })?
-        .ok_or(EAGAIN)
+            Ok(frame.fetch_or_u64(control, PI_ON)? & PI_ON == 0)
+        })
     }
 
     /// Detaches the page at VM exit: a held page is unmapped, marked dirty

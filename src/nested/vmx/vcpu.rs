@@ -40,10 +40,15 @@ use crate::{
     nested::{
         cpu::{CpuModel, Feature},
         mem,
+        vcpus::cache_of,
     },
+    pfncache::CacheAccess,
     pte::{GfnRange, PAGE_SHIFT},
     slot_table::SlotTable,
-    sys::frame::Access,
+    sys::{
+        frame::{Access, FrameError},
+        walk::CpuPte,
+    },
     uapi,
 };
 use kernel::{init, prelude::*};
@@ -251,7 +256,9 @@ impl VmxVcpu {
             return Some(reason);
         }
         let mut b = [0u8; 1];
-        let gpa = v.field(bitmap).checked_add(field / 8)?;
+        let Some(gpa) = v.field(bitmap).checked_add(field / 8) else {
+            return Some(reason);
+        };
         match mem::read(slots, gpa, &mut b) {
             Ok(()) if b[0] & (1 << (field % 8)) == 0 => None,
             _ => Some(reason),
@@ -445,10 +452,10 @@ impl VmxVcpu {
         if let Err(c) = early {
             return Ok(self.entry_verdict(c.verdict()));
         }
-        let mut l2 = match self.attach(slots)? {
-            Ok(l2) => l2,
-            Err(outcome) => return Ok(outcome),
-        };
+        // An unmappable virtual-APIC page fails the entry only once the
+        // CPU would see the invalid address KVM writes: after the checks
+        // below.
+        let (mut l2, vapic_failed) = self.attach(slots)?;
         self.merge_msr_bitmap(slots);
         let (caps, model) = (&self.caps, &self.model);
         let v = &self.big.vmcs12;
@@ -472,6 +479,10 @@ impl VmxVcpu {
         if let Err(c) = late {
             l2.detach();
             return Ok(self.entry_verdict(c.verdict()));
+        }
+        if vapic_failed {
+            l2.detach();
+            return Ok(Outcome::FailValid(InsnError::EntryInvalidControl));
         }
         // nested_cache_shadow_vmcs12(): a shadow that cannot be read is
         // left as it was, as KVM leaves it.
@@ -516,12 +527,12 @@ impl VmxVcpu {
     /// APIC-access page fails the ioctl (KVM exits to user space with an
     /// internal error); the virtual-APIC page is done without if CR8
     /// loads and stores exit and APIC accesses are not virtualized, else
-    /// the entry fails as the CPU fails it on the invalid address KVM
-    /// writes (VMfailValid 7); the descriptor is done without (posted
+    /// the entry is to fail as the CPU fails it on the invalid address KVM
+    /// writes (VMfailValid 7, once the checks after this one pass: the
+    /// second value returned); the descriptor is done without (posted
     /// interrupts off).  An error that says nothing of the memory (a
-    /// signal, no memory) fails the ioctl.  On any failure, what was
-    /// attached is detached again.
-    fn attach(&self, slots: &SlotTable) -> Result<Result<L2, Outcome>> {
+    /// signal, no memory) fails the ioctl, detaching what was attached.
+    fn attach(&self, slots: &SlotTable) -> Result<(L2, bool)> {
         let v = &self.big.vmcs12;
         let mut l2 = L2 {
             vapic: None,
@@ -529,6 +540,7 @@ impl VmxVcpu {
             apic_access: None,
             shadow: None,
         };
+        let mut vapic_failed = false;
         let one = |which, enc| Attached::attach(slots, which, v.field(enc), self.mode, self.id);
         // kvm_vcpu_map() fails: no slot, no writable memory, a read-only
         // slot.
@@ -545,7 +557,7 @@ impl VmxVcpu {
                         if has(v, proc::CR8_LOAD)
                             && has(v, proc::CR8_STORE)
                             && !has2(v, proc2::VIRT_APIC_ACCESSES) => {}
-                    Err(_) => return Ok(Some(InsnError::EntryInvalidControl)),
+                    Err(_) => vapic_failed = true,
                 }
             }
             if has_pin(v, pin::POSTED_INTR) {
@@ -555,14 +567,10 @@ impl VmxVcpu {
                     Err(_) => {}
                 }
             }
-            Ok(None)
+            Ok(())
         })();
         match ret {
-            Ok(None) => Ok(Ok(l2)),
-            Ok(Some(e)) => {
-                l2.detach();
-                Ok(Err(Outcome::FailValid(e)))
-            }
+            Ok(()) => Ok((l2, vapic_failed)),
             Err(e) => {
                 l2.detach();
                 Err(e)
@@ -571,13 +579,17 @@ impl VmxVcpu {
     }
 
     /// nested_vmx_prepare_msr_bitmap(): the bitmap L2 runs on.  Without
-    /// "use MSR bitmaps", or if L1's page cannot be mapped and read, every
-    /// MSR exits (KVM then turns the control off in vmcs02).  The page is
-    /// mapped for the merge only, like kvm_vcpu_map() around it.
+    /// "use MSR bitmaps", or if L1's page cannot be read, every MSR exits
+    /// (KVM then turns the control off in vmcs02).  Held, the page is
+    /// mapped for the merge only, as 6.12's kvm_vcpu_map() around it;
+    /// cached, it is read through the vCPU's first pfn cache view, as the
+    /// upstream series moving these pages to pfn caches reads it.
     fn merge_msr_bitmap(&mut self, slots: &SlotTable) {
+        let via = (self.mode == Mode::Cached).then_some(cache_of(self.id));
         let big = &mut *self.big;
         let base = big.vmcs12.field(enc::MSR_BITMAP);
-        if !has(&big.vmcs12, proc::MSR_BITMAPS) || read_page(slots, base, &mut big.l1).is_err() {
+        if !has(&big.vmcs12, proc::MSR_BITMAPS) || read_page(slots, base, via, &mut big.l1).is_err()
+        {
             big.merged.intercept_all();
             return;
         }
@@ -686,6 +698,11 @@ impl VmxVcpu {
             v.set_hdr(vmcs12::hdr::LAUNCH_STATE, 1);
             let info = v.field(enc::VM_ENTRY_INTR_INFO_FIELD);
             v.set_field(enc::VM_ENTRY_INTR_INFO_FIELD, info & !INTR_INFO_VALID);
+            // The op carries no interruption information, and no exit
+            // during event delivery is modelled: none, rather than what
+            // an earlier exit left.
+            v.set_field(enc::VM_EXIT_INTR_INFO, 0);
+            v.set_field(enc::IDT_VECTORING_INFO_FIELD, 0);
         }
         // nested_flush_cached_shadow_vmcs12().
         if let Some(gpa) = l2.shadow {
@@ -698,11 +715,16 @@ impl VmxVcpu {
     }
 }
 
-/// Reads the 4 KiB bitmap at `gpa` into `out`, through a mapping of the
-/// page made for the read and undone after it, as KVM maps L1's MSR
-/// bitmap around its merge.  A bare pfn's mapping undone by an
-/// invalidation before the read is made again.
-fn read_page(slots: &SlotTable, gpa: u64, out: &mut MsrBitmap) -> Result {
+/// Reads 512 bytes at an offset of the page: `false` if the mapping must
+/// be made again.
+type ReadChunk<'a> = dyn FnMut(usize, &mut [u8]) -> Result<bool, FrameError> + 'a;
+
+/// Reads the 4 KiB bitmap at `gpa` into `out`: through pfn cache view
+/// `via`, or else through a mapping of the page made for the read and
+/// undone after it, as KVM maps L1's MSR bitmap around its merge (a bare
+/// pfn's mapping undone by an invalidation before the read is made
+/// again).
+fn read_page(slots: &SlotTable, gpa: u64, via: Option<usize>, out: &mut MsrBitmap) -> Result {
     if gpa & 0xfff != 0 {
         return Err(EINVAL);
     }
@@ -712,16 +734,11 @@ fn read_page(slots: &SlotTable, gpa: u64, out: &mut MsrBitmap) -> Result {
         end: gfn + 1,
     })?;
     let mut bytes = [0u8; 512];
-    for _ in 0..MAX_TRIES {
-        let page = GuestPage::map(slot, gfn, false)?;
-        let mut done = true;
-        for (chunk, words) in out.words.chunks_mut(64).enumerate() {
-            if page
-                .access(chunk * 512, &mut Access::Read(&mut bytes))?
-                .is_none()
-            {
-                done = false;
-                break;
+    // The page, 512 bytes at a time, into the words, little-endian.
+    let mut read = |chunk: &mut ReadChunk<'_>| {
+        for (i, words) in out.words.chunks_mut(64).enumerate() {
+            if !chunk(i * 512, &mut bytes)? {
+                return Ok(false);
             }
             for (w, b) in words.iter_mut().zip(bytes.chunks_exact(8)) {
                 let mut le = [0u8; 8];
@@ -729,8 +746,26 @@ fn read_page(slots: &SlotTable, gpa: u64, out: &mut MsrBitmap) -> Result {
                 *w = u64::from_le_bytes(le);
             }
         }
+        Ok(true)
+    };
+    if let Some(cache) = via {
+        let mut walk = [CpuPte::default(); 1];
+        let access = CacheAccess {
+            slot,
+            cache,
+            gfn,
+            off: 0,
+        };
+        access.with_frame(&mut walk, false, |frame| {
+            read(&mut |off, buf| frame.read(off, buf).map(|()| true))
+        })?;
+        return Ok(());
+    }
+    for _ in 0..MAX_TRIES {
+        let page = GuestPage::map(slot, gfn, false)?;
+        let done = read(&mut |off, buf| Ok(page.access(off, &mut Access::Read(buf))?.is_some()));
         page.unmap(false);
-        if done {
+        if done? {
             return Ok(());
         }
         if kernel::current!().signal_pending() {
