@@ -17,6 +17,13 @@
 #            back, unmap) with VMCB12 mapped per entry, through the pfn
 #            cache, and by KVM's kvm_vcpu_map() on a real vCPU, on
 #            PFN-only and struct-page memory.
+#   vmx      selftests/vmx_bench: a nested VMX entry/exit loop (attach the
+#            APIC-access, virtual-APIC and PI pages, read L1's MSR bitmap
+#            (mapped when held, cached when cached), merge; write vmcs12
+#            back, detach) on a vCPU holding
+#            the pages (mapped per entry, as 6.12) or caching them, and
+#            KVM's kvm_vcpu_map() of the same pages on a real vCPU, on
+#            PFN-only and struct-page memory.
 #   tdp      selftests/tdp_bench: the mirror against KVM's TDP MMU
 #            (kvm_amd npt=1) on the same buffers (64 and 512 MiB; 4K
 #            pages, THP, hugetlb): fault-in against KVM_PRE_FAULT_MEMORY,
@@ -39,7 +46,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-sections=mirror,map,fault,nested,tdp,trace
+sections=mirror,map,fault,nested,vmx,tdp,trace
 only=${GM_BENCH_ONLY:-$sections}
 for s in ${only//,/ }; do
 	[[ ",$sections," == *",$s,"* ]] || gm_die "GM_BENCH_ONLY: no section $s (have $sections)"
@@ -95,6 +102,12 @@ if want nested; then
 	gm_log "nested SVM entry/exit vs kvm_vcpu_map (one VM run)"
 	kvm_bench nested nested.cached_pfn_over_cached_page \
 		nested.kvm_vcpu_map_pfn_over_cached_pfn
+fi
+
+if want vmx; then
+	gm_log "nested VMX entry/exit vs kvm_vcpu_map (one VM run)"
+	kvm_bench vmx vmx.cached_pfn_over_cached_page \
+		vmx.kvm_vcpu_map_pfn_over_cached_pfn
 fi
 
 # The guest writes its JSON lines into vm-run's shared directory, which

@@ -211,6 +211,13 @@ impl Context {
                     let slots = self.slots.read_killable()?;
                     let mut vcpus = self.vcpus.lock_killable()?;
                     raw.ns = crate::bench::run_nested(&slots, vcpus.get(req.run.id)?, &req)?;
+                } else if crate::bench::is_nested_vmx(&raw) {
+                    // As GUESTMAP_VMX_INSN and _OP hold them.
+                    let req = crate::bench::decode_nested_vmx(&raw).map_err(invalid)?;
+                    let slots = self.slots.read_killable()?;
+                    let mut vcpus = self.vcpus.lock_killable()?;
+                    let vcpu = vcpus.get_vmx(req.id)?;
+                    raw.ns = crate::bench::run_nested_vmx(&slots, vcpu, &req)?;
                 } else {
                     let gfns = crate::bench::decode_range(&raw).map_err(invalid)?;
                     let slots = self.slots.read_killable()?;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gm_kvm_probe: test-only.  Two debugfs files under gm_kvm_probe/:
+ * gm_kvm_probe: test-only.  Debugfs files under gm_kvm_probe/:
  *
  * classify  write "<pfn>", read "<refcounted> <may_dirty>": guestmap's
  *           exported kvm_is_refcounted_pfn() and kvm_pfn_may_mark_dirty(),
@@ -16,6 +16,17 @@
  *           MSRs L0 passes through with kvm_vcpu_read_guest(), unmap
  *           dirty; map it again, write L2's state and the exit back (the
  *           fields nested_svm_vmexit() writes), unmap dirty.
+ * nested_vmx
+ *           write "<vcpu fd> <apic-access gfn> <virtual-APIC gfn>
+ *           <PI descriptor gfn> <MSR bitmap gfn> <iterations>", read
+ *           "<ns> <mapped_by_page>": what 6.12's nested VMX
+ *           (arch/x86/kvm/vmx/nested.c) does with guest memory per
+ *           entry and exit, in a loop: nested_get_vmcs12_pages()
+ *           kvm_vcpu_map()s the APIC-access page, the virtual-APIC page
+ *           and the PI descriptor, nested_vmx_prepare_msr_bitmap() maps
+ *           L1's MSR bitmap, merges the MSRs it merges, unmaps clean;
+ *           the exit (nested_vmx_vmexit()) unmaps the three, the
+ *           virtual-APIC page and the descriptor dirty.
  *
  * Root only (debugfs); the fd must be a KVM vCPU ("kvm-vcpu:N").
  */
@@ -295,35 +306,48 @@ static int gm_nested_once(struct kvm_vcpu *vcpu, gfn_t vmcb_gfn,
 	return 0;
 }
 
+/*
+ * Makes @vcpu the running vCPU, as a vCPU ioctl runs, for a loop that
+ * unmaps dirty: that marks the page dirty in the running vCPU's memslot
+ * (mark_page_dirty_in_slot() warns without one).  Unmapping dirty
+ * pushes to a dirty ring, which nothing harvests here (KVM itself stops
+ * at a soft-full ring before each entry): -EOPNOTSUPP with one.
+ * gm_vcpu_unload() undoes it.
+ */
+static int gm_vcpu_load(struct kvm_vcpu *vcpu)
+{
+	if (READ_ONCE(vcpu->kvm->dirty_ring_size))
+		return -EOPNOTSUPP;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	vcpu_load(vcpu);
+	return 0;
+}
+
+static void gm_vcpu_unload(struct kvm_vcpu *vcpu)
+{
+	vcpu_put(vcpu);
+	mutex_unlock(&vcpu->mutex);
+}
+
 static int gm_nested_loop(struct kvm_vcpu *vcpu, gfn_t vmcb_gfn, gfn_t msrpm,
 			  u64 iterations, u64 *ns, bool *by_page)
 {
 	u32 words[ARRAY_SIZE(gm_passthrough_msrs)];
 	u32 merged[ARRAY_SIZE(gm_passthrough_msrs)];
 	struct gm_vmcb_copy *copy;
-	int idx, nwords, ret = 0;
+	int idx, nwords, ret;
 	u64 i, start;
 
-	/*
-	 * Unmapping dirty pushes to a dirty ring, which nothing harvests
-	 * here: KVM itself stops at a soft-full ring before each entry.
-	 */
-	if (READ_ONCE(vcpu->kvm->dirty_ring_size))
-		return -EOPNOTSUPP;
 	copy = kzalloc(sizeof(*copy), GFP_KERNEL);
 	if (!copy)
 		return -ENOMEM;
 	nwords = gm_msrpm_words(words);
-	/*
-	 * As a vCPU ioctl runs: unmapping dirty marks the page dirty in the
-	 * running vCPU's memslot (mark_page_dirty_in_slot() warns without
-	 * one).
-	 */
-	if (mutex_lock_killable(&vcpu->mutex)) {
+	ret = gm_vcpu_load(vcpu);
+	if (ret) {
 		kfree(copy);
-		return -EINTR;
+		return ret;
 	}
-	vcpu_load(vcpu);
 	idx = srcu_read_lock(&vcpu->kvm->srcu);
 	start = ktime_get_ns();
 	for (i = 0; i < iterations; i++) {
@@ -339,8 +363,7 @@ static int gm_nested_loop(struct kvm_vcpu *vcpu, gfn_t vmcb_gfn, gfn_t msrpm,
 	}
 	*ns = ktime_get_ns() - start;
 	srcu_read_unlock(&vcpu->kvm->srcu, idx);
-	vcpu_put(vcpu);
-	mutex_unlock(&vcpu->mutex);
+	gm_vcpu_unload(vcpu);
 	kfree(copy);
 	return ret;
 }
@@ -373,6 +396,180 @@ static ssize_t gm_nested_write(struct file *file, const char __user *ubuf,
 	return len;
 }
 
+/*
+ * A VMX MSR bitmap (SDM vol. 3C, 25.6.9): read bits of MSRs 0-1FFFh at
+ * byte 0, of C0000000h-C0001FFFh at 400h, write bits 800h further on.
+ * What vmx.h's vmx_test_msr_bitmap_read() and _write() index.
+ */
+static unsigned long *gm_vmx_msr_word(unsigned long *bitmap, u32 msr,
+				       bool write, unsigned int *bit)
+{
+	u32 base = write ? 0x800 : 0;
+
+	if (msr >= 0xc0000000) {
+		base += 0x400;
+		msr &= 0x1fff;
+	}
+	*bit = msr % BITS_PER_LONG;
+	return bitmap + (base * 8 + msr) / BITS_PER_LONG;
+}
+
+/*
+ * nested_vmx_set_msr_{read,write}_intercept(): vmcs02's bit of @msr is
+ * set if vmcs01's (@l0) or L1's is.
+ */
+static void gm_vmx_merge_msr(unsigned long *l1, const unsigned long *l0,
+			     unsigned long *merged, u32 msr, bool write)
+{
+	unsigned int bit;
+	unsigned long *w1 = gm_vmx_msr_word(l1, msr, write, &bit);
+	unsigned long *w02 = gm_vmx_msr_word(merged, msr, write, &bit);
+	const unsigned long *w01 = l0 + (w02 - merged);
+
+	if (test_bit(bit, w01) || test_bit(bit, w1))
+		__set_bit(bit, w02);
+	else
+		__clear_bit(bit, w02);
+}
+
+/*
+ * The MSRs 6.12's nested_vmx_prepare_msr_bitmap() merges on x86-64 for
+ * an L1 without x2APIC virtualization (guestmap's bench gives none), with
+ * the accesses it merges; its L0 passes the same through.
+ */
+static const struct {
+	u32 msr;
+	bool read;
+} gm_vmx_merged_msrs[] = {
+	{ MSR_FS_BASE, true }, { MSR_GS_BASE, true },
+	{ MSR_KERNEL_GS_BASE, true }, { MSR_IA32_SPEC_CTRL, true },
+	{ MSR_IA32_PRED_CMD, false }, { MSR_IA32_FLUSH_CMD, false },
+};
+
+/* vmcs01's MSR bitmap (L0's intercepts) and vmcs02's (the merge). */
+struct gm_vmx_bitmaps {
+	unsigned long l0[PAGE_SIZE / sizeof(long)];
+	unsigned long merged[PAGE_SIZE / sizeof(long)];
+};
+
+/* The pages, in the order 6.12 maps them; the first three are held. */
+enum {
+	GM_VMX_APIC_ACCESS, GM_VMX_VAPIC, GM_VMX_PI_DESC, GM_VMX_HELD,
+	GM_VMX_MSR_BITMAP = GM_VMX_HELD, GM_VMX_PAGES
+};
+
+static int gm_vmx_once(struct kvm_vcpu *vcpu, const gfn_t *gfns,
+		       struct gm_vmx_bitmaps *b, bool *by_page)
+{
+	struct kvm_host_map map[GM_VMX_PAGES];
+	int i, held, ret = 0;
+
+	/*
+	 * nested_get_vmcs12_pages(): map the three pages, held until the
+	 * exit.  KVM would carry on without a PI descriptor or virtual-APIC
+	 * page; here each must map.
+	 */
+	for (held = 0; held < GM_VMX_HELD; held++) {
+		ret = kvm_vcpu_map(vcpu, gfns[held], &map[held]);
+		if (ret)
+			break;
+		*by_page = map[held].page != KVM_UNMAPPED_PAGE;
+	}
+
+	/* nested_vmx_prepare_msr_bitmap(): map, merge, unmap clean. */
+	if (!ret)
+		ret = kvm_vcpu_map(vcpu, gfns[GM_VMX_MSR_BITMAP],
+				   &map[GM_VMX_MSR_BITMAP]);
+	if (!ret) {
+		unsigned long *l1 = map[GM_VMX_MSR_BITMAP].hva;
+
+		for (i = 0; i < ARRAY_SIZE(gm_vmx_merged_msrs); i++) {
+			u32 msr = gm_vmx_merged_msrs[i].msr;
+
+			if (gm_vmx_merged_msrs[i].read)
+				gm_vmx_merge_msr(l1, b->l0, b->merged, msr,
+						 false);
+			gm_vmx_merge_msr(l1, b->l0, b->merged, msr, true);
+		}
+		kvm_vcpu_unmap(vcpu, &map[GM_VMX_MSR_BITMAP], false);
+	}
+
+	/*
+	 * L2 runs; nested_vmx_vmexit() (or here, a failed entry) unmaps
+	 * what the entry held, the APIC-access page clean.
+	 */
+	for (i = 0; i < held; i++)
+		kvm_vcpu_unmap(vcpu, &map[i], i != GM_VMX_APIC_ACCESS);
+	return ret;
+}
+
+static int gm_vmx_loop(struct kvm_vcpu *vcpu, const gfn_t *gfns,
+		       u64 iterations, u64 *ns, bool *by_page)
+{
+	struct gm_vmx_bitmaps *b;
+	int idx, ret;
+	u64 i, start;
+
+	/* L0 passes the merged MSRs through: its bits are clear. */
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	ret = gm_vcpu_load(vcpu);
+	if (ret) {
+		kfree(b);
+		return ret;
+	}
+	idx = srcu_read_lock(&vcpu->kvm->srcu);
+	start = ktime_get_ns();
+	for (i = 0; i < iterations; i++) {
+		ret = gm_vmx_once(vcpu, gfns, b, by_page);
+		if (ret)
+			break;
+		if ((i & 1023) == 1023) {
+			ret = gm_probe_breathe(vcpu, &idx);
+			if (ret)
+				break;
+		}
+	}
+	*ns = ktime_get_ns() - start;
+	srcu_read_unlock(&vcpu->kvm->srcu, idx);
+	gm_vcpu_unload(vcpu);
+	kfree(b);
+	return ret;
+}
+
+static ssize_t gm_vmx_write(struct file *file, const char __user *ubuf,
+			    size_t len, loff_t *ppos)
+{
+	unsigned long long gfn[GM_VMX_PAGES], iterations;
+	gfn_t gfns[GM_VMX_PAGES];
+	bool by_page = false;
+	struct file *vf;
+	char kbuf[128];
+	u64 ns = 0;
+	int fd, i, ret;
+
+	ret = gm_probe_args(ubuf, len, kbuf, sizeof(kbuf));
+	if (ret)
+		return ret;
+	if (sscanf(kbuf, "%d %llu %llu %llu %llu %llu", &fd,
+		   &gfn[GM_VMX_APIC_ACCESS], &gfn[GM_VMX_VAPIC],
+		   &gfn[GM_VMX_PI_DESC], &gfn[GM_VMX_MSR_BITMAP],
+		   &iterations) != 6 || !iterations || iterations > (1 << 24))
+		return -EINVAL;
+	for (i = 0; i < GM_VMX_PAGES; i++)
+		gfns[i] = gfn[i];
+	vf = gm_probe_vcpu(fd);
+	if (IS_ERR(vf))
+		return PTR_ERR(vf);
+	ret = gm_vmx_loop(vf->private_data, gfns, iterations, &ns, &by_page);
+	fput(vf);
+	if (ret)
+		return ret;
+	gm_probe_set_result(ns, by_page);
+	return len;
+}
+
 static const struct file_operations gm_classify_fops = {
 	.owner = THIS_MODULE,
 	.read = gm_probe_read,
@@ -391,6 +588,12 @@ static const struct file_operations gm_nested_fops = {
 	.write = gm_nested_write,
 };
 
+static const struct file_operations gm_vmx_fops = {
+	.owner = THIS_MODULE,
+	.read = gm_probe_read,
+	.write = gm_vmx_write,
+};
+
 static int __init gm_probe_init(void)
 {
 	gm_probe_dir = debugfs_create_dir("gm_kvm_probe", NULL);
@@ -399,6 +602,8 @@ static int __init gm_probe_init(void)
 	debugfs_create_file("map", 0600, gm_probe_dir, NULL, &gm_map_fops);
 	debugfs_create_file("nested", 0600, gm_probe_dir, NULL,
 			    &gm_nested_fops);
+	debugfs_create_file("nested_vmx", 0600, gm_probe_dir, NULL,
+			    &gm_vmx_fops);
 	return 0;
 }
 
@@ -409,5 +614,5 @@ static void __exit gm_probe_exit(void)
 
 module_init(gm_probe_init);
 module_exit(gm_probe_exit);
-MODULE_DESCRIPTION("guestmap test probe: exported symbols, kvm_vcpu_map, nested SVM");
+MODULE_DESCRIPTION("guestmap test probe: exported symbols, kvm_vcpu_map, nested SVM and VMX");
 MODULE_LICENSE("GPL");

@@ -13,15 +13,17 @@
 
 /*
  * &guestmap_bench.op beyond the GUESTMAP_ACCESS_* ops: a nested SVM
- * entry and exit, GUESTMAP_SVM_VMRUN then GUESTMAP_SVM_VMEXIT.
+ * entry and exit, GUESTMAP_SVM_VMRUN then GUESTMAP_SVM_VMEXIT; a nested
+ * VMX one, GUESTMAP_VMX_INSN VMRESUME then GUESTMAP_VMX_OP_VMEXIT.
  */
 #define GUESTMAP_BENCH_NESTED_SVM	0x100
+#define GUESTMAP_BENCH_NESTED_VMX	0x101
 
 /**
  * struct guestmap_bench - time an access in a loop in the kernel
  * @gpa:	where to read 8 bytes, within one page of a slot, as for
  *		guestmap_access; for NESTED_SVM, VMCB12's address, as
- *		&guestmap_svm_vmrun.vmcb12_gpa.
+ *		&guestmap_svm_vmrun.vmcb12_gpa; for NESTED_VMX, 0.
  * @op:		GUESTMAP_ACCESS_MAP_READ or GUESTMAP_ACCESS_CACHE_READ: map,
  *		read 8 bytes, unmap (or check the cache and read 8 bytes).
  *		GUESTMAP_BENCH_NESTED_SVM: VMRUN of vCPU @cache with VMCB12
@@ -29,12 +31,21 @@
  *		#VMEXIT with exit code VMMCALL: map VMCB12, copy and check
  *		it, merge the MSR permission maps, unmap; map it again, write
  *		L2's state and the exit back, unmap.
+ *		GUESTMAP_BENCH_NESTED_VMX: VMRESUME of VMX vCPU @cache, which
+ *		must enter L2 (EINVAL otherwise: user space sets the vCPU up
+ *		and launches it first), then VM exit with reason VMCALL:
+ *		attach the APIC-access page, the virtual-APIC page and the
+ *		posted-interrupt descriptor (held or cached, as the vCPU was
+ *		created), read L1's MSR bitmap (mapped for the read when
+ *		held, through the pfn cache when cached), merge it; write the
+ *		exit into vmcs12, write vmcs12 back, detach the pages.
  * @cache:	for CACHE_READ: which pfn cache, below GUESTMAP_NR_CACHES;
- *		for NESTED_SVM: the vCPU id.
+ *		for NESTED_SVM and NESTED_VMX: the vCPU id.
  * @iterations:	loop count, 1 to 1 << 24.
  * @ns:		total time in nanoseconds (out).
  * @flags:	for NESTED_SVM: GUESTMAP_SVM_RUN_CACHED, as for
- *		&guestmap_svm_vmrun.flags; else 0.
+ *		&guestmap_svm_vmrun.flags; else 0 (for NESTED_VMX, the
+ *		vCPU's mode is its own, chosen at its creation).
  * @pad:	must be zero.
  */
 struct guestmap_bench {
