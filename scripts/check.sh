@@ -10,7 +10,7 @@
 #      build and as the test build (GM_TEST_OPS=1) the VM tests load
 #   2. rustfmt, checkpatch.pl --no-tree and kernel-doc -Wall are clean
 #   3. the host unit tests (cargo test in rust/host), and the vmcs12
-#      layout compiled against KVM's vmcs12.h
+#      and eVMCS layouts compiled against KVM's own headers
 #   4. the kselftests, in the test VM, whose kernel log must stay clean;
 #      those against KVM itself (svm_diff_test) link the kernel's KVM
 #      selftests library (scripts/kvm-selftests.sh) and run in the same
@@ -159,9 +159,9 @@ if [ $host_ok = 0 ] && ! grep -q '^not ok' "$log/host.tap"; then
 	tail -n 40 "$log/host.log" | sed 's/^/# /'
 fi
 
-# The vmcs12 table against KVM's own layout, by the compiler.
-step vmcs12-layout "host: vmcs12 layout matches KVM's vmcs12.h (offsetof)" \
-	"$GM_ROOT/scripts/vmcs12-layout.sh"
+# The vmcs12 and eVMCS tables against KVM's own layouts, by the compiler.
+step vmx-layout "host: vmcs12 and eVMCS layouts match KVM's headers (offsetof)" \
+	"$GM_ROOT/scripts/vmx-layout.sh"
 
 # 4. kselftests in the VM.  vm-run fails on a dirty guest kernel log even
 # when every test passed: that is a result of its own.

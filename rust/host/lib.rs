@@ -62,6 +62,8 @@ mod nested_vmx_caps_tests;
 #[cfg(test)]
 mod nested_vmx_checks_tests;
 #[cfg(test)]
+mod nested_vmx_evmcs_tests;
+#[cfg(test)]
 mod nested_vmx_msr_tests;
 #[cfg(test)]
 mod nested_vmx_tests;

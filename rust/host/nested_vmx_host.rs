@@ -12,6 +12,9 @@ pub(crate) mod capabilities;
 #[path = "../../src/nested/vmx/checks.rs"]
 pub(crate) mod checks;
 #[allow(dead_code)]
+#[path = "../../src/nested/vmx/evmcs.rs"]
+pub(crate) mod evmcs;
+#[allow(dead_code)]
 #[path = "../../src/nested/vmx/insn.rs"]
 pub(crate) mod insn;
 #[allow(dead_code)]

@@ -10,7 +10,7 @@
 //!
 //! With `GM_VMCS12_LAYOUT_C` set, `vmcs12_layout_c` also writes a C file
 //! of `static_assert`s on `offsetof(struct vmcs12, ...)`, each field's
-//! size and encoding, which scripts/vmcs12-layout.sh compiles against
+//! size and encoding, which scripts/vmx-layout.sh compiles against
 //! KVM's own vmcs12.h.
 
 use crate::nested::vmx::abi;

@@ -15,7 +15,7 @@
 //! The table below was written from vmcs12.c's FIELD()/FIELD64() list,
 //! the encodings of `enum vmcs_field` (arch/x86/include/asm/vmx.h) and
 //! the offsets vmcs12.h asserts with CHECK_OFFSET(); the layout test
-//! (selftests/vmcs12_layout.sh) compiles vmcs12.h and checks every
+//! (scripts/vmx-layout.sh) compiles vmcs12.h and checks every
 //! offset with `offsetof`.
 //!
 //! Pure logic, host-tested.
