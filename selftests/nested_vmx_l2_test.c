@@ -869,4 +869,170 @@ TEST_F(l2, post_interrupt_on_pfn_only_memory)
 	EXPECT_EQ(0, vmexit(fd, 1, 0));
 }
 
+/*
+ * The enlightened VMCS (Hyper-V TLFS; KVM 6.12 nested.c and
+ * hyperv_evmcs.c).  Byte offsets in struct hv_enlightened_vmcs
+ * (asm/hyperv-tlfs.h, which scripts/vmx-layout.sh checks guestmap's
+ * table against).
+ */
+#define EV_REVISION		0
+#define EV_HOST_ES_SELECTOR	8
+#define EV_HOST_CS_SELECTOR	10
+#define EV_HOST_SS_SELECTOR	12
+#define EV_HOST_DS_SELECTOR	14
+#define EV_HOST_TR_SELECTOR	20
+#define EV_HOST_CR0		40
+#define EV_HOST_CR3		48
+#define EV_HOST_CR4		56
+#define EV_HOST_RIP		80
+#define EV_PIN_BASED		92
+#define EV_EXIT_CONTROLS	96
+#define EV_SECONDARY		100
+#define EV_MSR_BITMAP		120
+#define EV_VIRTUAL_APIC_PAGE	408
+#define EV_VMCS_LINK_POINTER	416
+#define EV_GUEST_CR0		544
+#define EV_GUEST_CR3		552
+#define EV_GUEST_CR4		560
+#define EV_GUEST_DR7		568
+#define EV_HOST_RSP		616
+#define EV_EPT_POINTER		624
+#define EV_VM_EXIT_REASON	692
+#define EV_EXIT_QUALIFICATION	720
+#define EV_GUEST_RFLAGS		776
+#define EV_CPU_BASED		788
+#define EV_ENTRY_CONTROLS	796
+#define EV_GUEST_RIP		816
+#define EV_CLEAN_FIELDS		824
+/* hv_clean_fields bits: GUEST_BASIC is bit 10, all 16 of them FFFFh. */
+#define EV_CLEAN_GUEST_BASIC	(1U << 10)
+#define EV_CLEAN_ALL		0xffffU
+#define EVMCS			P(11)
+
+static void put_u16(char *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * An eVMCS that enters, written with plain stores as L1 writes one: the
+ * controls an eVMCS may have (EVMCS1_SUPPORTED_*: no APIC-access
+ * virtualization, no posted interrupts), TPR shadow, EPT, MSR bitmaps.
+ */
+static void good_evmcs(char *e)
+{
+	memset(e, 0, PAGE);
+	put_u32(e + EV_REVISION, 1);
+	put_u32(e + EV_PIN_BASED, 0x16 | PIN_EXT_INTR);
+	put_u32(e + EV_CPU_BASED, 0x0401e172U | PROC_TPR_SHADOW | PROC_MSR_BITMAPS |
+		PROC_SECONDARY);
+	put_u32(e + EV_SECONDARY, P2_EPT);
+	put_u32(e + EV_EXIT_CONTROLS, EXIT_DEFAULT);
+	put_u32(e + EV_ENTRY_CONTROLS, ENTRY_DEFAULT);
+	put_u64(e + EV_MSR_BITMAP, MSR_BITMAP_GPA);
+	put_u64(e + EV_VIRTUAL_APIC_PAGE, VAPIC);
+	put_u64(e + EV_EPT_POINTER, EPTP);
+	put_u64(e + EV_VMCS_LINK_POINTER, ~0ULL);
+	put_u64(e + EV_HOST_CR0, 0x80010031);
+	put_u64(e + EV_HOST_CR3, 0x1000);
+	put_u64(e + EV_HOST_CR4, 0x2020);
+	put_u16(e + EV_HOST_CS_SELECTOR, 0x08);
+	put_u16(e + EV_HOST_SS_SELECTOR, 0x10);
+	put_u16(e + EV_HOST_DS_SELECTOR, 0x10);
+	put_u16(e + EV_HOST_ES_SELECTOR, 0x10);
+	put_u16(e + EV_HOST_TR_SELECTOR, 0x18);
+	put_u64(e + EV_HOST_RSP, 0xffffc90000008000ULL);
+	put_u64(e + EV_HOST_RIP, 0xffffffff81000000ULL);
+	put_u64(e + EV_GUEST_CR0, 0x80010031);
+	put_u64(e + EV_GUEST_CR3, 0x2000);
+	put_u64(e + EV_GUEST_CR4, 0x2020);
+	put_u64(e + EV_GUEST_DR7, 0x400);
+	put_u64(e + EV_GUEST_RFLAGS, 0x2);
+	put_u64(e + EV_GUEST_RIP, 0x400000);
+	put_u32(e + EV_CLEAN_FIELDS, 0);
+}
+
+static int set_evmcs(int fd, uint64_t gpa)
+{
+	return op(fd, GUESTMAP_VMX_OP_EVMCS, gpa, NULL, NULL);
+}
+
+/*
+ * An eVMCS made current: VMREAD reads it, VMWRITE and VMPTRLD have no
+ * vmcs12 to act on; VM entry copies the groups L1 marked dirty
+ * (copy_enlightened_to_vmcs12()) and marks them clean, VM exit writes
+ * the guest state and exit back (copy_vmcs12_to_enlightened()); VMCLEAR
+ * of it lets it go.
+ */
+TEST_F(l2, enlightened_vmcs)
+{
+	char *e = AT(EVMCS);
+	int fd = self->fd;
+
+	good_evmcs(e);
+	ASSERT_EQ(0, set_evmcs(fd, EVMCS));
+	EXPECT_EQ(0x400000, vmread(fd, F_GUEST_RIP));
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMWRITE, F_GUEST_RIP, 1));
+	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMPTRLD, VMCS, 0));
+	/* Unsupported in an eVMCS: posted interrupts (error 7). */
+	put_u32(e + EV_PIN_BASED, 0x16 | PIN_EXT_INTR | PIN_POSTED);
+	EXPECT_EQ(FAIL_VALID(7), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	put_u32(e + EV_PIN_BASED, 0x16 | PIN_EXT_INTR);
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(EV_CLEAN_ALL, u32_at(e + EV_CLEAN_FIELDS));
+	EXPECT_EQ(0, vmexit(fd, 12, 0x77));
+	EXPECT_EQ(12, u32_at(e + EV_VM_EXIT_REASON));
+	EXPECT_EQ(0x77, u64_at(e + EV_EXIT_QUALIFICATION));
+	/*
+	 * GUEST_RFLAGS changed but marked clean: not copied; the exit writes
+	 * vmcs12's back.
+	 */
+	put_u64(e + EV_GUEST_RFLAGS, 0x202);
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(0, vmexit(fd, 12, 0));
+	EXPECT_EQ(0x2, u64_at(e + EV_GUEST_RFLAGS));
+	/* Marked dirty: copied. */
+	put_u64(e + EV_GUEST_RFLAGS, 0x202);
+	put_u32(e + EV_CLEAN_FIELDS, EV_CLEAN_ALL & ~EV_CLEAN_GUEST_BASIC);
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(0, vmexit(fd, 12, 0));
+	EXPECT_EQ(0x202, u64_at(e + EV_GUEST_RFLAGS));
+	/* A wrong revision: VMfailInvalid. */
+	put_u32(e + EV_REVISION, 2);
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	put_u32(e + EV_REVISION, 1);
+	/* VMCLEAR of the eVMCS lets it go: no current VMCS. */
+	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMCLEAR, EVMCS, 0));
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMREAD, F_GUEST_RIP, 0));
+	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMPTRLD, VMCS, 0));
+	/* Not in guest mode, not outside VMX operation, not unaligned. */
+	EXPECT_EQ(EINVAL, set_evmcs(fd, EVMCS + 8));
+	EXPECT_EQ(ENOENT, set_evmcs(fd, 0x40000000));
+	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMXOFF, 0, 0));
+	EXPECT_EQ(EINVAL, set_evmcs(fd, EVMCS));
+}
+
+/*
+ * The eVMCS page replaced under the vCPU (MAP_FIXED): held, the old frame
+ * is still read; cached, the new page.
+ */
+TEST_F(l2, enlightened_vmcs_remapped)
+{
+	char *e = AT(EVMCS), *again;
+	int fd = self->fd;
+	uint64_t want;
+
+	good_evmcs(e);
+	ASSERT_EQ(0, set_evmcs(fd, EVMCS));
+	again = mmap(e, PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(e, again);
+	good_evmcs(e);
+	put_u64(e + EV_GUEST_RIP, 0x500000);
+	/* Held: the frame of before; cached: the page mapped now. */
+	want = variant->flags & GUESTMAP_VMX_VCPU_CACHED ? 0x500000 : 0x400000;
+	EXPECT_EQ(want, vmread(fd, F_GUEST_RIP));
+	ASSERT_EQ(0, set_evmcs(fd, ~0ULL));
+}
+
 TEST_HARNESS_MAIN

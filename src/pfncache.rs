@@ -52,8 +52,9 @@ pub(crate) const NR_CACHES: usize = uapi::GUESTMAP_NR_CACHES as usize;
 
 /// The caches a nested vCPU has besides its first: room for the pages a
 /// running L2 uses in place (nested VMX's virtual-APIC page,
-/// posted-interrupt descriptor and APIC-access page).
-pub(crate) const VCPU_EXTRA_VIEWS: usize = 3;
+/// posted-interrupt descriptor and APIC-access page) and its current
+/// enlightened VMCS.
+pub(crate) const VCPU_EXTRA_VIEWS: usize = 4;
 
 /// How many caches a context has: those, then one per nested vCPU, then
 /// each vCPU's extra ones (`src/nested/vcpus.rs`).

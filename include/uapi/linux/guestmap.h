@@ -950,6 +950,7 @@ struct guestmap_vmx_insn {
 #define GUESTMAP_VMX_OP_VAPIC_WRITE	5
 #define GUESTMAP_VMX_OP_PML_LOG		6
 #define GUESTMAP_VMX_OP_VMEXIT		7
+#define GUESTMAP_VMX_OP_EVMCS		8
 
 /* &guestmap_vmx_op.value bits of _L0_MSR, _MSR_EXITS; _MSR_EXITS result. */
 #define GUESTMAP_VMX_MSR_READ	(1U << 0)
@@ -968,7 +969,8 @@ struct guestmap_vmx_insn {
  *		_VAPIC_READ, _VAPIC_WRITE: the register's offset in the
  *		virtual-APIC page (16-byte aligned, four bytes read or
  *		written); _PML_LOG: the guest physical address L2 wrote;
- *		_VMEXIT: the exit reason.
+ *		_VMEXIT: the exit reason; _EVMCS: the enlightened VMCS's
+ *		guest physical address, or ~0 for none.
  * @value:	_L0_MSR: GUESTMAP_VMX_MSR_READ and _WRITE, the accesses L0
  *		itself intercepts; _MSR_EXITS: GUESTMAP_VMX_MSR_WRITE for a
  *		WRMSR; _VAPIC_WRITE: the value; _VAPIC_READ: returned;

@@ -165,6 +165,9 @@ pub(crate) enum Op {
     },
     /// Logs a write of L2 to this guest physical address in the PML log.
     PmlLog(u64),
+    /// Makes the enlightened VMCS at this address current; `None`: no
+    /// eVMCS.
+    Evmcs(Option<u64>),
     /// VM exit from L2 to L1.
     Vmexit {
         /// The exit reason.
@@ -210,6 +213,7 @@ pub(crate) fn op(req: &uapi::guestmap_vmx_op) -> Result<(usize, Op), Invalid> {
             value: u32::try_from(req.value).map_err(|_| Invalid("register above 32 bits"))?,
         },
         uapi::GUESTMAP_VMX_OP_PML_LOG => Op::PmlLog(req.arg),
+        uapi::GUESTMAP_VMX_OP_EVMCS => Op::Evmcs((req.arg != u64::MAX).then_some(req.arg)),
         uapi::GUESTMAP_VMX_OP_VMEXIT => Op::Vmexit {
             reason: u32::try_from(req.arg).map_err(|_| Invalid("exit reason above 32 bits"))?,
             qual: req.value,

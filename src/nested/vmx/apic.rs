@@ -71,6 +71,9 @@ pub(crate) enum ApicPage {
     PiDesc,
     /// The APIC-access page (APIC_ACCESS_ADDR).
     ApicAccess,
+    /// The current enlightened VMCS, kept as L2's pages are while it is
+    /// current (`src/nested/vmx/evmcs.rs`).
+    Evmcs,
 }
 
 impl ApicPage {
@@ -82,6 +85,7 @@ impl ApicPage {
                 ApicPage::Vapic => 0,
                 ApicPage::PiDesc => 1,
                 ApicPage::ApicAccess => 2,
+                ApicPage::Evmcs => 3,
             },
         )
     }

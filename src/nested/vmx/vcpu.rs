@@ -31,6 +31,7 @@ use super::{
     apic::{ApicPage, Attached},
     capabilities::{pin, proc, proc2, Ctl, VmxCaps},
     checks::{self, debugctl, has, has2, has_pin, EntryEnv, EntryVerdict, MsrEntry},
+    evmcs,
     insn::{self, Insn, InsnError, L1State, Outcome, PtrInsn},
     msr_bitmap::{self, MsrBitmap},
     vmcs12::{self, enc, Vmcs12},
@@ -82,6 +83,18 @@ struct Big {
     merged: MsrBitmap,
     /// L1's bitmap as the last merge read it.
     l1: MsrBitmap,
+    /// The current eVMCS as last read.
+    ebuf: [u8; evmcs::SIZE],
+}
+
+/// The current enlightened VMCS.
+struct Evmcs {
+    /// Its guest physical address.
+    gpa: u64,
+    /// Its page, kept as L2's pages are.
+    page: Attached,
+    /// Made current since the last entry: every group is dirty.
+    fresh: bool,
 }
 
 /// L2, while the vCPU is in guest mode.
@@ -134,6 +147,8 @@ pub(crate) struct VmxVcpu {
     current: Option<u64>,
     /// In guest mode: L2.
     l2: Option<L2>,
+    /// The current enlightened VMCS, if L1 uses one.
+    evmcs: Option<Evmcs>,
     /// The copies and bitmaps.
     big: KBox<Big>,
 }
@@ -143,6 +158,9 @@ impl Drop for VmxVcpu {
         // A vCPU destroyed in guest mode drops L2 and lets its pages go.
         if let Some(l2) = self.l2.take() {
             l2.detach();
+        }
+        if let Some(e) = self.evmcs.take() {
+            e.page.detach(true);
         }
     }
 }
@@ -158,6 +176,7 @@ impl VmxVcpu {
                 l0 <- init!(MsrBitmap { words <- init::zeroed() }),
                 merged <- init!(MsrBitmap { words <- init::zeroed() }),
                 l1 <- init!(MsrBitmap { words <- init::zeroed() }),
+                ebuf <- init::zeroed(),
             }),
             GFP_KERNEL,
         )?;
@@ -173,6 +192,7 @@ impl VmxVcpu {
             vmxon: None,
             current: None,
             l2: None,
+            evmcs: None,
             big,
         })
     }
@@ -203,6 +223,11 @@ impl VmxVcpu {
         insn: Insn,
     ) -> Result<(Outcome, Option<u64>)> {
         let mut value = None;
+        // KVM forbids VMPTRLD once an eVMCS is in use (handle_vmptrld()
+        // returns without a VMsucceed or VMfail): refused here.
+        if self.evmcs.is_some() && matches!(insn, Insn::Vmptrld(_)) {
+            return Err(EBUSY);
+        }
         if let Some(l2) = &self.l2 {
             return match insn {
                 Insn::Vmread(_) | Insn::Vmwrite { .. } => {
@@ -228,7 +253,9 @@ impl VmxVcpu {
         // A VMfailValid without a current VMCS is a VMfailInvalid; with
         // one, the error number goes into it (nested_vmx_fail()).
         let outcome = match outcome {
-            Outcome::FailValid(_) if self.current.is_none() => Outcome::FailInvalid,
+            Outcome::FailValid(_) if self.current.is_none() && self.evmcs.is_none() => {
+                Outcome::FailInvalid
+            }
             Outcome::FailValid(e) => {
                 self.big
                     .vmcs12
@@ -332,6 +359,7 @@ impl VmxVcpu {
             Insn::Vmxoff => {
                 self.vmxon = None;
                 self.current = None;
+                self.drop_evmcs();
                 Outcome::Succeed
             }
             Insn::Vmptrst => {
@@ -348,6 +376,12 @@ impl VmxVcpu {
                 if let Some(o) = insn::ptr_checks(PtrInsn::Vmclear, gpa, vmxon, self.maxphyaddr()) {
                     return o;
                 }
+                // nested_evmcs_handle_vmclear(): VMCLEAR of the eVMCS lets
+                // it go, and writes nothing.
+                if self.evmcs.as_ref().is_some_and(|e| e.gpa == gpa) {
+                    self.drop_evmcs();
+                    return Outcome::Succeed;
+                }
                 if self.current == Some(gpa) {
                     self.release(slots);
                 }
@@ -356,6 +390,7 @@ impl VmxVcpu {
                 let _ = mem::write(slots, gpa + vmcs12::hdr::LAUNCH_STATE as u64, &[0; 4]);
                 Outcome::Succeed
             }
+            Insn::Vmread(field) if self.evmcs.is_some() => self.evmcs_vmread(slots, field, value),
             Insn::Vmread(field) => {
                 if self.current.is_none() {
                     return Outcome::FailInvalid;
@@ -428,7 +463,11 @@ impl VmxVcpu {
     /// bitmap; then the guest state and the MSR-load list (a VM-entry
     /// failure exit, which detaches the pages again).
     fn enter(&mut self, slots: &SlotTable, launch: bool) -> Result<Outcome> {
-        if self.current.is_none() {
+        if self.evmcs.is_some() {
+            if let Some(fail) = self.load_evmcs(slots, launch)? {
+                return Ok(fail);
+            }
+        } else if self.current.is_none() {
             return Ok(Outcome::FailInvalid);
         }
         let env = EntryEnv {
@@ -451,6 +490,11 @@ impl VmxVcpu {
             .and_then(|()| checks::check_host_state(v, caps, model, &env));
         if let Err(c) = early {
             return Ok(self.entry_verdict(c.verdict()));
+        }
+        // nested_evmcs_check_controls(): the controls an eVMCS cannot
+        // express are invalid.
+        if self.evmcs.is_some() && !evmcs::check_controls(v) {
+            return Ok(Outcome::FailValid(InsnError::EntryInvalidControl));
         }
         // An unmappable virtual-APIC page fails the entry only once the
         // CPU would see the invalid address KVM writes: after the checks
@@ -493,7 +537,99 @@ impl VmxVcpu {
             }
         }
         self.l2 = Some(l2);
+        // prepare_vmcs02(): every group is now what vmcs12 holds.
+        if let Some(e) = &mut self.evmcs {
+            e.fresh = false;
+            let clean = evmcs::clean::ALL.to_le_bytes();
+            // A failure says the page is gone: the next entry finds out.
+            let _ = e.page.write(slots, evmcs::hdr::CLEAN_FIELDS, &clean);
+        }
         Ok(Outcome::Entered)
+    }
+
+    /// nested_vmx_handle_enlightened_vmptrld() and the eVMCS half of
+    /// nested_vmx_run(): reads the current eVMCS, checks its revision
+    /// (VMfailInvalid), and copies the groups L1 marked dirty into vmcs12
+    /// (every group, for an eVMCS new since the last entry, which also
+    /// starts from an empty vmcs12); an eVMCS has no launch state, so
+    /// vmcs12's is made to pass.  `Some` if the entry ends here.
+    fn load_evmcs(&mut self, slots: &SlotTable, launch: bool) -> Result<Option<Outcome>> {
+        let Some(e) = &self.evmcs else {
+            return Ok(Some(Outcome::FailInvalid));
+        };
+        let big = &mut *self.big;
+        e.page.read(slots, 0, &mut big.ebuf)?;
+        let revision = u32::from_le_bytes([big.ebuf[0], big.ebuf[1], big.ebuf[2], big.ebuf[3]]);
+        if !evmcs::revision_ok(revision) {
+            return Ok(Some(Outcome::FailInvalid));
+        }
+        let clean = if e.fresh {
+            big.vmcs12.bytes.fill(0);
+            big.vmcs12
+                .set_hdr(vmcs12::hdr::REVISION_ID, vmcs12::REVISION);
+            evmcs::clean::NONE
+        } else {
+            evmcs::clean_fields(&big.ebuf)
+        };
+        evmcs::copy_to_vmcs12(&big.ebuf, clean, &mut big.vmcs12);
+        big.vmcs12
+            .set_hdr(vmcs12::hdr::LAUNCH_STATE, u32::from(!launch));
+        Ok(None)
+    }
+
+    /// VMREAD with an eVMCS current, outside guest mode: from the eVMCS,
+    /// by KVM's field map (handle_vmread() allows it for the Windows
+    /// guests that do it).
+    fn evmcs_vmread(&mut self, slots: &SlotTable, field: u64, value: &mut Option<u64>) -> Outcome {
+        let Some(e) = &self.evmcs else {
+            return Outcome::FailInvalid;
+        };
+        if e.page.read(slots, 0, &mut self.big.ebuf).is_err() {
+            return Outcome::FailInvalid;
+        }
+        match evmcs::vmread(&self.big.ebuf, field) {
+            Some(v) => {
+                *value = Some(v);
+                Outcome::Succeed
+            }
+            None => Outcome::FailValid(InsnError::UnsupportedComponent),
+        }
+    }
+
+    /// Lets the current eVMCS go (nested_release_evmcs()): unmapped,
+    /// marked dirty where it may be.
+    fn drop_evmcs(&mut self) {
+        if let Some(e) = self.evmcs.take() {
+            e.page.detach(true);
+        }
+    }
+
+    /// `GUESTMAP_VMX_OP_EVMCS`: makes the eVMCS at `gpa` current, or none.
+    fn set_evmcs(&mut self, slots: &SlotTable, gpa: Option<u64>) -> Result {
+        if self.l2.is_some() {
+            return Err(EBUSY);
+        }
+        if self.vmxon.is_none() {
+            return Err(EINVAL);
+        }
+        let Some(gpa) = gpa else {
+            self.drop_evmcs();
+            return Ok(());
+        };
+        if !insn::page_address_valid(gpa, self.maxphyaddr()) {
+            return Err(EINVAL);
+        }
+        let page = Attached::attach(slots, ApicPage::Evmcs, gpa, self.mode, self.id)?;
+        self.drop_evmcs();
+        // The vmcs12 current until now is written back and current no
+        // more, as nested_release_vmcs12() does before an eVMCS.
+        self.release(slots);
+        self.evmcs = Some(Evmcs {
+            gpa,
+            page,
+            fresh: true,
+        });
+        Ok(())
     }
 
     /// The outcome of an entry that did not enter.  A VM-entry failure
@@ -613,10 +749,14 @@ impl VmxVcpu {
             self.big.l0.set(msr, read, write).ok_or(EINVAL)?;
             return Ok((0, None));
         }
+        if let Op::Evmcs(gpa) = op {
+            self.set_evmcs(slots, gpa)?;
+            return Ok((0, None));
+        }
         let l2 = self.l2.as_ref().ok_or(EINVAL)?;
         let v = &self.big.vmcs12;
         match op {
-            Op::L0Msr { .. } => Ok((0, None)),
+            Op::L0Msr { .. } | Op::Evmcs(_) => Ok((0, None)),
             Op::MsrExits { msr, write } => {
                 let mut exits = 0;
                 if self.big.merged.intercepts(msr, write) {
@@ -711,6 +851,15 @@ impl VmxVcpu {
         l2.detach();
         if let Some(gpa) = self.current {
             let _ = mem::write(slots, gpa, &big.vmcs12.bytes);
+        }
+        // copy_vmcs12_to_enlightened(): the exit into the eVMCS.  A page
+        // that cannot be reached any more loses it, as vmcs12's
+        // write-back to no memslot does.
+        if let Some(e) = &self.evmcs {
+            if e.page.read(slots, 0, &mut big.ebuf).is_ok() {
+                evmcs::copy_from_vmcs12(&big.vmcs12, &mut big.ebuf);
+                let _ = e.page.write(slots, 0, &big.ebuf);
+            }
         }
     }
 }
