@@ -897,6 +897,7 @@ TEST_F(l2, post_interrupt_on_pfn_only_memory)
 #define EV_GUEST_DR7		568
 #define EV_HOST_RSP		616
 #define EV_EPT_POINTER		624
+#define EV_VM_INSTRUCTION_ERROR	688
 #define EV_VM_EXIT_REASON	692
 #define EV_EXIT_QUALIFICATION	720
 #define EV_GUEST_RFLAGS		776
@@ -958,63 +959,96 @@ static int set_evmcs(int fd, uint64_t gpa)
 }
 
 /*
- * An eVMCS made current: VMREAD reads it, VMWRITE and VMPTRLD have no
- * vmcs12 to act on; VM entry copies the groups L1 marked dirty
- * (copy_enlightened_to_vmcs12()) and marks them clean, VM exit writes
- * the guest state and exit back (copy_vmcs12_to_enlightened()); VMCLEAR
- * of it lets it go.
+ * An eVMCS named in the VP assist page (nested_vmx_handle_enlightened_
+ * vmptrld()): the next VMLAUNCH maps it, drops the current vmcs12 without
+ * writing it back, and copies it into an empty vmcs12, all groups (clean
+ * fields cannot be trusted at VMLAUNCH); errors and exits are synced back
+ * into it (copy_vmcs12_to_enlightened()); VMREAD reads it; VMPTRLD and
+ * VMPTRST have no vmcs12 to act on.
  */
 TEST_F(l2, enlightened_vmcs)
 {
-	char *e = AT(EVMCS);
+	char *e = AT(EVMCS), *other = AT(P(12));
 	int fd = self->fd;
 
 	good_evmcs(e);
+	put_u64(e + EV_GUEST_RIP, 0x600000);
 	ASSERT_EQ(0, set_evmcs(fd, EVMCS));
+	/* Not mapped before an entry: VMREAD still reads vmcs12. */
 	EXPECT_EQ(0x400000, vmread(fd, F_GUEST_RIP));
-	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMWRITE, F_GUEST_RIP, 1));
-	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMPTRLD, VMCS, 0));
-	/* Unsupported in an eVMCS: posted interrupts (error 7). */
-	put_u32(e + EV_PIN_BASED, 0x16 | PIN_EXT_INTR | PIN_POSTED);
+	/*
+	 * An eVMCS cannot have a preemption timer (EVMCS1_SUPPORTED_PINCTRL):
+	 * error 7, found among the controls, before the host state's error 8.
+	 */
+	put_u32(e + EV_PIN_BASED, 0x16 | PIN_EXT_INTR | (1U << 6));
+	put_u64(e + EV_HOST_CR0, 0x10031);
 	EXPECT_EQ(FAIL_VALID(7), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	/* The error is synced into the eVMCS, which VMREAD now reads. */
+	EXPECT_EQ(7, u32_at(e + EV_VM_INSTRUCTION_ERROR));
+	EXPECT_EQ(7, vmread(fd, F_VM_INSTRUCTION_ERROR));
+	EXPECT_EQ(0x600000, vmread(fd, F_GUEST_RIP));
+	/* The vmcs12 current before was dropped, not written back. */
+	EXPECT_EQ(0, u64_at(AT(VMCS) + O_GUEST_RIP));
 	put_u32(e + EV_PIN_BASED, 0x16 | PIN_EXT_INTR);
+	put_u64(e + EV_HOST_CR0, 0x80010031);
 	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
 	EXPECT_EQ(EV_CLEAN_ALL, u32_at(e + EV_CLEAN_FIELDS));
 	EXPECT_EQ(0, vmexit(fd, 12, 0x77));
 	EXPECT_EQ(12, u32_at(e + EV_VM_EXIT_REASON));
 	EXPECT_EQ(0x77, u64_at(e + EV_EXIT_QUALIFICATION));
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMWRITE, F_GUEST_RIP, 1));
+	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMPTRLD, VMCS, 0));
+	EXPECT_EQ(-EBUSY, insn(fd, GUESTMAP_VMX_VMPTRST, 0, 0));
+	/* The operand checks still come first: the VMXON pointer, error 10. */
+	EXPECT_EQ(FAIL_VALID(10), insn(fd, GUESTMAP_VMX_VMPTRLD, VMXON, 0));
 	/*
-	 * GUEST_RFLAGS changed but marked clean: not copied; the exit writes
-	 * vmcs12's back.
+	 * A group changed but marked clean is not copied at VMRESUME (the
+	 * exit writes vmcs12's value back); marked dirty, it is.
 	 */
 	put_u64(e + EV_GUEST_RFLAGS, 0x202);
 	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
 	EXPECT_EQ(0, vmexit(fd, 12, 0));
 	EXPECT_EQ(0x2, u64_at(e + EV_GUEST_RFLAGS));
-	/* Marked dirty: copied. */
 	put_u64(e + EV_GUEST_RFLAGS, 0x202);
 	put_u32(e + EV_CLEAN_FIELDS, EV_CLEAN_ALL & ~EV_CLEAN_GUEST_BASIC);
 	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
 	EXPECT_EQ(0, vmexit(fd, 12, 0));
 	EXPECT_EQ(0x202, u64_at(e + EV_GUEST_RFLAGS));
-	/* A wrong revision: VMfailInvalid. */
-	put_u32(e + EV_REVISION, 2);
-	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
-	put_u32(e + EV_REVISION, 1);
-	/* VMCLEAR of the eVMCS lets it go: no current VMCS. */
+	/* VMLAUNCH trusts no clean field. */
+	put_u64(e + EV_GUEST_RFLAGS, 0x2);
+	EXPECT_EQ(EV_CLEAN_ALL, u32_at(e + EV_CLEAN_FIELDS));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(0, vmexit(fd, 12, 0));
+	EXPECT_EQ(0x2, u64_at(e + EV_GUEST_RFLAGS));
+	/*
+	 * VMCLEAR with enlightened VM entry on writes no launch state, to any
+	 * address (it may be an eVMCS), and lets the mapped eVMCS go if it is
+	 * the one; the next entry maps it again.
+	 */
+	good_evmcs(other);
+	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMCLEAR, P(12), 0));
+	EXPECT_EQ(0x10, *(uint16_t *)(other + EV_HOST_ES_SELECTOR));
 	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMCLEAR, EVMCS, 0));
+	EXPECT_EQ(0x10, *(uint16_t *)(e + EV_HOST_ES_SELECTOR));
 	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMREAD, F_GUEST_RIP, 0));
-	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMPTRLD, VMCS, 0));
-	/* Not in guest mode, not outside VMX operation, not unaligned. */
-	EXPECT_EQ(EINVAL, set_evmcs(fd, EVMCS + 8));
-	EXPECT_EQ(ENOENT, set_evmcs(fd, 0x40000000));
-	EXPECT_EQ(SUCCEED, insn(fd, GUESTMAP_VMX_VMXOFF, 0, 0));
-	EXPECT_EQ(EINVAL, set_evmcs(fd, EVMCS));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(0, vmexit(fd, 12, 0));
+	/* Another eVMCS with a wrong revision: VMfailInvalid, none mapped. */
+	put_u32(other + EV_REVISION, 2);
+	ASSERT_EQ(0, set_evmcs(fd, P(12)));
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMREAD, F_GUEST_RIP, 0));
+	/* One in no memslot: KVM's map fails, #UD. */
+	ASSERT_EQ(0, set_evmcs(fd, 0x40000000));
+	EXPECT_EQ(R(GUESTMAP_VMX_EXCEPTION, 6), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	/* None named: vmcs12 again, and there is no current one. */
+	ASSERT_EQ(0, set_evmcs(fd, ~0ULL));
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
 }
 
 /*
- * The eVMCS page replaced under the vCPU (MAP_FIXED): held, the old frame
- * is still read; cached, the new page.
+ * The eVMCS page replaced under the vCPU (MAP_FIXED) between entries:
+ * held, the frame of before is still read; cached, the new page.
  */
 TEST_F(l2, enlightened_vmcs_remapped)
 {
@@ -1024,6 +1058,8 @@ TEST_F(l2, enlightened_vmcs_remapped)
 
 	good_evmcs(e);
 	ASSERT_EQ(0, set_evmcs(fd, EVMCS));
+	ASSERT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	ASSERT_EQ(0, vmexit(fd, 12, 0));
 	again = mmap(e, PAGE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_EQ(e, again);
@@ -1032,7 +1068,6 @@ TEST_F(l2, enlightened_vmcs_remapped)
 	/* Held: the frame of before; cached: the page mapped now. */
 	want = variant->flags & GUESTMAP_VMX_VCPU_CACHED ? 0x500000 : 0x400000;
 	EXPECT_EQ(want, vmread(fd, F_GUEST_RIP));
-	ASSERT_EQ(0, set_evmcs(fd, ~0ULL));
 }
 
 TEST_HARNESS_MAIN

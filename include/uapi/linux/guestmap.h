@@ -1003,9 +1003,15 @@ struct guestmap_vmx_insn {
  * IDT-vectoring information are written as 0 (the op carries none: an
  * exit during event delivery is not modelled).  _POST_INTR does nothing
  * more if the vector's PIR bit was set already, as
- * vmx_deliver_posted_interrupt() does.  A page that can no longer be
- * reached fails with ENOENT (its slot is gone), EFAULT or EPERM, and
- * leaves the vCPU as it was.
+ * vmx_deliver_posted_interrupt() does.  _EVMCS names an enlightened
+ * VMCS, as L1 does in its VP assist page (EBUSY in guest mode); the next
+ * VMLAUNCH or VMRESUME maps it as KVM's
+ * nested_vmx_handle_enlightened_vmptrld() does (the current vmcs12 is
+ * dropped; an unmappable page is #UD, a wrong revision VMfailInvalid)
+ * and keeps it, held or cached as L2's pages are, until VMCLEAR of it,
+ * VMXOFF or another one named.  A page that can no longer be reached
+ * fails with ENOENT (its slot is gone), EFAULT or EPERM, and leaves the
+ * vCPU as it was.
  */
 struct guestmap_vmx_op {
 	__u32 vcpu;

@@ -226,6 +226,18 @@ impl Attached {
         }
     }
 
+    /// Runs `f` on the page's frame and the byte of it at the page's
+    /// address, in one use of the page (held, or the cache's under its
+    /// lock, refreshed if need be).  `f` must not sleep.
+    pub(crate) fn update<R>(
+        &self,
+        slots: &SlotTable,
+        mut f: impl FnMut(&Frame<'_>, usize) -> Result<R, FrameError>,
+    ) -> Result<R> {
+        let base = self.offset(0, 0)?;
+        self.with_frame(slots, |frame| f(frame, base))
+    }
+
     /// The byte of the page `rel` bytes past `gpa` is, if `len` bytes
     /// from there stay in it.
     fn offset(&self, rel: usize, len: usize) -> Result<usize> {

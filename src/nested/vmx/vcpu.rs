@@ -87,14 +87,12 @@ struct Big {
     ebuf: [u8; evmcs::SIZE],
 }
 
-/// The current enlightened VMCS.
+/// The mapped enlightened VMCS (KVM's `hv_evmcs_vmptr` and its map).
 struct Evmcs {
     /// Its guest physical address.
     gpa: u64,
     /// Its page, kept as L2's pages are.
     page: Attached,
-    /// Made current since the last entry: every group is dirty.
-    fresh: bool,
 }
 
 /// L2, while the vCPU is in guest mode.
@@ -147,7 +145,11 @@ pub(crate) struct VmxVcpu {
     current: Option<u64>,
     /// In guest mode: L2.
     l2: Option<L2>,
-    /// The current enlightened VMCS, if L1 uses one.
+    /// The enlightened VMCS L1 names (its VP assist page's
+    /// `current_nested_vmcs`, with enlightened VM entry on), if any.
+    evmptr: Option<u64>,
+    /// The enlightened VMCS mapped, from the first VMLAUNCH or VMRESUME
+    /// that uses it until VMCLEAR of it, VMXOFF or another one.
     evmcs: Option<Evmcs>,
     /// The copies and bitmaps.
     big: KBox<Big>,
@@ -192,6 +194,7 @@ impl VmxVcpu {
             vmxon: None,
             current: None,
             l2: None,
+            evmptr: None,
             evmcs: None,
             big,
         })
@@ -223,10 +226,23 @@ impl VmxVcpu {
         insn: Insn,
     ) -> Result<(Outcome, Option<u64>)> {
         let mut value = None;
-        // KVM forbids VMPTRLD once an eVMCS is in use (handle_vmptrld()
-        // returns without a VMsucceed or VMfail): refused here.
-        if self.evmcs.is_some() && matches!(insn, Insn::Vmptrld(_)) {
-            return Err(EBUSY);
+        // With an eVMCS mapped, KVM's VMPTRST WARNs, and its VMPTRLD, past
+        // the permission and operand checks, returns with neither
+        // VMsucceed nor VMfail: both refused here.
+        if self.evmcs.is_some() && self.l2.is_none() && self.vmxon.is_some() {
+            let refused = match insn {
+                Insn::Vmptrst => insn::check_permission(&self.l1, true).is_none(),
+                Insn::Vmptrld(gpa) => {
+                    let vmxon = self.vmxon.unwrap_or(INVALID_GPA);
+                    insn::check_permission(&self.l1, true).is_none()
+                        && insn::ptr_checks(PtrInsn::Vmptrld, gpa, vmxon, self.maxphyaddr())
+                            .is_none()
+                }
+                _ => false,
+            };
+            if refused {
+                return Err(EBUSY);
+            }
         }
         if let Some(l2) = &self.l2 {
             return match insn {
@@ -264,6 +280,11 @@ impl VmxVcpu {
             }
             o => o,
         };
+        // nested_vmx_failValid() and a failed entry's exit sync vmcs12 to
+        // the eVMCS, which "shadows" all of it, before L1 goes on.
+        if matches!(outcome, Outcome::FailValid(_) | Outcome::EntryFailed { .. }) {
+            self.sync_evmcs(slots);
+        }
         Ok((outcome, value))
     }
 
@@ -376,10 +397,14 @@ impl VmxVcpu {
                 if let Some(o) = insn::ptr_checks(PtrInsn::Vmclear, gpa, vmxon, self.maxphyaddr()) {
                     return o;
                 }
-                // nested_evmcs_handle_vmclear(): VMCLEAR of the eVMCS lets
-                // it go, and writes nothing.
-                if self.evmcs.as_ref().is_some_and(|e| e.gpa == gpa) {
-                    self.drop_evmcs();
+                // nested_evmcs_handle_vmclear(): with enlightened VM entry
+                // on, the area may be an eVMCS, which has no launch state
+                // to write: nothing is written, and the mapped eVMCS, if
+                // it is the one, is let go.
+                if self.evmptr.is_some() {
+                    if self.evmcs.as_ref().is_some_and(|e| e.gpa == gpa) {
+                        self.drop_evmcs();
+                    }
                     return Outcome::Succeed;
                 }
                 if self.current == Some(gpa) {
@@ -463,11 +488,10 @@ impl VmxVcpu {
     /// bitmap; then the guest state and the MSR-load list (a VM-entry
     /// failure exit, which detaches the pages again).
     fn enter(&mut self, slots: &SlotTable, launch: bool) -> Result<Outcome> {
-        if self.evmcs.is_some() {
-            if let Some(fail) = self.load_evmcs(slots, launch)? {
-                return Ok(fail);
-            }
-        } else if self.current.is_none() {
+        if let Some(fail) = self.load_evmcs(slots, launch)? {
+            return Ok(fail);
+        }
+        if self.evmcs.is_none() && self.current.is_none() {
             return Ok(Outcome::FailInvalid);
         }
         let env = EntryEnv {
@@ -485,16 +509,18 @@ impl VmxVcpu {
         };
         let (caps, model) = (&self.caps, &self.model);
         let v = &self.big.vmcs12;
-        let early = checks::check_launch(v, launch)
-            .and_then(|()| checks::check_controls(v, caps, model))
-            .and_then(|()| checks::check_host_state(v, caps, model, &env));
+        let early =
+            checks::check_launch(v, launch).and_then(|()| checks::check_controls(v, caps, model));
         if let Err(c) = early {
             return Ok(self.entry_verdict(c.verdict()));
         }
-        // nested_evmcs_check_controls(): the controls an eVMCS cannot
-        // express are invalid.
+        // nested_evmcs_check_controls(), the last of
+        // nested_vmx_check_controls(): what an eVMCS cannot express.
         if self.evmcs.is_some() && !evmcs::check_controls(v) {
             return Ok(Outcome::FailValid(InsnError::EntryInvalidControl));
+        }
+        if let Err(c) = checks::check_host_state(v, caps, model, &env) {
+            return Ok(self.entry_verdict(c.verdict()));
         }
         // An unmappable virtual-APIC page fails the entry only once the
         // CPU would see the invalid address KVM writes: after the checks
@@ -538,8 +564,7 @@ impl VmxVcpu {
         }
         self.l2 = Some(l2);
         // prepare_vmcs02(): every group is now what vmcs12 holds.
-        if let Some(e) = &mut self.evmcs {
-            e.fresh = false;
+        if let Some(e) = &self.evmcs {
             let clean = evmcs::clean::ALL.to_le_bytes();
             // A failure says the page is gone: the next entry finds out.
             let _ = e.page.write(slots, evmcs::hdr::CLEAN_FIELDS, &clean);
@@ -548,33 +573,99 @@ impl VmxVcpu {
     }
 
     /// nested_vmx_handle_enlightened_vmptrld() and the eVMCS half of
-    /// nested_vmx_run(): reads the current eVMCS, checks its revision
-    /// (VMfailInvalid), and copies the groups L1 marked dirty into vmcs12
-    /// (every group, for an eVMCS new since the last entry, which also
-    /// starts from an empty vmcs12); an eVMCS has no launch state, so
-    /// vmcs12's is made to pass.  `Some` if the entry ends here.
+    /// nested_vmx_run(), at VMLAUNCH (`launch`) or VMRESUME.  Without an
+    /// eVMCS named, any mapped one is let go and vmcs12 is used.  An
+    /// eVMCS named anew is mapped (the vmcs12 current until then is
+    /// dropped, not written back: `current_vmptr = INVALID_GPA`; a page
+    /// that cannot be mapped is #UD, KVM's EVMPTRLD_ERROR) and its
+    /// revision checked (VMfailInvalid); at VMLAUNCH it starts from an
+    /// empty vmcs12.  Clean fields cannot be trusted at VMLAUNCH or on a
+    /// new eVMCS: they are cleared, in the eVMCS, as KVM clears them.
+    /// Then the dirty groups are copied into vmcs12, whose launch state
+    /// is made to pass (an eVMCS has none).  `Some` if the entry ends
+    /// here.
     fn load_evmcs(&mut self, slots: &SlotTable, launch: bool) -> Result<Option<Outcome>> {
+        let Some(gpa) = self.evmptr else {
+            self.drop_evmcs();
+            return Ok(None);
+        };
+        let mut changed = false;
+        if self.evmcs.as_ref().map(|e| e.gpa) != Some(gpa) {
+            self.current = None;
+            self.drop_evmcs();
+            let page = match Attached::attach(slots, ApicPage::Evmcs, gpa, self.mode, self.id) {
+                Ok(page) => page,
+                Err(e) if [ENOENT, EFAULT, EPERM].contains(&e) => {
+                    return Ok(Some(Outcome::Exception(insn::UD_VECTOR)));
+                }
+                Err(e) => return Err(e),
+            };
+            let mut rev = [0u8; 4];
+            if page.read(slots, evmcs::hdr::REVISION_ID, &mut rev).is_err()
+                || !evmcs::revision_ok(u32::from_le_bytes(rev))
+            {
+                page.detach(true);
+                return Ok(Some(Outcome::FailInvalid));
+            }
+            self.evmcs = Some(Evmcs { gpa, page });
+            changed = true;
+            if launch {
+                let v = &mut self.big.vmcs12;
+                v.bytes.fill(0);
+                v.set_hdr(vmcs12::hdr::REVISION_ID, vmcs12::REVISION);
+            }
+        }
         let Some(e) = &self.evmcs else {
             return Ok(Some(Outcome::FailInvalid));
         };
         let big = &mut *self.big;
-        e.page.read(slots, 0, &mut big.ebuf)?;
-        let revision = u32::from_le_bytes([big.ebuf[0], big.ebuf[1], big.ebuf[2], big.ebuf[3]]);
-        if !evmcs::revision_ok(revision) {
-            return Ok(Some(Outcome::FailInvalid));
+        // A page that cannot be reached now (a held PFN-only frame after
+        // an invalidation, a cached one gone): let it go, so that the next
+        // entry maps what is there then; this one is #UD, as a failed map.
+        if e.page.read(slots, 0, &mut big.ebuf).is_err() {
+            self.drop_evmcs();
+            return Ok(Some(Outcome::Exception(insn::UD_VECTOR)));
         }
-        let clean = if e.fresh {
-            big.vmcs12.bytes.fill(0);
-            big.vmcs12
-                .set_hdr(vmcs12::hdr::REVISION_ID, vmcs12::REVISION);
-            evmcs::clean::NONE
-        } else {
-            evmcs::clean_fields(&big.ebuf)
-        };
+        let mut clean = evmcs::clean_fields(&big.ebuf);
+        if launch || changed {
+            clean &= !evmcs::clean::ALL;
+            evmcs::set_clean_fields(&mut big.ebuf, clean);
+            // Failing here would only leave the bits L1 set: the copy
+            // below ignores them anyway.
+            let _ = e
+                .page
+                .write(slots, evmcs::hdr::CLEAN_FIELDS, &clean.to_le_bytes());
+        }
         evmcs::copy_to_vmcs12(&big.ebuf, clean, &mut big.vmcs12);
         big.vmcs12
             .set_hdr(vmcs12::hdr::LAUNCH_STATE, u32::from(!launch));
         Ok(None)
+    }
+
+    /// copy_vmcs12_to_enlightened(): vmcs12's guest state, exit
+    /// information and the rest KVM writes back, into the mapped eVMCS,
+    /// field by field in one use of the page (the fields only L1 writes
+    /// are left as L1 left them).  A page that cannot be reached loses
+    /// it, as a write-back to no memslot does.
+    fn sync_evmcs(&mut self, slots: &SlotTable) {
+        let Some(e) = &self.evmcs else {
+            return;
+        };
+        let big = &mut *self.big;
+        let (v, ebuf) = (&big.vmcs12, &mut big.ebuf);
+        let _ = e.page.update(slots, |frame, base| {
+            frame.read(base, ebuf)?;
+            evmcs::copy_from_vmcs12(v, ebuf);
+            for &enc in evmcs::COPY_FROM_VMCS12.iter() {
+                if let Some((off, w)) = evmcs::evmcs_place(enc.into()) {
+                    let bytes = ebuf
+                        .get(off..off + w.bytes())
+                        .ok_or(FrameError::OutOfPage)?;
+                    frame.write(base + off, bytes)?;
+                }
+            }
+            Ok(())
+        });
     }
 
     /// VMREAD with an eVMCS current, outside guest mode: from the eVMCS,
@@ -604,31 +695,14 @@ impl VmxVcpu {
         }
     }
 
-    /// `GUESTMAP_VMX_OP_EVMCS`: makes the eVMCS at `gpa` current, or none.
-    fn set_evmcs(&mut self, slots: &SlotTable, gpa: Option<u64>) -> Result {
+    /// `GUESTMAP_VMX_OP_EVMCS`: names the eVMCS at `gpa`, or none, as
+    /// L1 does in its VP assist page; the next VMLAUNCH or VMRESUME maps
+    /// it.  `EBUSY` in guest mode (L1 is not running).
+    fn set_evmcs(&mut self, gpa: Option<u64>) -> Result {
         if self.l2.is_some() {
             return Err(EBUSY);
         }
-        if self.vmxon.is_none() {
-            return Err(EINVAL);
-        }
-        let Some(gpa) = gpa else {
-            self.drop_evmcs();
-            return Ok(());
-        };
-        if !insn::page_address_valid(gpa, self.maxphyaddr()) {
-            return Err(EINVAL);
-        }
-        let page = Attached::attach(slots, ApicPage::Evmcs, gpa, self.mode, self.id)?;
-        self.drop_evmcs();
-        // The vmcs12 current until now is written back and current no
-        // more, as nested_release_vmcs12() does before an eVMCS.
-        self.release(slots);
-        self.evmcs = Some(Evmcs {
-            gpa,
-            page,
-            fresh: true,
-        });
+        self.evmptr = gpa;
         Ok(())
     }
 
@@ -750,7 +824,7 @@ impl VmxVcpu {
             return Ok((0, None));
         }
         if let Op::Evmcs(gpa) = op {
-            self.set_evmcs(slots, gpa)?;
+            self.set_evmcs(gpa)?;
             return Ok((0, None));
         }
         let l2 = self.l2.as_ref().ok_or(EINVAL)?;
@@ -852,15 +926,8 @@ impl VmxVcpu {
         if let Some(gpa) = self.current {
             let _ = mem::write(slots, gpa, &big.vmcs12.bytes);
         }
-        // copy_vmcs12_to_enlightened(): the exit into the eVMCS.  A page
-        // that cannot be reached any more loses it, as vmcs12's
-        // write-back to no memslot does.
-        if let Some(e) = &self.evmcs {
-            if e.page.read(slots, 0, &mut big.ebuf).is_ok() {
-                evmcs::copy_from_vmcs12(&big.vmcs12, &mut big.ebuf);
-                let _ = e.page.write(slots, 0, &big.ebuf);
-            }
-        }
+        // copy_vmcs12_to_enlightened(): the exit into the eVMCS.
+        self.sync_evmcs(slots);
     }
 }
 
