@@ -1038,6 +1038,29 @@ TEST_F(l2, enlightened_vmcs)
 	ASSERT_EQ(0, set_evmcs(fd, P(12)));
 	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
 	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMREAD, F_GUEST_RIP, 0));
+	/*
+	 * KVM maps the page the named address falls in; ~1, KVM's "map
+	 * pending", names none (evmptr_is_valid()).
+	 */
+	good_evmcs(other);
+	ASSERT_EQ(0, set_evmcs(fd, P(12) + 8));
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
+	EXPECT_EQ(0, vmexit(fd, 12, 0));
+	/*
+	 * prepare_vmcs02() ORs every group in, before the MSR-load list and
+	 * the CPU's own checks: bits above stay, and a virtual-APIC page the
+	 * CPU then fails on (VMfailValid 7) still finds them set.
+	 */
+	put_u32(other + EV_CLEAN_FIELDS, (1U << 31) | EV_CLEAN_GUEST_BASIC);
+	EXPECT_EQ(ENTERED, insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ((1U << 31) | EV_CLEAN_ALL, u32_at(other + EV_CLEAN_FIELDS));
+	EXPECT_EQ(0, vmexit(fd, 12, 0));
+	put_u64(other + EV_VIRTUAL_APIC_PAGE, 0x40000000);
+	put_u32(other + EV_CLEAN_FIELDS, 0);
+	EXPECT_EQ(FAIL_VALID(7), insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
+	EXPECT_EQ(EV_CLEAN_ALL, u32_at(other + EV_CLEAN_FIELDS));
+	ASSERT_EQ(0, set_evmcs(fd, ~1ULL));
+	EXPECT_EQ(FAIL_INVALID, insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));
 	/* One in no memslot: KVM's map fails, #UD. */
 	ASSERT_EQ(0, set_evmcs(fd, 0x40000000));
 	EXPECT_EQ(R(GUESTMAP_VMX_EXCEPTION, 6), insn(fd, GUESTMAP_VMX_VMLAUNCH, 0, 0));

@@ -571,6 +571,10 @@ fn op_arguments() {
         Ok(Op::Evmcs(Some(0x3000)))
     );
     assert_eq!(op(GUESTMAP_VMX_OP_EVMCS, u64::MAX, 0), Ok(Op::Evmcs(None)));
+    assert_eq!(
+        op(GUESTMAP_VMX_OP_EVMCS, u64::MAX - 1, 0),
+        Ok(Op::Evmcs(None))
+    );
     assert!(op(0, 0, 0).is_err());
     assert!(op(GUESTMAP_VMX_OP_EVMCS + 1, 0, 0).is_err());
     let mut r = op_req(GUESTMAP_VMX_OP_VMEXIT, 1, 0);

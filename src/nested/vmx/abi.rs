@@ -213,7 +213,8 @@ pub(crate) fn op(req: &uapi::guestmap_vmx_op) -> Result<(usize, Op), Invalid> {
             value: u32::try_from(req.value).map_err(|_| Invalid("register above 32 bits"))?,
         },
         uapi::GUESTMAP_VMX_OP_PML_LOG => Op::PmlLog(req.arg),
-        uapi::GUESTMAP_VMX_OP_EVMCS => Op::Evmcs((req.arg != u64::MAX).then_some(req.arg)),
+        // evmptr_is_valid(): ~0 is none, ~1 KVM's "map pending", none too.
+        uapi::GUESTMAP_VMX_OP_EVMCS => Op::Evmcs((req.arg < u64::MAX - 1).then_some(req.arg)),
         uapi::GUESTMAP_VMX_OP_VMEXIT => Op::Vmexit {
             reason: u32::try_from(req.arg).map_err(|_| Invalid("exit reason above 32 bits"))?,
             qual: req.value,

@@ -151,6 +151,8 @@ pub(crate) struct VmxVcpu {
     /// The enlightened VMCS mapped, from the first VMLAUNCH or VMRESUME
     /// that uses it until VMCLEAR of it, VMXOFF or another one.
     evmcs: Option<Evmcs>,
+    /// vmcs12 still to be synced into the eVMCS.
+    sync_pending: bool,
     /// The copies and bitmaps.
     big: KBox<Big>,
 }
@@ -196,6 +198,7 @@ impl VmxVcpu {
             l2: None,
             evmptr: None,
             evmcs: None,
+            sync_pending: false,
             big,
         })
     }
@@ -226,9 +229,12 @@ impl VmxVcpu {
         insn: Insn,
     ) -> Result<(Outcome, Option<u64>)> {
         let mut value = None;
-        // With an eVMCS mapped, KVM's VMPTRST WARNs, and its VMPTRLD, past
-        // the permission and operand checks, returns with neither
-        // VMsucceed nor VMfail: both refused here.
+        if self.sync_pending {
+            self.sync_evmcs(slots);
+        }
+        // With an eVMCS mapped, KVM's VMPTRST and its VMPTRLD (past the
+        // permission and operand checks) return with neither VMsucceed
+        // nor VMfail: both refused here.
         if self.evmcs.is_some() && self.l2.is_none() && self.vmxon.is_some() {
             let refused = match insn {
                 Insn::Vmptrst => insn::check_permission(&self.l1, true).is_none(),
@@ -262,6 +268,14 @@ impl VmxVcpu {
                 Some(fault) => fault,
                 None if matches!(other, Insn::Vmlaunch | Insn::Vmresume) => {
                     self.enter(slots, other == Insn::Vmlaunch)?
+                }
+                // VMREAD with an eVMCS mapped reads it; a signal during a
+                // cached page's refresh fails the ioctl.
+                None if self.evmcs.is_some() && matches!(other, Insn::Vmread(_)) => {
+                    let Insn::Vmread(field) = other else {
+                        return Err(EINVAL);
+                    };
+                    self.evmcs_vmread(slots, field, &mut value)?
                 }
                 None => self.in_vmx(slots, other, &mut value),
             },
@@ -415,7 +429,6 @@ impl VmxVcpu {
                 let _ = mem::write(slots, gpa + vmcs12::hdr::LAUNCH_STATE as u64, &[0; 4]);
                 Outcome::Succeed
             }
-            Insn::Vmread(field) if self.evmcs.is_some() => self.evmcs_vmread(slots, field, value),
             Insn::Vmread(field) => {
                 if self.current.is_none() {
                     return Outcome::FailInvalid;
@@ -529,24 +542,40 @@ impl VmxVcpu {
         self.merge_msr_bitmap(slots);
         let (caps, model) = (&self.caps, &self.model);
         let v = &self.big.vmcs12;
-        let late = checks::check_guest_state(v, caps, model, &env, |gpa| mem::read_u32(slots, gpa))
-            .and_then(|()| checks::check_guest_cr3(v, model))
-            .and_then(|()| {
-                checks::load_msrs(
-                    v,
-                    caps,
-                    &env,
-                    |gpa| {
-                        let mut b = [0u8; 16];
-                        mem::read(slots, gpa, &mut b).ok()?;
-                        Some(MsrEntry::from_bytes(&b))
-                    },
-                    // guestmap models no L2 MSRs: any value an entry may
-                    // name loads.
-                    |_, _| true,
-                )
+        let guest =
+            checks::check_guest_state(v, caps, model, &env, |gpa| mem::read_u32(slots, gpa))
+                .and_then(|()| checks::check_guest_cr3(v, model));
+        if let Err(c) = guest {
+            l2.detach();
+            return Ok(self.entry_verdict(c.verdict()));
+        }
+        // prepare_vmcs02(), before the MSR-load list: every group of the
+        // eVMCS is now what vmcs12 holds (hv_clean_fields |= ALL, the
+        // bits above left alone).  A failure says the page is gone: the
+        // next entry finds out.
+        if let Some(e) = &self.evmcs {
+            let _ = e.page.update(slots, |frame, base| {
+                let mut b = [0u8; 4];
+                frame.read(base + evmcs::hdr::CLEAN_FIELDS, &mut b)?;
+                let clean = u32::from_le_bytes(b) | evmcs::clean::ALL;
+                frame.write(base + evmcs::hdr::CLEAN_FIELDS, &clean.to_le_bytes())
             });
-        if let Err(c) = late {
+        }
+        let v = &self.big.vmcs12;
+        let msrs = checks::load_msrs(
+            v,
+            &self.caps,
+            &env,
+            |gpa| {
+                let mut b = [0u8; 16];
+                mem::read(slots, gpa, &mut b).ok()?;
+                Some(MsrEntry::from_bytes(&b))
+            },
+            // guestmap models no L2 MSRs: any value an entry may name
+            // loads.
+            |_, _| true,
+        );
+        if let Err(c) = msrs {
             l2.detach();
             return Ok(self.entry_verdict(c.verdict()));
         }
@@ -563,12 +592,6 @@ impl VmxVcpu {
             }
         }
         self.l2 = Some(l2);
-        // prepare_vmcs02(): every group is now what vmcs12 holds.
-        if let Some(e) = &self.evmcs {
-            let clean = evmcs::clean::ALL.to_le_bytes();
-            // A failure says the page is gone: the next entry finds out.
-            let _ = e.page.write(slots, evmcs::hdr::CLEAN_FIELDS, &clean);
-        }
         Ok(Outcome::Entered)
     }
 
@@ -585,25 +608,39 @@ impl VmxVcpu {
     /// is made to pass (an eVMCS has none).  `Some` if the entry ends
     /// here.
     fn load_evmcs(&mut self, slots: &SlotTable, launch: bool) -> Result<Option<Outcome>> {
-        let Some(gpa) = self.evmptr else {
+        let Some(named) = self.evmptr else {
             self.drop_evmcs();
             return Ok(None);
         };
+        // KVM maps the page the address falls in, gpa_to_gfn().
+        let gpa = named & !0xfff;
         let mut changed = false;
         if self.evmcs.as_ref().map(|e| e.gpa) != Some(gpa) {
-            self.current = None;
-            self.drop_evmcs();
+            // Mapped and checked before anything changes, so that an
+            // error that says nothing of the memory (a signal) leaves the
+            // vCPU as it was; what KVM's map and revision failures do
+            // (current_vmptr = INVALID_GPA, the old eVMCS released) is
+            // done for those only.
             let page = match Attached::attach(slots, ApicPage::Evmcs, gpa, self.mode, self.id) {
                 Ok(page) => page,
-                Err(e) if [ENOENT, EFAULT, EPERM].contains(&e) => {
+                Err(e) if unbacked(&e) => {
+                    self.current = None;
+                    self.drop_evmcs();
                     return Ok(Some(Outcome::Exception(insn::UD_VECTOR)));
                 }
                 Err(e) => return Err(e),
             };
             let mut rev = [0u8; 4];
-            if page.read(slots, evmcs::hdr::REVISION_ID, &mut rev).is_err()
-                || !evmcs::revision_ok(u32::from_le_bytes(rev))
-            {
+            let read = page.read(slots, evmcs::hdr::REVISION_ID, &mut rev);
+            if let Err(e) = read {
+                if !unbacked(&e) {
+                    page.detach(false);
+                    return Err(e);
+                }
+            }
+            self.current = None;
+            self.drop_evmcs();
+            if read.is_err() || !evmcs::revision_ok(u32::from_le_bytes(rev)) {
                 page.detach(true);
                 return Ok(Some(Outcome::FailInvalid));
             }
@@ -622,9 +659,14 @@ impl VmxVcpu {
         // A page that cannot be reached now (a held PFN-only frame after
         // an invalidation, a cached one gone): let it go, so that the next
         // entry maps what is there then; this one is #UD, as a failed map.
-        if e.page.read(slots, 0, &mut big.ebuf).is_err() {
-            self.drop_evmcs();
-            return Ok(Some(Outcome::Exception(insn::UD_VECTOR)));
+        // A signal fails the ioctl and changes nothing more.
+        match e.page.read(slots, 0, &mut big.ebuf) {
+            Ok(()) => {}
+            Err(err) if unbacked(&err) => {
+                self.drop_evmcs();
+                return Ok(Some(Outcome::Exception(insn::UD_VECTOR)));
+            }
+            Err(err) => return Err(err),
         }
         let mut clean = evmcs::clean_fields(&big.ebuf);
         if launch || changed {
@@ -645,15 +687,18 @@ impl VmxVcpu {
     /// copy_vmcs12_to_enlightened(): vmcs12's guest state, exit
     /// information and the rest KVM writes back, into the mapped eVMCS,
     /// field by field in one use of the page (the fields only L1 writes
-    /// are left as L1 left them).  A page that cannot be reached loses
-    /// it, as a write-back to no memslot does.
+    /// are left as L1 left them).  A sync that fails (a signal during a
+    /// cached page's refresh, a page gone) is left pending, as KVM's
+    /// `need_vmcs12_to_shadow_sync`, and tried again at the vCPU's next
+    /// command, before it does anything else.
     fn sync_evmcs(&mut self, slots: &SlotTable) {
         let Some(e) = &self.evmcs else {
+            self.sync_pending = false;
             return;
         };
         let big = &mut *self.big;
         let (v, ebuf) = (&big.vmcs12, &mut big.ebuf);
-        let _ = e.page.update(slots, |frame, base| {
+        let synced = e.page.update(slots, |frame, base| {
             frame.read(base, ebuf)?;
             evmcs::copy_from_vmcs12(v, ebuf);
             for &enc in evmcs::COPY_FROM_VMCS12.iter() {
@@ -666,25 +711,34 @@ impl VmxVcpu {
             }
             Ok(())
         });
+        self.sync_pending = synced.is_err();
     }
 
     /// VMREAD with an eVMCS current, outside guest mode: from the eVMCS,
     /// by KVM's field map (handle_vmread() allows it for the Windows
     /// guests that do it).
-    fn evmcs_vmread(&mut self, slots: &SlotTable, field: u64, value: &mut Option<u64>) -> Outcome {
+    fn evmcs_vmread(
+        &mut self,
+        slots: &SlotTable,
+        field: u64,
+        value: &mut Option<u64>,
+    ) -> Result<Outcome> {
         let Some(e) = &self.evmcs else {
-            return Outcome::FailInvalid;
+            return Ok(Outcome::FailInvalid);
         };
-        if e.page.read(slots, 0, &mut self.big.ebuf).is_err() {
-            return Outcome::FailInvalid;
+        match e.page.read(slots, 0, &mut self.big.ebuf) {
+            Ok(()) => {}
+            // Gone: no VMCS to read, until the next entry maps one.
+            Err(err) if unbacked(&err) => return Ok(Outcome::FailInvalid),
+            Err(err) => return Err(err),
         }
-        match evmcs::vmread(&self.big.ebuf, field) {
+        Ok(match evmcs::vmread(&self.big.ebuf, field) {
             Some(v) => {
                 *value = Some(v);
                 Outcome::Succeed
             }
             None => Outcome::FailValid(InsnError::UnsupportedComponent),
-        }
+        })
     }
 
     /// Lets the current eVMCS go (nested_release_evmcs()): unmapped,
@@ -693,6 +747,7 @@ impl VmxVcpu {
         if let Some(e) = self.evmcs.take() {
             e.page.detach(true);
         }
+        self.sync_pending = false;
     }
 
     /// `GUESTMAP_VMX_OP_EVMCS`: names the eVMCS at `gpa`, or none, as
@@ -752,9 +807,6 @@ impl VmxVcpu {
         };
         let mut vapic_failed = false;
         let one = |which, enc| Attached::attach(slots, which, v.field(enc), self.mode, self.id);
-        // kvm_vcpu_map() fails: no slot, no writable memory, a read-only
-        // slot.
-        let unbacked = |e: &Error| [ENOENT, EFAULT, EPERM].contains(e);
         let ret = (|| {
             if has2(v, proc2::VIRT_APIC_ACCESSES) {
                 l2.apic_access = Some(one(ApicPage::ApicAccess, enc::APIC_ACCESS_ADDR)?);
@@ -816,6 +868,9 @@ impl VmxVcpu {
     /// L0's side of the vCPU: `GUESTMAP_VMX_OP`.  Returns the op's result
     /// and, for a virtual-APIC read, the value.
     pub(crate) fn op(&mut self, slots: &SlotTable, op: Op) -> Result<(u32, Option<u64>)> {
+        if self.sync_pending {
+            self.sync_evmcs(slots);
+        }
         if let Op::L0Msr { msr, read, write } = op {
             if self.l2.is_some() {
                 return Err(EBUSY);
@@ -929,6 +984,13 @@ impl VmxVcpu {
         // copy_vmcs12_to_enlightened(): the exit into the eVMCS.
         self.sync_evmcs(slots);
     }
+}
+
+/// Whether `e` is how `kvm_vcpu_map()` would fail on the memory: no
+/// slot, no writable memory, a read-only slot; others (a signal, no
+/// memory for the kernel) say nothing of the memory.
+fn unbacked(e: &Error) -> bool {
+    [ENOENT, EFAULT, EPERM].contains(e)
 }
 
 /// Reads 512 bytes at an offset of the page: `false` if the mapping must
