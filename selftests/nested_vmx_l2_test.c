@@ -29,6 +29,7 @@
 
 #include "kselftest_harness.h"
 #include "guestmap_util.h"
+#include "guestmap_vmx.h"
 
 /* Guest memory: NPAGES pages at GPA, one structure per page. */
 #define GPA		0x100000ULL
@@ -48,85 +49,10 @@
 #define VMWRITE_BM	P(10)
 #define MAXPHY		36
 
-#define REVISION	0x11e57ed0U
-
-/* Field encodings, SDM vol. 3C appendix B. */
-#define F_POSTED_INTR_NV	0x0002
-#define F_GUEST_PML_INDEX	0x0812
-#define F_HOST_ES_SELECTOR	0x0c00
-#define F_HOST_CS_SELECTOR	0x0c02
-#define F_HOST_SS_SELECTOR	0x0c04
-#define F_HOST_DS_SELECTOR	0x0c06
-#define F_HOST_TR_SELECTOR	0x0c0c
-#define F_MSR_BITMAP		0x2004
-#define F_VM_ENTRY_MSR_LOAD_ADDR 0x200a
-#define F_PML_ADDRESS		0x200e
-#define F_VIRTUAL_APIC_PAGE	0x2012
-#define F_APIC_ACCESS_ADDR	0x2014
-#define F_POSTED_INTR_DESC	0x2016
-#define F_EPT_POINTER		0x201a
-#define F_VMREAD_BITMAP		0x2026
-#define F_VMWRITE_BITMAP	0x2028
-#define F_VMCS_LINK_POINTER	0x2800
-#define F_PIN_BASED		0x4000
-#define F_CPU_BASED		0x4002
-#define F_EXIT_CONTROLS		0x400c
-#define F_ENTRY_CONTROLS	0x4012
-#define F_ENTRY_MSR_LOAD_COUNT	0x4014
-#define F_ENTRY_INTR_INFO	0x4016
-#define F_TPR_THRESHOLD		0x401c
-#define F_SECONDARY		0x401e
-#define F_VM_INSTRUCTION_ERROR	0x4400
-#define F_VM_EXIT_REASON	0x4402
-#define F_EXIT_INTR_INFO	0x4404
-#define F_EXIT_QUALIFICATION	0x6400
-#define F_GUEST_CR0		0x6800
-#define F_GUEST_CR3		0x6802
-#define F_GUEST_CR4		0x6804
-#define F_GUEST_DR7		0x681a
-#define F_GUEST_RIP		0x681e
-#define F_GUEST_RFLAGS		0x6820
-#define F_HOST_CR0		0x6c00
-#define F_HOST_CR3		0x6c02
-#define F_HOST_CR4		0x6c04
-#define F_HOST_RSP		0x6c14
-#define F_HOST_RIP		0x6c16
-
 /* KVM's struct vmcs12 offsets (vmcs12.h CHECK_OFFSET()). */
 #define O_LAUNCH_STATE		8
 #define O_GUEST_RIP		544
 #define O_VM_EXIT_REASON	812
-
-/*
- * Controls: KVM's must-be-one bits (the TRUE_ capability MSRs' allowed-0
- * words: pin 16h, proc 0401E172h, exit 00036DFFh with bit 2, entry
- * 000011FFh) and what each test needs.  SDM vol. 3C tables 25-5 to
- * 25-7, 25-16, 25-18.
- */
-#define PIN_EXT_INTR		(1U << 0)
-#define PIN_POSTED		(1U << 7)
-#define PROC_CR8_LOAD		(1U << 19)
-#define PROC_CR8_STORE		(1U << 20)
-#define PROC_TPR_SHADOW		(1U << 21)
-#define PROC_MSR_BITMAPS	(1U << 28)
-#define PROC_SECONDARY		(1U << 31)
-#define P2_APIC_ACCESSES	(1U << 0)
-#define P2_EPT			(1U << 1)
-#define P2_VID			(1U << 9)
-#define P2_SHADOW_VMCS		(1U << 14)
-#define P2_PML			(1U << 17)
-#define EXIT_HOST_64		(1U << 9)
-#define EXIT_ACK_INTR		(1U << 15)
-#define ENTRY_IA32E		(1U << 9)
-
-#define PIN_DEFAULT	(0x16U | PIN_EXT_INTR | PIN_POSTED)
-#define PROC_DEFAULT	(0x0401e172U | PROC_TPR_SHADOW | PROC_MSR_BITMAPS | PROC_SECONDARY)
-#define P2_DEFAULT	(P2_APIC_ACCESSES | P2_EPT | P2_VID | P2_PML)
-#define EXIT_DEFAULT	(0x36dffU | EXIT_HOST_64 | EXIT_ACK_INTR)
-#define ENTRY_DEFAULT	(0x11ffU | ENTRY_IA32E)
-
-/* EPTP: write-back (6), 4-level walk (3 << 3), SDM 25.6.11. */
-#define EPTP		(0x5000ULL | 6 | (3 << 3))
 
 /* Exit reasons with the VM-entry failure bit, SDM appendix C. */
 #define EXIT_INVALID_STATE	0x80000021U
@@ -267,32 +193,6 @@ static int vapic_write(int fd, uint32_t off, uint32_t val)
 	return op(fd, GUESTMAP_VMX_OP_VAPIC_WRITE, off, &v, NULL);
 }
 
-static uint32_t u32_at(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t u64_at(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void put_u32(char *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put_u64(char *p, uint64_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
 /* /proc/vmstat's FOLL_PIN counters: pins taken minus pins released. */
 static long pins_held(void)
 {
@@ -384,8 +284,8 @@ FIXTURE_SETUP(l2)
 	self->mem = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->mem);
-	put_u32(self->mem + (VMXON - GPA), REVISION);
-	put_u32(self->mem + (VMCS - GPA), REVISION);
+	put_u32(self->mem + (VMXON - GPA), VMCS12_REVISION);
+	put_u32(self->mem + (VMCS - GPA), VMCS12_REVISION);
 	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, NPAGES * PAGE, self->mem, 0));
 	ASSERT_EQ(0, create(self->fd, 0, variant->flags));
 	ASSERT_EQ(0, set_l1(self->fd, 0));
@@ -806,7 +706,7 @@ TEST_F(l2, shadow_vmcs12_round_trip)
 	int fd = self->fd;
 
 	/* Revision with bit 31 set: a shadow VMCS. */
-	put_u32(shadow, REVISION | (1U << 31));
+	put_u32(shadow, VMCS12_REVISION | (1U << 31));
 	put_u64(shadow + O_GUEST_RIP, 0x1234);
 	ASSERT_EQ(0, vmwrite(fd, F_SECONDARY, P2_DEFAULT | P2_SHADOW_VMCS));
 	ASSERT_EQ(0, vmwrite(fd, F_VMCS_LINK_POINTER, SHADOW));
@@ -834,7 +734,7 @@ TEST_F(l2, shadow_vmcs12_round_trip)
 	EXPECT_EQ(REFLECTED(23), insn(fd, GUESTMAP_VMX_VMREAD, 0x8000, 0));
 	ASSERT_EQ(0, vmexit(fd, 1, 0));
 	/* A shadow VMCS without bit 31: the link-pointer check, exit 33/4. */
-	put_u32(shadow, REVISION);
+	put_u32(shadow, VMCS12_REVISION);
 	EXPECT_EQ(ENTRY_FAILED(EXIT_INVALID_STATE), insn(fd, GUESTMAP_VMX_VMRESUME, 0, 0));
 }
 

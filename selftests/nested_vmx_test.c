@@ -24,6 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "guestmap_util.h"
+#include "guestmap_vmx.h"
 
 /* Guest memory: 16 pages at GPA; the VMXON region, then vmcs12s. */
 #define GPA		0x100000ULL
@@ -33,19 +34,7 @@
 #define VMCS_B		(GPA + 2 * PAGE)
 #define MAXPHY		36
 
-/* VMCS12_REVISION, arch/x86/kvm/vmx/vmcs12.h. */
-#define REVISION	0x11e57ed0U
-
-/* Field encodings, SDM vol. 3C appendix B. */
-#define F_GUEST_ES_SELECTOR	0x0800
-#define F_MSR_BITMAP		0x2004
-#define F_MSR_BITMAP_HIGH	0x2005
-#define F_VM_INSTRUCTION_ERROR	0x4400
-#define F_VM_EXIT_REASON	0x4402
-#define F_GUEST_ES_AR_BYTES	0x4814
-#define F_GUEST_RIP		0x681e
-
-/* Their offsets in KVM's struct vmcs12 (vmcs12.h CHECK_OFFSET()). */
+/* Offsets in KVM's struct vmcs12 (vmcs12.h CHECK_OFFSET()). */
 #define O_LAUNCH_STATE		8
 #define O_MSR_BITMAP		56
 #define O_GUEST_RIP		544
@@ -148,27 +137,6 @@ static uint64_t vmread(int fd, uint64_t field)
 	return r.value;
 }
 
-static uint32_t u32_at(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t u64_at(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void put_u32(char *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
 FIXTURE(vmx) {
 	int fd;
 	char *mem;
@@ -185,9 +153,9 @@ FIXTURE_SETUP(vmx)
 	self->mem = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->mem);
-	put_u32(self->mem + (VMXON - GPA), REVISION);
-	put_u32(self->mem + (VMCS_A - GPA), REVISION);
-	put_u32(self->mem + (VMCS_B - GPA), REVISION);
+	put_u32(self->mem + (VMXON - GPA), VMCS12_REVISION);
+	put_u32(self->mem + (VMCS_A - GPA), VMCS12_REVISION);
+	put_u32(self->mem + (VMCS_B - GPA), VMCS12_REVISION);
 	ASSERT_EQ(0, set_slot(self->fd, 0, GPA, NPAGES * PAGE, self->mem, 0));
 	ASSERT_EQ(0, create(self->fd, 0));
 	ASSERT_EQ(0, set_l1(self->fd, 0, 0, L1_CR0, L1_CR4, L1_FC));
@@ -254,7 +222,7 @@ TEST_F(vmx, vmptrld_checks)
 	EXPECT_EQ(FAIL_VALID(10), run(fd, GUESTMAP_VMX_VMPTRLD, VMXON, 0));
 	EXPECT_EQ(10, vmread(fd, F_VM_INSTRUCTION_ERROR));
 	/* A wrong revision, and memory no slot holds (reads as all ones). */
-	put_u32(self->mem + (VMCS_B - GPA), REVISION + 1);
+	put_u32(self->mem + (VMCS_B - GPA), VMCS12_REVISION + 1);
 	EXPECT_EQ(FAIL_VALID(11), run(fd, GUESTMAP_VMX_VMPTRLD, VMCS_B, 0));
 	EXPECT_EQ(FAIL_VALID(11), run(fd, GUESTMAP_VMX_VMPTRLD, 0x40000000, 0));
 	/* A failed VMPTRLD left A current. */
@@ -285,7 +253,7 @@ TEST_F(vmx, vmptrld_shadow_needs_vmcs_shadowing)
 	struct guestmap_vmx_insn r;
 	int fd = self->fd;
 
-	put_u32(self->mem + (VMCS_B - GPA), REVISION | (1U << 31));
+	put_u32(self->mem + (VMCS_B - GPA), VMCS12_REVISION | (1U << 31));
 	ASSERT_EQ(SUCCEED, run(fd, GUESTMAP_VMX_VMXON, VMXON, 0));
 	EXPECT_EQ(SUCCEED, run(fd, GUESTMAP_VMX_VMPTRLD, VMCS_B, 0));
 
@@ -321,7 +289,7 @@ TEST_F(vmx, vmclear_vmptrld_round_trip)
 	EXPECT_EQ(0x123456789000ULL, u64_at(a + O_MSR_BITMAP));
 	EXPECT_EQ(0x0018, *(uint16_t *)(a + O_GUEST_ES_SELECTOR));
 	EXPECT_EQ(0, u32_at(a + O_LAUNCH_STATE));
-	EXPECT_EQ(REVISION, u32_at(a));
+	EXPECT_EQ(VMCS12_REVISION, u32_at(a));
 	/* Unchanged in user space: VMPTRLD again reads the same values. */
 	EXPECT_EQ(SUCCEED, run(fd, GUESTMAP_VMX_VMPTRLD, VMCS_A, 0));
 	EXPECT_EQ(0xffffffff81000000ULL, vmread(fd, F_GUEST_RIP));
@@ -410,7 +378,7 @@ TEST_F(vmx, vmcs12_across_memory_lifetimes)
 	fresh = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, fresh);
-	put_u32(fresh + PAGE, REVISION);
+	put_u32(fresh + PAGE, VMCS12_REVISION);
 	memcpy(fresh + PAGE + O_GUEST_RIP, &(uint64_t){ 0x2222 }, 8);
 	ASSERT_EQ(0, set_slot(fd, 0, GPA, NPAGES * PAGE, fresh, 0));
 	EXPECT_EQ(SUCCEED, run(fd, GUESTMAP_VMX_VMPTRLD, VMCS_A, 0));
@@ -436,7 +404,7 @@ TEST_F(vmx, vmcs12_across_memory_lifetimes)
 	fresh = mmap(fresh, NPAGES * PAGE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_NE(MAP_FAILED, fresh);
-	put_u32(fresh + PAGE, REVISION);
+	put_u32(fresh + PAGE, VMCS12_REVISION);
 	EXPECT_EQ(SUCCEED, run(fd, GUESTMAP_VMX_VMPTRLD, VMCS_A, 0));
 	EXPECT_EQ(0, vmread(fd, F_GUEST_RIP));
 	munmap(fresh, NPAGES * PAGE);

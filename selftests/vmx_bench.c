@@ -48,6 +48,7 @@
 #include <linux/guestmap_test.h>
 
 #include "guestmap_util.h"
+#include "guestmap_vmx.h"
 
 #define NR(a)		(sizeof(a) / sizeof(*(a)))
 
@@ -70,61 +71,17 @@
 #define GPA_PFN		0x200000ULL
 #define MAXPHY		36
 
-#define REVISION	0x11e57ed0U
 /* KVM's struct vmcs12 offset of vm_exit_reason (vmcs12.h). */
 #define O_VM_EXIT_REASON 812
 /* EXIT_REASON_VMCALL, SDM appendix C: the exit each iteration writes. */
 #define EXIT_VMCALL	18
 
-/* Field encodings, SDM vol. 3C appendix B. */
-#define F_POSTED_INTR_NV	0x0002
-#define F_GUEST_PML_INDEX	0x0812
-#define F_HOST_ES_SELECTOR	0x0c00
-#define F_HOST_CS_SELECTOR	0x0c02
-#define F_HOST_SS_SELECTOR	0x0c04
-#define F_HOST_DS_SELECTOR	0x0c06
-#define F_HOST_TR_SELECTOR	0x0c0c
-#define F_MSR_BITMAP		0x2004
-#define F_PML_ADDRESS		0x200e
-#define F_VIRTUAL_APIC_PAGE	0x2012
-#define F_APIC_ACCESS_ADDR	0x2014
-#define F_POSTED_INTR_DESC	0x2016
-#define F_EPT_POINTER		0x201a
-#define F_VMREAD_BITMAP		0x2026
-#define F_VMWRITE_BITMAP	0x2028
-#define F_VMCS_LINK_POINTER	0x2800
-#define F_PIN_BASED		0x4000
-#define F_CPU_BASED		0x4002
-#define F_EXIT_CONTROLS		0x400c
-#define F_ENTRY_CONTROLS	0x4012
-#define F_TPR_THRESHOLD		0x401c
-#define F_SECONDARY		0x401e
-#define F_GUEST_CR0		0x6800
-#define F_GUEST_CR3		0x6802
-#define F_GUEST_CR4		0x6804
-#define F_GUEST_DR7		0x681a
-#define F_GUEST_RIP		0x681e
-#define F_GUEST_RFLAGS		0x6820
-#define F_HOST_CR0		0x6c00
-#define F_HOST_CR3		0x6c02
-#define F_HOST_CR4		0x6c04
-#define F_HOST_RSP		0x6c14
-#define F_HOST_RIP		0x6c16
-
 /*
- * Controls, as selftests/nested_vmx_l2_test.c's setup_l1() sets them:
- * KVM's must-be-one bits, TPR shadow with APIC-access virtualization,
- * virtual-interrupt delivery and posted interrupts, EPT with PML, MSR
- * bitmaps; 64-bit host and guest.
+ * The controls are guestmap_vmx.h's, as nested_vmx_l2_test's setup_l1()
+ * sets them: KVM's must-be-one bits, TPR shadow with APIC-access
+ * virtualization, virtual-interrupt delivery and posted interrupts, EPT
+ * with PML, MSR bitmaps; 64-bit host and guest.
  */
-#define PIN_DEFAULT	(0x16U | (1U << 0) | (1U << 7))
-#define PROC_MSR_BITMAPS (1U << 28)
-#define PROC_DEFAULT	(0x0401e172U | (1U << 21) | PROC_MSR_BITMAPS | (1U << 31))
-#define P2_DEFAULT	((1U << 0) | (1U << 1) | (1U << 9) | (1U << 17))
-#define EXIT_DEFAULT	(0x36dffU | (1U << 9) | (1U << 15))
-#define ENTRY_DEFAULT	(0x11ffU | (1U << 9))
-/* EPTP: write-back (6), 4-level walk (3 << 3), SDM 25.6.11. */
-#define EPTP		(0x5000ULL | 6 | (3 << 3))
 
 #define REPS		5
 /*
@@ -197,19 +154,6 @@ static double median(const double *v, double *min, double *max)
 	return s[REPS / 2];
 }
 
-static uint32_t get_u32(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void put_u32(char *p, uint32_t v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
 /*
  * The memory of each kind: the VMXON regions' and vmcs12s' revision
  * identifiers, and L1's MSR bitmap, which intercepts FS_BASE's writes
@@ -218,10 +162,10 @@ static void put_u32(char *p, uint32_t v)
 static void good_mem(char *mem)
 {
 	memset(mem, 0, NPAGES * PAGE);
-	put_u32(mem + VMXON_OFF(0), REVISION);
-	put_u32(mem + VMCS_OFF(0), REVISION);
-	put_u32(mem + VMXON_OFF(1), REVISION);
-	put_u32(mem + VMCS_OFF(1), REVISION);
+	put_u32(mem + VMXON_OFF(0), VMCS12_REVISION);
+	put_u32(mem + VMCS_OFF(0), VMCS12_REVISION);
+	put_u32(mem + VMXON_OFF(1), VMCS12_REVISION);
+	put_u32(mem + VMCS_OFF(1), VMCS12_REVISION);
 	/* Write bits of C0000000h-C0001FFFh at C00h, SDM 25.6.9. */
 	mem[MSR_BITMAP_OFF + 0xc00 + 0x100 / 8] = 1;
 }
@@ -434,7 +378,7 @@ static uint64_t run_row(struct ctx *c, enum row r, unsigned long iters)
 	/* Each loop must write its exits back: start from another reason. */
 	put_u32(reason, 0);
 	ns = gm_run(c->gm, id, iters);
-	if (get_u32(reason) != EXIT_VMCALL) {
+	if (u32_at(reason) != EXIT_VMCALL) {
 		fprintf(stderr, "vmx_bench: %s: no exit written back\n",
 			row_name[r]);
 		exit(1);
