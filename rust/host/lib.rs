@@ -68,6 +68,8 @@ mod nested_vmx_msr_tests;
 #[cfg(test)]
 mod nested_vmx_tests;
 #[cfg(test)]
+mod nested_walk_tests;
+#[cfg(test)]
 mod policy_tests;
 #[cfg(test)]
 mod pte_tests;

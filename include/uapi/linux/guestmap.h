@@ -1025,4 +1025,106 @@ struct guestmap_vmx_op {
 #define GUESTMAP_VMX_OP \
 	_IOWR(GUESTMAP_IO, 0x13, struct guestmap_vmx_op)
 
+/* Guest page-table walks: GUESTMAP_WALK. */
+#define GUESTMAP_CAP_WALK	(1ULL << 5)
+
+/* struct guestmap_walk @format. */
+#define GUESTMAP_WALK_LONG	0	/* x86-64 paging, 4- or 5-level */
+#define GUESTMAP_WALK_EPT	1	/* 4-level EPT */
+#define GUESTMAP_WALK_NPT	2	/* NPT: x86-64 paging of an L2 gpa */
+
+/* struct guestmap_walk @access: the #PF error code's bits for them. */
+#define GUESTMAP_WALK_WRITE	(1U << 1)
+#define GUESTMAP_WALK_USER	(1U << 2)
+#define GUESTMAP_WALK_FETCH	(1U << 4)
+
+/* struct guestmap_walk @flags. */
+#define GUESTMAP_WALK_AC	(1U << 0)	/* EFLAGS.AC */
+#define GUESTMAP_WALK_IMPLICIT	(1U << 1)	/* implicit supervisor access */
+#define GUESTMAP_WALK_NO_AD	(1U << 2)	/* set no A/D bit */
+#define GUESTMAP_WALK_CACHED	(1U << 3)	/* through the walk cache */
+#define GUESTMAP_WALK_AMD	(1U << 4)	/* AMD's reserved bits */
+#define GUESTMAP_WALK_GBPAGES	(1U << 5)	/* 1 GiB pages exist */
+#define GUESTMAP_WALK_EXECONLY	(1U << 6)	/* EPT execute-only pages */
+
+/* struct guestmap_walk @fault. */
+#define GUESTMAP_WALK_OK		0
+#define GUESTMAP_WALK_PF		1	/* #PF, @error its error code */
+#define GUESTMAP_WALK_GP		2	/* #GP(0): non-canonical @addr */
+#define GUESTMAP_WALK_EPT_VIOLATION	3	/* @error: exit qualification */
+#define GUESTMAP_WALK_EPT_MISCONFIG	4
+
+/* Levels of the deepest walk: 5-level paging. */
+#define GUESTMAP_WALK_MAX_LEVELS	5
+
+/**
+ * struct guestmap_walk - translate an address through guest page tables
+ * @root:	in: CR3 for GUESTMAP_WALK_LONG, nCR3 for GUESTMAP_WALK_NPT,
+ *		the EPT pointer for GUESTMAP_WALK_EPT.  A root with bits set
+ *		that the format reserves is EINVAL.
+ * @addr:	in: the guest virtual address for LONG; for NPT and EPT
+ *		the L2 guest physical address, below 2^@maxphyaddr.
+ * @cr0:	in: CR0 (PG and WP are used); for NPT, L1's; 0 for EPT.
+ * @cr4:	in: CR4 (PAE, LA57, SMEP and SMAP are used; PKE, PKS and
+ *		LAM_SUP are not modelled and are EINVAL); for NPT, L1's; 0
+ *		for EPT.
+ * @efer:	in: EFER (LMA and NXE are used); for NPT, L1's; 0 for EPT.
+ * @format:	in: GUESTMAP_WALK_LONG, _NPT or _EPT.
+ * @access:	in: GUESTMAP_WALK_WRITE, _USER and _FETCH, as KVM's
+ *		walker takes them; no bit is a supervisor read.  An NPT
+ *		walk is always a user access, as KVM's
+ *		translate_nested_gpa() makes it; EPT takes no _USER.
+ * @flags:	in: GUESTMAP_WALK_AC and _IMPLICIT say whether SMAP may be
+ *		overridden (LONG only, EINVAL otherwise); _NO_AD translates without setting
+ *		any A/D bit; _CACHED reads the tables through the walk
+ *		cache; _AMD reserves bit 8 of PML5Es and PML4Es as KVM
+ *		does for AMD CPUs; _GBPAGES allows 1 GiB pages;
+ *		_EXECONLY allows execute-only EPT entries.
+ * @maxphyaddr:	in: the guest's physical-address width, 32 to 52.
+ * @gpa:	out: the translation, when @fault is GUESTMAP_WALK_OK.
+ * @page_size:	out: the size of the page that maps @addr.
+ * @fault:	out: GUESTMAP_WALK_OK or the fault the access takes.
+ * @level:	out: the level of the leaf (1 for 4 KiB), or of the entry
+ *		that faulted; 0 for GUESTMAP_WALK_GP.
+ * @error:	out: for GUESTMAP_WALK_PF the #PF error code; for
+ *		GUESTMAP_WALK_EPT_VIOLATION the exit qualification.
+ * @ptes:	out: the entries walked, @ptes[level - 1] for each level,
+ *		the one that faulted included, as the walk's A/D updates
+ *		left them; 0 for the levels not reached.
+ * @retries:	out: how many times the walk restarted because an entry
+ *		changed under its A/D update; the ioctl fails with EAGAIN
+ *		when the update finds a changed entry for the 1000th time.
+ * @pad:	must be 0.
+ *
+ * The walk is paging_tmpl.h's walk_addr_generic(): every level's entry
+ * is read through guestmap's mapping of the table page; a table in no
+ * slot is a not-present fault, as in KVM.  Unless _NO_AD, a successful
+ * walk sets A in every entry walked and D in the leaf for a write, each
+ * with a cmpxchg that restarts the walk if the entry changed; entries in
+ * a READONLY slot are left as they are.  A table whose user memory is
+ * gone fails with EFAULT.
+ */
+struct guestmap_walk {
+	__u64 root;
+	__u64 addr;
+	__u64 cr0;
+	__u64 cr4;
+	__u64 efer;
+	__u32 format;
+	__u32 access;
+	__u32 flags;
+	__u32 maxphyaddr;
+	__u64 gpa;
+	__u64 page_size;
+	__u32 fault;
+	__u32 level;
+	__u64 error;
+	__u64 ptes[GUESTMAP_WALK_MAX_LEVELS];
+	__u32 retries;
+	__u32 pad;
+};
+
+#define GUESTMAP_WALK \
+	_IOWR(GUESTMAP_IO, 0x14, struct guestmap_walk)
+
 #endif /* _UAPI_LINUX_GUESTMAP_H */
