@@ -168,6 +168,17 @@ void *gm_pfn_to_kva(unsigned long pfn)
 	return page_address(pfn_to_page(pfn));
 }
 
+/*
+ * One load of an aligned u64 of guest memory: the guest page-table
+ * walker reads each entry whole, as the CPU does, so that a concurrent
+ * writer can never make it see half of an old entry and half of a new
+ * one, which memcpy() may.
+ */
+u64 gm_frame_read64(const void *p)
+{
+	return READ_ONCE(*(const u64 *)p);
+}
+
 /* The guest page-table walker's and GUESTMAP_ACCESS's compare-exchange. */
 u64 gm_frame_cmpxchg64(void *p, u64 old, u64 new)
 {

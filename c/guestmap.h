@@ -56,6 +56,7 @@ int gm_frame_map(unsigned long pfn, void **kva, bool *aliased);
 void gm_frame_unmap(void *kva, bool aliased);
 void *gm_pfn_to_kva(unsigned long pfn);
 void gm_frame_copy(void *dst, const void *src, unsigned long len);
+u64 gm_frame_read64(const void *p);
 u64 gm_frame_cmpxchg64(void *p, u64 old, u64 new);
 u64 gm_frame_fetch_or64(void *p, u64 bits);
 void gm_pfn_mark_dirty(unsigned long pfn);

@@ -1141,14 +1141,14 @@ static void gen_bench(struct world *w, struct guestmap_bench *b)
 /*
  * Commands of the ABI this fuzzer does not model (nested SVM:
  * selftests/nested_svm_test and svm_diff_test test them; nested VMX:
- * nested_vmx_test and nested_vmx_l2_test): never taken for unknown
- * numbers.
+ * nested_vmx_test and nested_vmx_l2_test; the walker: walk_test and
+ * walk_diff_test): never taken for unknown numbers.
  */
 static const unsigned int unmodelled_nr[] = {
 	GUESTMAP_SVM_CREATE_VCPU, GUESTMAP_SVM_SET_L1, GUESTMAP_SVM_SET_L0_MSR,
 	GUESTMAP_SVM_VMRUN, GUESTMAP_SVM_INTERCEPT, GUESTMAP_SVM_VMEXIT,
 	GUESTMAP_VMX_CREATE_VCPU, GUESTMAP_VMX_SET_L1, GUESTMAP_VMX_INSN,
-	GUESTMAP_VMX_OP,
+	GUESTMAP_VMX_OP, GUESTMAP_WALK,
 };
 
 static bool is_unmodelled(unsigned int nr)

@@ -113,7 +113,8 @@ TEST(api_version)
 	/* The page size as user space knows it, from the auxv. */
 	EXPECT_EQ(sysconf(_SC_PAGESIZE), v.page_size);
 	EXPECT_EQ(GUESTMAP_CAP_MIRROR | GUESTMAP_CAP_MAP | GUESTMAP_CAP_NESTED_SVM |
-		  GUESTMAP_CAP_HUGE | GUESTMAP_CAP_NESTED_VMX, v.caps);
+		  GUESTMAP_CAP_HUGE | GUESTMAP_CAP_NESTED_VMX | GUESTMAP_CAP_WALK,
+		  v.caps);
 	close(fd);
 }
 

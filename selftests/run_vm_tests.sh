@@ -36,7 +36,7 @@ export GM_FUZZ_COUNT=${GM_FUZZ_COUNT:-200000} GM_FUZZ_SECONDS=${GM_FUZZ_SECONDS:
 export GM_STRESS_SECONDS=${GM_STRESS_SECONDS:-10}
 
 for t in guestmap_test mirror_test huge_test map_test integrity_test context_test events_test \
-	nested_svm_test nested_vmx_test nested_vmx_l2_test trace_test fuzz_test stress_test; do
+	nested_svm_test nested_vmx_test nested_vmx_l2_test trace_test walk_test fuzz_test stress_test; do
 	# map_test also asks another module, which calls guestmap's exports
 	# (and pins guestmap, so only after guestmap_test's unload test).
 	if [ $t = map_test ]; then

@@ -59,6 +59,8 @@ pub(crate) enum Command {
     VmxInsn,
     /// `GUESTMAP_VMX_OP`.
     VmxOp,
+    /// `GUESTMAP_WALK`.
+    Walk,
 }
 
 impl Command {
@@ -90,6 +92,7 @@ impl Command {
             uapi::GUESTMAP_VMX_SET_L1 => Some(Self::VmxSetL1),
             uapi::GUESTMAP_VMX_INSN => Some(Self::VmxInsn),
             uapi::GUESTMAP_VMX_OP => Some(Self::VmxOp),
+            uapi::GUESTMAP_WALK => Some(Self::Walk),
             _ => None,
         }
     }
@@ -104,6 +107,7 @@ pub(crate) fn api_version(page_size: u32) -> uapi::guestmap_api_version {
             | uapi::GUESTMAP_CAP_MAP
             | uapi::GUESTMAP_CAP_NESTED_SVM
             | uapi::GUESTMAP_CAP_NESTED_VMX
+            | uapi::GUESTMAP_CAP_WALK
             | uapi::GUESTMAP_CAP_HUGE) as u64,
     }
 }

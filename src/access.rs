@@ -18,7 +18,7 @@ use crate::{
     abi::{AccessOp, AccessReq, RwReq},
     ext::mutex::Mutex,
     fault::Fault,
-    guest::{self, GuestPage},
+    guest::{self, until_current, GuestPage},
     memslot::Memslot,
     pfncache::CacheAccess,
     pte::{GfnRange, PfnClass, PAGE_SHIFT, TABLE_ENTRIES},
@@ -29,24 +29,9 @@ use crate::{
 };
 use kernel::{page::PAGE_SIZE, prelude::*, uaccess::UserSlice};
 
-/// Gives up a guest access after this many faults, or mappings, that an
-/// invalidation undid before the access could use them.
+/// Gives up a guest access after this many faults that an invalidation
+/// undid before the access could use them.
 const MAX_ACCESS_TRIES: u32 = 1000;
-
-/// Runs `f` until it gets past an invalidation (`Ok(None)`: map again),
-/// up to [`MAX_ACCESS_TRIES`] times; `EINTR` on a fatal signal.  A retry
-/// that can succeed is the kernel's to make, not user space's.
-fn until_current<T>(mut f: impl FnMut() -> Result<Option<T>>) -> Result<T> {
-    for _ in 0..MAX_ACCESS_TRIES {
-        if let Some(v) = f()? {
-            return Ok(v);
-        }
-        if kernel::current!().signal_pending() {
-            return Err(EINTR);
-        }
-    }
-    Err(EAGAIN)
-}
 
 /// `GUESTMAP_READ_GUEST` and `GUESTMAP_WRITE_GUEST` of `req`, which lies
 /// in `slot`, through the mirror; `remaps` keeps mappings of bare pfns,

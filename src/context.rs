@@ -37,7 +37,7 @@ use crate::{
     },
     fault::Fault,
     mirror::{self, Mirror},
-    nested::{svm::abi as svm_abi, vcpus::Vcpus, vmx::abi as vmx_abi},
+    nested::{svm::abi as svm_abi, vcpus::Vcpus, vmx::abi as vmx_abi, walk},
     query,
     remaps::Remaps,
     reserve::Reserve,
@@ -324,6 +324,18 @@ impl Context {
                 if let Some(v) = value {
                     raw.value = v;
                 }
+                write_arg(arg, &raw)?;
+            }
+            Command::Walk => {
+                let mut raw: uapi::guestmap_walk = read_arg(arg)?;
+                let req = walk::paging::walk_req(&raw).map_err(invalid)?;
+                // A/D updates change guest memory: the outcome must be
+                // reportable before they are made, not found unwritable
+                // after.
+                write_arg(arg, &raw)?;
+                let slots = self.slots.read_killable()?;
+                walk::walk(&slots, &req, &mut raw)?;
+                drop(slots);
                 write_arg(arg, &raw)?;
             }
             Command::ReadGuest | Command::WriteGuest => {

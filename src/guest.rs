@@ -33,6 +33,21 @@ use kernel::{page::PAGE_SIZE, prelude::*, uaccess::UserSlice};
 /// invalidations, as a pfn cache's refresh does.
 const MAX_TRIES: u32 = 1000;
 
+/// Runs `f` until it gets past an invalidation (`Ok(None)`: map again),
+/// up to [`MAX_TRIES`] times; `EINTR` if a signal is pending.  A retry
+/// that can succeed is the kernel's to make, not user space's.
+pub(crate) fn until_current<T>(mut f: impl FnMut() -> Result<Option<T>>) -> Result<T> {
+    for _ in 0..MAX_TRIES {
+        if let Some(v) = f()? {
+            return Ok(v);
+        }
+        if kernel::current!().signal_pending() {
+            return Err(EINTR);
+        }
+    }
+    Err(EAGAIN)
+}
+
 /// A guest frame mapped into the kernel, let go with
 /// [`GuestPage::unmap`] (which the `guestmap_unmap` tracepoint records;
 /// a drop unmaps too, unrecorded, not marked dirty).
@@ -168,6 +183,12 @@ impl<'a> GuestPage<'a> {
         acc: &mut Access<'_>,
     ) -> Result<Option<()>, FrameError> {
         self.with_frame(|frame| frame.access(off, acc)).transpose()
+    }
+
+    /// The u64 at `off` (8-byte aligned), read with one load; `Ok(None)`
+    /// as for [`GuestPage::access`].
+    pub(crate) fn read_u64(&self, off: usize) -> Result<Option<u64>, FrameError> {
+        self.with_frame(|frame| frame.read_u64(off)).transpose()
     }
 
     /// Atomic compare-exchange of the u64 at `off`: the value found, or

@@ -56,10 +56,21 @@ pub(crate) const NR_CACHES: usize = uapi::GUESTMAP_NR_CACHES as usize;
 /// enlightened VMCS.
 pub(crate) const VCPU_EXTRA_VIEWS: usize = 4;
 
+/// The caches of the guest page-table walk cache: one per level
+/// (`src/nested/walk/`).
+pub(crate) const WALK_VIEWS: usize = uapi::GUESTMAP_WALK_MAX_LEVELS as usize;
+
 /// How many caches a context has: those, then one per nested vCPU, then
-/// each vCPU's extra ones (`src/nested/vcpus.rs`).
+/// each vCPU's extra ones (`src/nested/vcpus.rs`), then the walk cache's.
 pub(crate) const NR_VIEWS: usize =
-    NR_CACHES + (1 + VCPU_EXTRA_VIEWS) * uapi::GUESTMAP_MAX_VCPUS as usize;
+    NR_CACHES + (1 + VCPU_EXTRA_VIEWS) * uapi::GUESTMAP_MAX_VCPUS as usize + WALK_VIEWS;
+
+/// The walk cache's view of the tables of `level` (1 to
+/// [`WALK_VIEWS`]; the walker has no other levels).
+pub(crate) fn walk_view(level: u32) -> usize {
+    debug_assert!((1..=WALK_VIEWS).contains(&(level as usize)));
+    NR_VIEWS - WALK_VIEWS + (level as usize).clamp(1, WALK_VIEWS) - 1
+}
 
 /// One pfn cache's view of its page (what `gfn_to_pfn_cache` keeps under
 /// its rwlock) and the mapping of a bare pfn it reads the page through.

@@ -75,8 +75,8 @@ fn rejects_other_types_and_numbers() {
 fn api_version_reports_version_2_page_size_and_the_caps() {
     let v = api_version(4096);
     assert_eq!(API_VERSION, 2);
-    // MIRROR, MAP, NESTED_SVM, HUGE, NESTED_VMX.
-    assert_eq!((v.version, v.page_size, v.caps), (2, 4096, 0b1_1111));
+    // MIRROR, MAP, NESTED_SVM, HUGE, NESTED_VMX, WALK.
+    assert_eq!((v.version, v.page_size, v.caps), (2, 4096, 0b11_1111));
     assert_eq!(api_version(16384).page_size, 16384);
 }
 
@@ -381,6 +381,12 @@ fn decodes_nested_vmx_commands() {
             ioc(IOC_READ | IOC_WRITE, 0xB9, 0x13, 32),
             Command::VmxOp,
         ),
+        (
+            GUESTMAP_WALK,
+            0xC088_B914,
+            ioc(IOC_READ | IOC_WRITE, 0xB9, 0x14, 136),
+            Command::Walk,
+        ),
     ];
     for (num, literal, want, cmd) in cases {
         assert_eq!(num, literal, "{cmd:?}");
@@ -390,4 +396,5 @@ fn decodes_nested_vmx_commands() {
         assert_eq!(Command::decode(num + (8 << 16)), None, "{cmd:?}");
     }
     assert_eq!(GUESTMAP_CAP_NESTED_VMX, 1 << 4);
+    assert_eq!(GUESTMAP_CAP_WALK, 1 << 5);
 }

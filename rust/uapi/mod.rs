@@ -59,4 +59,5 @@ impl_user_bytes!(
     guestmap_vmx_l1 = 4 + 4 + 8 * 4 + 4 + 4,
     guestmap_vmx_insn = 4 + 4 + 8 + 8 + 4 * 4,
     guestmap_vmx_op = 4 + 4 + 8 + 8 + 4 + 4,
+    guestmap_walk = 8 * 5 + 4 * 4 + 8 * 2 + 4 * 2 + 8 + 8 * 5 + 4 * 2,
 );

@@ -11,8 +11,8 @@
 //! which share one bounds check ([`Frame::window`]).
 
 use super::bindings::{
-    gm_frame_cmpxchg64, gm_frame_copy, gm_frame_fetch_or64, gm_frame_map, gm_frame_unmap,
-    gm_pfn_mark_dirty, gm_pfn_to_kva,
+    gm_frame_cmpxchg64, gm_frame_copy, gm_frame_fetch_or64, gm_frame_map, gm_frame_read64,
+    gm_frame_unmap, gm_pfn_mark_dirty, gm_pfn_to_kva,
 };
 use core::{ffi::c_void, marker::PhantomData, ptr::NonNull};
 use kernel::{error::to_result, ffi::c_ulong, page::PAGE_SIZE, prelude::*};
@@ -146,6 +146,18 @@ impl<'a> Frame<'a> {
         unsafe { gm_frame_copy(dst, buf.as_ptr().cast(), buf.len() as c_ulong) };
         self.mark_dirty();
         Ok(())
+    }
+
+    /// The u64 at `off` (8-byte aligned), read with one load: never torn
+    /// by a concurrent writer, as [`Frame::read`]'s copy may be.
+    pub(crate) fn read_u64(&self, off: usize) -> Result<u64, FrameError> {
+        if off % 8 != 0 {
+            return Err(FrameError::Misaligned);
+        }
+        let p = self.window(off, 8)?;
+        // SAFETY: `p` is an aligned u64 of the live mapping (type
+        // invariants, and the window check).
+        Ok(unsafe { gm_frame_read64(p) })
     }
 
     /// Atomically replaces the u64 at `off` (8-byte aligned) with `new` if

@@ -1079,7 +1079,8 @@ struct guestmap_vmx_op {
  *		any A/D bit; _CACHED reads the tables through the walk
  *		cache; _AMD reserves bit 8 of PML5Es and PML4Es as KVM
  *		does for AMD CPUs; _GBPAGES allows 1 GiB pages;
- *		_EXECONLY allows execute-only EPT entries.
+ *		_EXECONLY allows execute-only EPT entries.  A flag the
+ *		format does not take is EINVAL.
  * @maxphyaddr:	in: the guest's physical-address width, 32 to 52.
  * @gpa:	out: the translation, when @fault is GUESTMAP_WALK_OK.
  * @page_size:	out: the size of the page that maps @addr.
