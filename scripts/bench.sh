@@ -24,6 +24,10 @@
 #            the pages (mapped per entry, as 6.12) or caching them, and
 #            KVM's kvm_vcpu_map() of the same pages on a real vCPU, on
 #            PFN-only and struct-page memory.
+#   walk     selftests/walk_bench: a 4-level guest page-table walk with
+#            its tables in struct-page and PFN-only memory, each level
+#            mapped per walk or read through the walk cache, and
+#            KVM_TRANSLATE on a real vCPU over the same tables.
 #   tdp      selftests/tdp_bench: the mirror against KVM's TDP MMU
 #            (kvm_amd npt=1) on the same buffers (64 and 512 MiB; 4K
 #            pages, THP, hugetlb): fault-in against KVM_PRE_FAULT_MEMORY,
@@ -46,7 +50,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-sections=mirror,map,fault,nested,vmx,tdp,trace
+sections=mirror,map,fault,nested,vmx,walk,tdp,trace
 only=${GM_BENCH_ONLY:-$sections}
 for s in ${only//,/ }; do
 	[[ ",$sections," == *",$s,"* ]] || gm_die "GM_BENCH_ONLY: no section $s (have $sections)"
@@ -108,6 +112,13 @@ if want vmx; then
 	gm_log "nested VMX entry/exit vs kvm_vcpu_map (one VM run)"
 	kvm_bench vmx vmx.cached_pfn_over_cached_page \
 		vmx.kvm_vcpu_map_pfn_over_cached_pfn
+fi
+
+if want walk; then
+	gm_log "guest page-table walks vs KVM_TRANSLATE (one VM run)"
+	"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" -- \
+		"$GM_TEST_ENV selftests/walk_bench" | tee "$out/walk-$stamp.txt"
+	grep -q '^bench: walk.cached_pfn_over_cached_page' "$out/walk-$stamp.txt"
 fi
 
 # The guest writes its JSON lines into vm-run's shared directory, which

@@ -218,6 +218,11 @@ impl Context {
                     let mut vcpus = self.vcpus.lock_killable()?;
                     let vcpu = vcpus.get_vmx(req.id)?;
                     raw.ns = crate::bench::run_nested_vmx(&slots, vcpu, &req)?;
+                } else if crate::bench::is_walk(&raw) {
+                    let at = crate::bench::decode_walk(&raw).map_err(invalid)?;
+                    let req = walk::paging::walk_req(&read_arg(at as usize)?).map_err(invalid)?;
+                    let slots = self.slots.read_killable()?;
+                    raw.ns = crate::bench::run_walk(&slots, &req, raw.iterations)?;
                 } else {
                     let gfns = crate::bench::decode_range(&raw).map_err(invalid)?;
                     let slots = self.slots.read_killable()?;

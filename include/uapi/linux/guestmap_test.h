@@ -18,12 +18,16 @@
  */
 #define GUESTMAP_BENCH_NESTED_SVM	0x100
 #define GUESTMAP_BENCH_NESTED_VMX	0x101
+/* A guest page-table walk, as GUESTMAP_WALK. */
+#define GUESTMAP_BENCH_WALK		0x102
 
 /**
  * struct guestmap_bench - time an access in a loop in the kernel
  * @gpa:	where to read 8 bytes, within one page of a slot, as for
  *		guestmap_access; for NESTED_SVM, VMCB12's address, as
- *		&guestmap_svm_vmrun.vmcb12_gpa; for NESTED_VMX, 0.
+ *		&guestmap_svm_vmrun.vmcb12_gpa; for NESTED_VMX, 0; for
+ *		WALK, the user address of a &struct guestmap_walk, read once
+ *		and walked @iterations times, whose outputs are not written.
  * @op:		GUESTMAP_ACCESS_MAP_READ or GUESTMAP_ACCESS_CACHE_READ: map,
  *		read 8 bytes, unmap (or check the cache and read 8 bytes).
  *		GUESTMAP_BENCH_NESTED_SVM: VMRUN of vCPU @cache with VMCB12
@@ -39,13 +43,16 @@
  *		created), read L1's MSR bitmap (mapped for the read when
  *		held, through the pfn cache when cached), merge it; write the
  *		exit into vmcs12, write vmcs12 back, detach the pages.
+ *		GUESTMAP_BENCH_WALK: the walk GUESTMAP_WALK would do, with
+ *		its A/D updates; it must succeed (EINVAL if it faults).
  * @cache:	for CACHE_READ: which pfn cache, below GUESTMAP_NR_CACHES;
- *		for NESTED_SVM and NESTED_VMX: the vCPU id.
+ *		for NESTED_SVM and NESTED_VMX: the vCPU id; for WALK, 0.
  * @iterations:	loop count, 1 to 1 << 24.
  * @ns:		total time in nanoseconds (out).
  * @flags:	for NESTED_SVM: GUESTMAP_SVM_RUN_CACHED, as for
  *		&guestmap_svm_vmrun.flags; else 0 (for NESTED_VMX, the
- *		vCPU's mode is its own, chosen at its creation).
+ *		vCPU's mode is its own, chosen at its creation; for WALK,
+ *		GUESTMAP_WALK_CACHED is the walk's own flag).
  * @pad:	must be zero.
  */
 struct guestmap_bench {
