@@ -45,6 +45,7 @@
 #include <linux/guestmap_test.h>
 
 #include "guestmap_util.h"
+#include "guestmap_bench.h"
 #include "guestmap_svm.h"
 
 #define EXIT_VMMCALL	0x81
@@ -57,16 +58,6 @@
 #define GPA_PAGE	0x100000ULL
 #define GPA_PFN		0x200000ULL
 #define HSAVE		0x300000ULL
-
-#define REPS		5
-/*
- * Each measurement runs about this long on an idle host (iterations
- * calibrated; up to three times as long on a busy one)...
- */
-#define TARGET_NS	700000000.0
-#define CALIBRATE	16
-/* ... in this many turns. */
-#define TURNS		8
 
 /*
  * The MSRs KVM passes through to L1 (svm.c's direct_access_msrs, but for
@@ -120,27 +111,7 @@ struct ctx {
 	char *mem[2];		/* struct page, PFN-only */
 	int kvm_err;		/* why there is none */
 	int kvm_by_page[2];	/* kvm_vcpu_map() kmap()ed it */
-	unsigned long iters[NR_ROWS];	/* per turn */
-	double ns[NR_ROWS][REPS];	/* per iteration */
 };
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, double *min, double *max)
-{
-	double s[REPS];
-
-	memcpy(s, v, sizeof(s));
-	qsort(s, REPS, sizeof(*s), cmp);
-	*min = s[0];
-	*max = s[REPS - 1];
-	return s[REPS / 2];
-}
 
 /*
  * A VMCB12 at @gpa that passes every check (svm_good_vmcb()),
@@ -258,8 +229,9 @@ static uint64_t kvm_run(int vcpu, uint64_t gpa, unsigned long iters,
 }
 
 /* Nanoseconds for @iters iterations of row @r. */
-static uint64_t run_row(struct ctx *c, enum row r, unsigned long iters)
+static uint64_t run_row(void *p, int r, unsigned long iters)
 {
+	struct ctx *c = p;
 	int pfn = r == GM_MAP_PFN || r == GM_CACHED_PFN ||
 		  r == GM_CACHED_PFN_UNMERGED || r == KVM_PFN;
 	uint64_t gpa = pfn ? GPA_PFN : GPA_PAGE, ns;
@@ -288,57 +260,14 @@ static uint64_t run_row(struct ctx *c, enum row r, unsigned long iters)
 	return ns;
 }
 
-/*
- * Iterations of a turn, for about TARGET_NS in TURNS turns, from the
- * fastest of three short runs (the first also warms up).
- */
-static unsigned long calibrate(struct ctx *c, enum row r)
-{
-	double per = 0, n;
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		double t = (double)run_row(c, r, CALIBRATE) / CALIBRATE;
-
-		if (!i || t < per)
-			per = t;
-	}
-	n = per > 0 ? TARGET_NS / TURNS / per : 1 << 20;
-	if (n < 2)
-		n = 2;
-	if (n > 1 << 20)
-		n = 1 << 20;
-	return (unsigned long)n;
-}
-
-/*
- * Ratio @a over @b, taken in each repetition: its median, min and max,
- * on one line, and the goal if there is one (@cmp '>' or '<', 0: none).
- */
-static void ratio(struct ctx *c, const char *name, enum row a, enum row b,
-		  char goal_cmp, double goal)
-{
-	double v[REPS], min, max, med;
-	int i;
-
-	for (i = 0; i < REPS; i++)
-		v[i] = c->ns[a][i] / c->ns[b][i];
-	med = median(v, &min, &max);
-	printf("bench: nested.%s %.2f (min %.2f max %.2f, %d runs)\n", name,
-	       med, min, max, REPS);
-	if (goal_cmp == '>')
-		printf("# goal nested.%s >= %.1f: %s\n", name, goal,
-		       med >= goal ? "met" : "NOT met");
-	else if (goal_cmp == '<')
-		printf("# goal nested.%s <= %.1f: %s\n", name, goal,
-		       med <= goal ? "met" : "NOT met");
-}
-
 int main(void)
 {
 	unsigned long size, phys;
 	struct ctx c = { .kvm_by_page = { -1, -1 } };
-	int rows, i, r, t;
+	struct bench b = {
+		.prefix = "nested", .row_name = row_name, .name_width = 40,
+		.run = run_row, .ctx = &c,
+	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!env_range("GUESTMAP_HIDDEN", &size, &phys) ||
@@ -364,28 +293,13 @@ int main(void)
 	if (c.vcpu >= 0 && access("/sys/kernel/debug/gm_kvm_probe/nested", F_OK))
 		c.vcpu = -1;
 	c.kvm_err = errno;
-	rows = c.vcpu >= 0 ? NR_ROWS : KVM_PAGE;
+	b.rows = c.vcpu >= 0 ? NR_ROWS : KVM_PAGE;
 
-	for (r = 0; r < rows; r++)
-		c.iters[r] = calibrate(&c, r);
-	for (i = 0; i < REPS; i++) {
-		for (t = 0; t < TURNS; t++)
-			for (r = 0; r < rows; r++)
-				c.ns[r][i] += run_row(&c, r, c.iters[r]);
-		for (r = 0; r < rows; r++)
-			c.ns[r][i] /= (double)TURNS * c.iters[r];
-	}
+	bench_measure(&b);
 
 	printf("# nested SVM entry + exit: VMRUN maps VMCB12, copies, checks, merges the MSR maps (reading %d words of L1's: the %zu MSRs L0 passes through), unmaps; #VMEXIT maps, writes back, unmaps\n",
 	       msrpm_words(), sizeof(passthrough) / sizeof(*passthrough));
-	printf("# ns per entry+exit: median of %d runs (min-max); iterations per run\n",
-	       REPS);
-	for (r = 0; r < rows; r++) {
-		double min, max, med = median(c.ns[r], &min, &max);
-
-		printf("# %-40s %9.0f (%.0f-%.0f) x%lu\n", row_name[r], med,
-		       min, max, TURNS * c.iters[r]);
-	}
+	bench_print_rows(&b, "entry+exit");
 	if (c.vcpu >= 0)
 		printf("# kvm_vcpu_map() kmap()ed: struct page %d, PFN-only %d\n",
 		       c.kvm_by_page[0], c.kvm_by_page[1]);
@@ -394,23 +308,24 @@ int main(void)
 		       strerror(c.kvm_err));
 
 	if (c.vcpu >= 0)
-		ratio(&c, "kvm_vcpu_map_pfn_over_cached_pfn", KVM_PFN,
-		      GM_CACHED_PFN, '>', 15);
-	ratio(&c, "cached_pfn_over_cached_page", GM_CACHED_PFN, GM_CACHED_PAGE,
-	      '<', 1.5);
-	ratio(&c, "map_pfn_over_cached_pfn", GM_MAP_PFN, GM_CACHED_PFN, 0, 0);
-	ratio(&c, "map_pfn_over_map_page", GM_MAP_PFN, GM_MAP_PAGE, 0, 0);
-	ratio(&c, "cached_page_over_map_page", GM_CACHED_PAGE, GM_MAP_PAGE,
-	      0, 0);
-	ratio(&c, "cached_pfn_over_cached_pfn_unmerged", GM_CACHED_PFN,
-	      GM_CACHED_PFN_UNMERGED, 0, 0);
+		bench_ratio(&b, "kvm_vcpu_map_pfn_over_cached_pfn", KVM_PFN,
+			    GM_CACHED_PFN, '>', 15);
+	bench_ratio(&b, "cached_pfn_over_cached_page", GM_CACHED_PFN,
+		    GM_CACHED_PAGE, '<', 1.5);
+	bench_ratio(&b, "map_pfn_over_cached_pfn", GM_MAP_PFN, GM_CACHED_PFN,
+		    0, 0);
+	bench_ratio(&b, "map_pfn_over_map_page", GM_MAP_PFN, GM_MAP_PAGE, 0, 0);
+	bench_ratio(&b, "cached_page_over_map_page", GM_CACHED_PAGE,
+		    GM_MAP_PAGE, 0, 0);
+	bench_ratio(&b, "cached_pfn_over_cached_pfn_unmerged", GM_CACHED_PFN,
+		    GM_CACHED_PFN_UNMERGED, 0, 0);
 	if (c.vcpu >= 0) {
-		ratio(&c, "kvm_vcpu_map_page_over_map_page", KVM_PAGE,
-		      GM_MAP_PAGE, 0, 0);
-		ratio(&c, "kvm_vcpu_map_pfn_over_map_pfn", KVM_PFN, GM_MAP_PFN,
-		      0, 0);
-		ratio(&c, "kvm_vcpu_map_pfn_over_kvm_vcpu_map_page", KVM_PFN,
-		      KVM_PAGE, 0, 0);
+		bench_ratio(&b, "kvm_vcpu_map_page_over_map_page", KVM_PAGE,
+			    GM_MAP_PAGE, 0, 0);
+		bench_ratio(&b, "kvm_vcpu_map_pfn_over_map_pfn", KVM_PFN,
+			    GM_MAP_PFN, 0, 0);
+		bench_ratio(&b, "kvm_vcpu_map_pfn_over_kvm_vcpu_map_page",
+			    KVM_PFN, KVM_PAGE, 0, 0);
 	}
 	return 0;
 }
