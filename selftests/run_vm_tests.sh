@@ -68,7 +68,7 @@ kvm_test() {
 
 # The same list as KVM_TEST_PROGS in the Makefile, which builds only those
 # whose source exists, and only with KVM_SELFTESTS.
-kvm_tests="svm_diff_test"
+kvm_tests="svm_diff_test walk_diff_test"
 for t in $kvm_tests; do
 	if [ ! -x "$dir/$t" ]; then
 		echo "ok 1 $t # SKIP not built (no $t.c, or make without KVM_SELFTESTS=)"
