@@ -17,7 +17,11 @@
  * an error where success is.  Successful calls are checked too: data read
  * or written through the guest must be what user space sees at the slot's
  * address, QUERY must not show entries user space could not use, and the
- * statistics must add up.
+ * statistics must add up.  GUESTMAP_WALK walks from a root in a slot,
+ * through whatever the memory holds or through tables written for it;
+ * every valid walk asks for no A/D updates (it must not change the data
+ * the other checks compare), and its answer must be consistent, with the
+ * entries it read those user space sees.
  *
  * The memory: an arena of 2 MiB windows, reserved PROT_NONE, into which
  * memory events map anonymous memory, shared and private memfd pages and,
@@ -143,6 +147,34 @@
 #define PS_KIND(s)	((s) >> 4)
 #define PS(kind, prot)	(PS_MAPPED | (prot) | ((kind) << 4))
 
+/* GUESTMAP_WALK: the control bits, entry bits and EPT pointer it takes. */
+#define WK_CR0_PE	(1ULL << 0)
+#define WK_CR0_WP	(1ULL << 16)
+#define WK_CR0_PG	(1ULL << 31)
+#define WK_CR4_PAE	(1ULL << 5)
+#define WK_CR4_LA57	(1ULL << 12)
+#define WK_CR4_SMEP	(1ULL << 20)
+#define WK_CR4_SMAP	(1ULL << 21)
+#define WK_CR4_PKE	(1ULL << 22)
+#define WK_CR4_PKS	(1ULL << 24)
+#define WK_CR4_LAM_SUP	(1ULL << 28)
+#define WK_EFER_LME	(1ULL << 8)
+#define WK_EFER_LMA	(1ULL << 10)
+#define WK_EFER_NXE	(1ULL << 11)
+#define WK_ADDR_MASK	(((1ULL << 52) - 1) & ~(PAGE - 1))	/* bits 51:12 */
+#define WK_PS		(1ULL << 7)	/* a large page, in EPT too */
+#define WK_NX		(1ULL << 63)
+#define WK_EPT_RWX	7ULL
+#define WK_EPT_WB	(6ULL << 3)	/* a leaf's memory type */
+#define WK_EPTP_WB4	(6ULL | (3ULL << 3))	/* WB, a 4-level walk */
+#define WK_EPTP_AD	(1ULL << 6)
+#define WK_PTE_RW	0x67ULL		/* P, RW, US, A, D */
+#define WK_NFAULTS	(GUESTMAP_WALK_EPT_MISCONFIG + 1)
+#define WK_ACCESS	(GUESTMAP_WALK_WRITE | GUESTMAP_WALK_USER | GUESTMAP_WALK_FETCH)
+#define WK_FLAGS	(GUESTMAP_WALK_AC | GUESTMAP_WALK_IMPLICIT | GUESTMAP_WALK_NO_AD | \
+			 GUESTMAP_WALK_CACHED | GUESTMAP_WALK_AMD | GUESTMAP_WALK_GBPAGES | \
+			 GUESTMAP_WALK_EXECONLY)
+
 enum kind {
 	K_FILLER,	/* the arena's PROT_NONE reservation */
 	K_ANON,
@@ -160,14 +192,14 @@ static bool is_devmem(int kind)
 
 enum cmd {
 	C_VERSION, C_MEMSLOT, C_FAULT, C_STATS, C_QUERY, C_READ, C_WRITE,
-	C_CLASSIFY, C_ACCESS, C_BENCH, NR_CMDS
+	C_CLASSIFY, C_ACCESS, C_BENCH, C_WALK, NR_CMDS
 };
 
 static const unsigned int cmd_nr[NR_CMDS] = {
 	GUESTMAP_GET_API_VERSION, GUESTMAP_SET_MEMSLOT, GUESTMAP_MIRROR_FAULT,
 	GUESTMAP_GET_STATS, GUESTMAP_QUERY, GUESTMAP_READ_GUEST,
 	GUESTMAP_WRITE_GUEST, GUESTMAP_CLASSIFY, GUESTMAP_ACCESS,
-	GUESTMAP_BENCH,
+	GUESTMAP_BENCH, GUESTMAP_WALK,
 };
 
 /* What a call does: a command, or for ACCESS its op. */
@@ -175,7 +207,7 @@ enum op {
 	OP_VERSION, OP_MEMSLOT, OP_FAULT, OP_STATS, OP_QUERY, OP_READ,
 	OP_WRITE, OP_CLASSIFY, OP_MAP_READ, OP_MAP_WRITE, OP_ACC_READ,
 	OP_ACC_WRITE, OP_CMPXCHG, OP_CACHE_READ, OP_CACHE_WRITE, OP_ACC_BAD,
-	OP_BENCH, OP_UNKNOWN, NR_OPS
+	OP_BENCH, OP_WALK, OP_UNKNOWN, NR_OPS
 };
 
 static const char * const op_name[NR_OPS] = {
@@ -183,18 +215,18 @@ static const char * const op_name[NR_OPS] = {
 	"QUERY", "READ_GUEST", "WRITE_GUEST", "CLASSIFY", "ACCESS/MAP_READ",
 	"ACCESS/MAP_WRITE", "ACCESS/READ", "ACCESS/WRITE", "ACCESS/CMPXCHG",
 	"ACCESS/CACHE_READ", "ACCESS/CACHE_WRITE", "ACCESS/bad op", "BENCH",
-	"unknown number",
+	"WALK", "unknown number",
 };
 
 static const signed char op_cmd[NR_OPS] = {
 	C_VERSION, C_MEMSLOT, C_FAULT, C_STATS, C_QUERY, C_READ, C_WRITE,
 	C_CLASSIFY, C_ACCESS, C_ACCESS, C_ACCESS, C_ACCESS, C_ACCESS,
-	C_ACCESS, C_ACCESS, C_ACCESS, C_BENCH, -1,
+	C_ACCESS, C_ACCESS, C_ACCESS, C_BENCH, C_WALK, -1,
 };
 
 /* How often each is picked: the access paths most. */
 static const unsigned int op_weight[NR_OPS] = {
-	2, 14, 8, 2, 5, 9, 9, 4, 5, 5, 4, 4, 4, 6, 5, 1, 3, 6,
+	2, 14, 8, 2, 5, 9, 9, 4, 5, 5, 4, 4, 4, 6, 5, 1, 3, 8, 6,
 };
 
 /* GUESTMAP_ACCESS_* of the ACCESS ops, in enum op order from MAP_READ. */
@@ -260,6 +292,7 @@ union args {
 	struct guestmap_classify c;
 	struct guestmap_access a;
 	struct guestmap_bench b;
+	struct guestmap_walk wk;
 	uint8_t raw[160];
 };
 
@@ -294,6 +327,8 @@ struct tally {
 	double ev_time[NR_EVENTS];
 	uint64_t events[NR_EVENTS];
 	uint64_t child_calls, forks, fork_errors, signals;
+	uint64_t walk_faults[WK_NFAULTS];	/* GUESTMAP_WALK's answers */
+	uint64_t walk_chains;		/* walks through tables it wrote */
 };
 
 /* One fuzzing actor: the single thread, one of the threads, or main. */
@@ -1138,17 +1173,211 @@ static void gen_bench(struct world *w, struct guestmap_bench *b)
 	b->ns = rnd(w);
 }
 
+/* The levels of the walk @k asks for: EPT has 4, paging 4 or 5. */
+static unsigned int walk_levels(const struct guestmap_walk *k)
+{
+	if (k->format == GUESTMAP_WALK_EPT)
+		return 4;
+	return (k->cr4 & WK_CR4_LA57) ? 5 : 4;
+}
+
+/* The table address bits of a root: 12 up to MAXPHYADDR (32 to 52). */
+static uint64_t walk_pa(const struct guestmap_walk *k)
+{
+	return ((1ULL << k->maxphyaddr) - 1) & ~(PAGE - 1);
+}
+
+/* Whether @k's address is canonical (NPT and EPT take any gpa). */
+static bool walk_canonical(const struct guestmap_walk *k)
+{
+	unsigned int shift = 64 - (12 + 9 * walk_levels(k));
+
+	if (k->format != GUESTMAP_WALK_LONG)
+		return true;
+	return (uint64_t)((int64_t)(k->addr << shift) >> shift) == k->addr;
+}
+
+/* The index of @addr's entry in a table of @level. */
+static uint64_t walk_index(uint64_t addr, int level)
+{
+	return (addr >> (12 + 9 * (level - 1))) & 511;
+}
+
+static unsigned int bit_len(uint64_t x)
+{
+	return x ? 64 - __builtin_clzll(x) : 0;
+}
+
+/*
+ * Tables for @k that lead somewhere: every level's entry for @addr,
+ * written by user space into the root's page (each level's table is that
+ * page again), down to a random leaf.  Only where this world alone writes
+ * and may write.  The walks take NO_AD: the kernel never writes them.
+ */
+static bool walk_chain(struct world *w, struct guestmap_walk *k)
+{
+	bool ept = k->format == GUESTMAP_WALK_EPT;
+	uint64_t table = k->root & walk_pa(k), hva, target, e, perm;
+	int levels = walk_levels(k), leaf, l;
+	struct mslot *s;
+
+	if (w->child || lookup(w, table, table + PAGE - 1, &s) != 1 ||
+	    !own_gpas(w, table, table + PAGE - 1))
+		return false;
+	hva = s->hva + (table - s->gpa);
+	if (!in_arena(hva) || (w->mt && !in_own(w, hva, PAGE)) ||
+	    page_prot(w, hva) != (PS_R | PS_W))
+		return false;
+	leaf = chance(w, 70) ? 1 : chance(w, 70) ? 2 : 3;
+	target = chance(w, 70) ? gen_gpa(w) : rnd(w);
+	target &= walk_pa(k) & ~((PAGE << (9 * (leaf - 1))) - 1);
+	for (l = levels; l >= leaf; l--) {
+		if (ept) {
+			perm = chance(w, 85) ? WK_EPT_RWX : below(w, 8);
+			if (l == leaf)
+				perm |= WK_EPT_WB;
+		} else {
+			perm = WK_PTE_RW;
+			if (chance(w, 15))
+				perm &= ~2ULL;		/* read-only */
+			if (chance(w, 15))
+				perm &= ~4ULL;		/* supervisor */
+			if (chance(w, 10))
+				perm |= WK_NX;
+			if (chance(w, 3))
+				perm &= ~1ULL;		/* not present */
+		}
+		if (l == leaf && l > 1)
+			perm |= WK_PS;
+		e = (l == leaf ? target : table) | perm;
+		memcpy((void *)(hva + walk_index(k->addr, l) * 8), &e, 8);
+	}
+	return true;
+}
+
+/*
+ * A walk: mostly a valid request whose root is in a slot, sometimes
+ * through tables just written; a few requests are invalid on purpose.
+ * Every valid one takes NO_AD, so that no walk writes guest memory.
+ */
+static void gen_walk(struct world *w, struct call *c)
+{
+	static const uint32_t accesses[] = {
+		0, GUESTMAP_WALK_WRITE, GUESTMAP_WALK_FETCH, GUESTMAP_WALK_USER,
+		GUESTMAP_WALK_USER | GUESTMAP_WALK_WRITE,
+		GUESTMAP_WALK_USER | GUESTMAP_WALK_FETCH,
+	};
+	struct guestmap_walk *k = &c->in.wk;
+	struct mslot *s = any_slot(w);
+	uint64_t r = below(w, 100), root, mask;
+	unsigned int min, va;
+	bool ept, chain;
+
+	/* The outputs: whatever the kernel leaves unwritten stays 0xa5. */
+	memset(k, 0xa5, sizeof(*k));
+	k->format = r < 50 ? GUESTMAP_WALK_LONG : r < 70 ? GUESTMAP_WALK_NPT :
+		    GUESTMAP_WALK_EPT;
+	ept = k->format == GUESTMAP_WALK_EPT;
+	r = below(w, 100);
+	if (s && r < 80)
+		root = s->gpa + below(w, s->size / PAGE) * PAGE;
+	else if (r < 90)
+		root = gen_gpa(w);
+	else
+		root = rnd(w);
+	root &= WK_ADDR_MASK;
+	min = bit_len(root) > 32 ? bit_len(root) : 32;
+	k->maxphyaddr = min + below(w, 53 - min);
+	if (ept) {
+		k->cr0 = 0;
+		k->cr4 = 0;
+		k->efer = 0;
+		k->root = root | WK_EPTP_WB4 | (chance(w, 50) ? WK_EPTP_AD : 0);
+		if (chance(w, 10))
+			k->root &= ~7ULL;		/* UC */
+	} else {
+		k->cr0 = WK_CR0_PE | WK_CR0_PG | (chance(w, 50) ? WK_CR0_WP : 0);
+		k->cr4 = WK_CR4_PAE | (chance(w, 30) ? WK_CR4_LA57 : 0) |
+			 (chance(w, 30) ? WK_CR4_SMEP : 0) |
+			 (chance(w, 30) ? WK_CR4_SMAP : 0);
+		k->efer = WK_EFER_LME | WK_EFER_LMA | (chance(w, 60) ? WK_EFER_NXE : 0);
+		k->root = root | (chance(w, 10) ? below(w, PAGE) : 0);
+	}
+	mask = (1ULL << k->maxphyaddr) - 1;
+	va = 12 + 9 * walk_levels(k);
+	r = below(w, 10);
+	if (k->format != GUESTMAP_WALK_LONG)
+		k->addr = (r < 7 ? rnd(w) : gen_gpa(w)) & mask;
+	else if (r < 7)		/* canonical */
+		k->addr = (uint64_t)((int64_t)(rnd(w) << (64 - va)) >> (64 - va));
+	else if (r == 7)
+		k->addr = below(w, 1ULL << 30);
+	else if (r == 8)
+		k->addr = (1ULL << (va - 1)) + below(w, PAGE);
+	else
+		k->addr = rnd(w);
+	k->access = accesses[below(w, ept ? 3 : ARRAY_SIZE(accesses))];
+	k->flags = GUESTMAP_WALK_NO_AD;
+	if (chance(w, 40))
+		k->flags |= GUESTMAP_WALK_CACHED;
+	if (chance(w, 40))
+		k->flags |= GUESTMAP_WALK_GBPAGES;
+	if (ept && chance(w, 30))
+		k->flags |= GUESTMAP_WALK_EXECONLY;
+	if (!ept && chance(w, 20))
+		k->flags |= GUESTMAP_WALK_AMD;
+	if (k->format == GUESTMAP_WALK_LONG && chance(w, 20))
+		k->flags |= GUESTMAP_WALK_AC;
+	if (k->format == GUESTMAP_WALK_LONG && chance(w, 10))
+		k->flags |= GUESTMAP_WALK_IMPLICIT;
+	k->pad = 0;
+	chain = chance(w, 35) && walk_chain(w, k);
+	if (chance(w, 92)) {
+		w->t.walk_chains += chain;
+		return;
+	}
+	/* Invalid, one way or another: EINVAL whatever the tables. */
+	switch (below(w, 8)) {
+	case 0:
+		k->pad = 1 + below(w, UINT32_MAX);
+		break;
+	case 1:
+		k->maxphyaddr = chance(w, 50) ? 31 : 53;
+		break;
+	case 2:
+		k->flags |= 1U << (7 + below(w, 25));
+		break;
+	case 3:
+		k->format = 7;
+		break;
+	case 4:
+		k->access = GUESTMAP_WALK_WRITE | GUESTMAP_WALK_FETCH;
+		break;
+	case 5:
+	case 6:
+		/* EPT takes no CR4 at all, which says less. */
+		if (ept)
+			k->format = GUESTMAP_WALK_LONG;
+		k->cr4 |= chance(w, 50) ? WK_CR4_PKE :
+			  chance(w, 50) ? WK_CR4_PKS : WK_CR4_LAM_SUP;
+		break;
+	default:
+		k->root |= 1ULL << (k->maxphyaddr + below(w, 64 - k->maxphyaddr));
+		break;
+	}
+}
+
 /*
  * Commands of the ABI this fuzzer does not model (nested SVM:
  * selftests/nested_svm_test and svm_diff_test test them; nested VMX:
- * nested_vmx_test and nested_vmx_l2_test; the walker: walk_test and
- * walk_diff_test): never taken for unknown numbers.
+ * nested_vmx_test and nested_vmx_l2_test): never taken for unknown
+ * numbers.
  */
 static const unsigned int unmodelled_nr[] = {
 	GUESTMAP_SVM_CREATE_VCPU, GUESTMAP_SVM_SET_L1, GUESTMAP_SVM_SET_L0_MSR,
 	GUESTMAP_SVM_VMRUN, GUESTMAP_SVM_INTERCEPT, GUESTMAP_SVM_VMEXIT,
 	GUESTMAP_VMX_CREATE_VCPU, GUESTMAP_VMX_SET_L1, GUESTMAP_VMX_INSN,
-	GUESTMAP_VMX_OP, GUESTMAP_WALK,
+	GUESTMAP_VMX_OP,
 };
 
 static bool is_unmodelled(unsigned int nr)
@@ -1254,6 +1483,10 @@ static void garble(struct world *w, struct call *c)
 		if (c->in.b.iterations <= 1ULL << 24)
 			c->in.b.iterations %= 64;
 		break;
+	case C_WALK:
+		/* No walk sets A/D bits: the data checks rely on it. */
+		c->in.wk.flags |= GUESTMAP_WALK_NO_AD;
+		break;
 	}
 }
 
@@ -1316,6 +1549,9 @@ static void gen_call(struct world *w, struct call *c)
 		break;
 	case OP_BENCH:
 		gen_bench(w, &c->in.b);
+		break;
+	case OP_WALK:
+		gen_walk(w, c);
 		break;
 	default:
 		gen_access(w, c);
@@ -1624,6 +1860,90 @@ static void pred_bench(const struct guestmap_bench *b, struct pred *p)
 	guest_cond(p, b->gpa, last, false, true);
 }
 
+/*
+ * EFAULT if the walk may reach a table page user space cannot read, or
+ * one this world cannot follow: the tables are followed as far as the
+ * model knows their entries (no A/D bit changes them: NO_AD), at least
+ * as deep as the walk goes (reserved bits, which end it, are ignored).
+ */
+static void pred_walk_tables(const struct guestmap_walk *k, struct pred *p)
+{
+	bool ept = k->format == GUESTMAP_WALK_EPT;
+	uint64_t table = k->root & walk_pa(k), gpa, hva, pte;
+	struct world *w = p->w;
+	struct mslot *s;
+	int l, r;
+
+	if (!walk_canonical(k))
+		return;		/* #GP: no table is read */
+	for (l = walk_levels(k); l >= 1; l--) {
+		gpa = table + walk_index(k->addr, l) * 8;
+		r = lookup(w, gpa, gpa + 7, &s);
+		if (!r)
+			return;	/* a table in no slot: not present */
+		if (r < 0 || !own_gpas(w, gpa, gpa + 7))
+			break;
+		hva = s->hva + (gpa - s->gpa);
+		if (!data_known(w, hva, 8))
+			break;
+		memcpy(&pte, (void *)hva, 8);
+		if (!(pte & (ept ? WK_EPT_RWX : 1)) || l == 1 || (pte & WK_PS))
+			return;
+		table = pte & WK_ADDR_MASK;
+	}
+	p->maybe |= B(EFAULT);
+}
+
+static void pred_walk(const struct guestmap_walk *k, struct pred *p)
+{
+	bool phys_ok = k->maxphyaddr >= 32 && k->maxphyaddr <= 52;
+	bool ept = k->format == GUESTMAP_WALK_EPT;
+	bool npt = k->format == GUESTMAP_WALK_NPT;
+	uint64_t pa = phys_ok ? walk_pa(k) : 0, memtype = k->root & 7;
+
+	if (k->pad)
+		certain(p, EINVAL, "pad not 0");
+	if (!phys_ok)
+		certain(p, EINVAL, "maxphyaddr outside 32-52");
+	if (k->access & ~WK_ACCESS)
+		certain(p, EINVAL, "unknown access bits");
+	if ((k->access & GUESTMAP_WALK_WRITE) && (k->access & GUESTMAP_WALK_FETCH))
+		certain(p, EINVAL, "a write that is also a fetch");
+	if (k->flags & ~WK_FLAGS)
+		certain(p, EINVAL, "unknown flags");
+	if (k->format != GUESTMAP_WALK_LONG &&
+	    (k->flags & (GUESTMAP_WALK_AC | GUESTMAP_WALK_IMPLICIT)))
+		certain(p, EINVAL, "AC or IMPLICIT outside x86-64 paging");
+	if (k->format == GUESTMAP_WALK_LONG || npt) {
+		if (!(k->cr0 & WK_CR0_PG) || !(k->cr4 & WK_CR4_PAE) ||
+		    !(k->efer & WK_EFER_LMA))
+			certain(p, EINVAL, "not long mode");
+		/* What else "long mode" asks for is not said. */
+		if (!(k->efer & WK_EFER_LME) || (k->flags & GUESTMAP_WALK_EXECONLY))
+			p->maybe |= B(EINVAL);
+		if (k->cr4 & (WK_CR4_PKE | WK_CR4_PKS | WK_CR4_LAM_SUP))
+			certain(p, EINVAL, "CR4.PKE, PKS or LAM_SUP");
+		if (phys_ok && (k->root & ~(pa | (PAGE - 1))))
+			certain(p, EINVAL, "CR3 bits above MAXPHYADDR");
+		if (phys_ok && npt && (k->addr >> k->maxphyaddr))
+			certain(p, EINVAL, "NPT address above MAXPHYADDR");
+	} else if (ept) {
+		if (k->access & GUESTMAP_WALK_USER)
+			certain(p, EINVAL, "an EPT user access");
+		if (k->cr0 || k->cr4 || k->efer || (k->flags & GUESTMAP_WALK_AMD))
+			p->maybe |= B(EINVAL);
+		if ((memtype != 0 && memtype != 6) || ((k->root >> 3) & 7) != 3 ||
+		    (phys_ok && (k->root & ~(pa | 0x7f))))
+			certain(p, EINVAL, "an invalid EPT pointer");
+		if (phys_ok && (k->addr >> k->maxphyaddr))
+			certain(p, EINVAL, "EPT address above MAXPHYADDR");
+	} else {
+		certain(p, EINVAL, "unknown format");
+	}
+	if (!p->err)
+		pred_walk_tables(k, p);
+}
+
 /* The results the ABI allows for @c, from the model before the call. */
 static uint64_t predict(struct world *w, struct call *c)
 {
@@ -1671,10 +1991,14 @@ static uint64_t predict(struct world *w, struct call *c)
 	case C_BENCH:
 		pred_bench(&c->in.b, &p);
 		break;
+	case C_WALK:
+		pred_walk(&c->in.wk, &p);
+		break;
 	}
 	a = allowed(&p);
 	/* _IOWR: the answer must reach user space too. */
-	if (c->cmd == C_CLASSIFY || c->cmd == C_ACCESS || c->cmd == C_BENCH) {
+	if (c->cmd == C_CLASSIFY || c->cmd == C_ACCESS || c->cmd == C_BENCH ||
+	    c->cmd == C_WALK) {
 		wr = uaccess(w, c->argp, c->size, true);
 		if (!wr) {
 			a = (a & ~OK) | B(EFAULT);
@@ -1737,6 +2061,21 @@ static int describe(struct world *w, const struct call *c, char *b, size_t n)
 		len = snprintf(b, n, "BENCH(gpa %#" PRIx64 ", op %u, cache %u, iterations %#"
 			       PRIx64 ")", (uint64_t)in->b.gpa, in->b.op, in->b.cache,
 			       (uint64_t)in->b.iterations);
+		break;
+	case C_WALK:
+		len = snprintf(b, n, "WALK(format %u, root %#" PRIx64 ", addr %#" PRIx64
+			       ", cr0 %#" PRIx64 ", cr4 %#" PRIx64 ", efer %#" PRIx64
+			       ", access %#x, flags %#x, maxphyaddr %u, pad %#x)",
+			       in->wk.format, (uint64_t)in->wk.root, (uint64_t)in->wk.addr,
+			       (uint64_t)in->wk.cr0, (uint64_t)in->wk.cr4,
+			       (uint64_t)in->wk.efer, in->wk.access, in->wk.flags,
+			       in->wk.maxphyaddr, in->wk.pad);
+		if (c->ret == 0 && c->argcls == ARG_GOOD)
+			len += snprintf(b + len, n - len, " -> fault %u level %u gpa %#"
+					PRIx64 " page size %#" PRIx64 " error %#" PRIx64
+					" retries %u", c->out.wk.fault, c->out.wk.level,
+					(uint64_t)c->out.wk.gpa, (uint64_t)c->out.wk.page_size,
+					(uint64_t)c->out.wk.error, c->out.wk.retries);
 		break;
 	case C_VERSION:
 	case C_STATS:
@@ -2072,6 +2411,119 @@ static void check_stats(struct world *w, struct call *c)
 	w->have_last = true;
 }
 
+/* Which faults a walk of @format may answer. */
+static bool walk_fault_ok(uint32_t format, uint32_t fault)
+{
+	switch (fault) {
+	case GUESTMAP_WALK_OK:
+		return true;
+	case GUESTMAP_WALK_PF:
+		return format != GUESTMAP_WALK_EPT;
+	case GUESTMAP_WALK_GP:
+		return format == GUESTMAP_WALK_LONG;
+	case GUESTMAP_WALK_EPT_VIOLATION:
+	case GUESTMAP_WALK_EPT_MISCONFIG:
+		return format == GUESTMAP_WALK_EPT;
+	}
+	return false;
+}
+
+/* The error code of a fault against the access that took it. */
+static bool walk_error_ok(const struct guestmap_walk *in, const struct guestmap_walk *out)
+{
+	uint64_t acc = in->access, wu = GUESTMAP_WALK_WRITE | GUESTMAP_WALK_USER;
+
+	if (in->format == GUESTMAP_WALK_NPT)
+		acc |= GUESTMAP_WALK_USER;	/* always a user access */
+	if (out->fault == GUESTMAP_WALK_PF)
+		return !(out->error & ~0x1fULL) && (out->error & wu) == (acc & wu) &&
+		       (!(out->error & GUESTMAP_WALK_FETCH) || (acc & GUESTMAP_WALK_FETCH));
+	/* EPT: bits 7 and 8 set, W as the access, R, W, X as granted. */
+	if (out->fault == GUESTMAP_WALK_EPT_VIOLATION)
+		return !(out->error & ~0x1bfULL) && (out->error & 0x180) == 0x180 &&
+		       !(out->error & 2) == !(acc & GUESTMAP_WALK_WRITE);
+	return true;
+}
+
+/*
+ * A walk's answer: consistent in itself, and the entries it reports are
+ * those in memory where the model knows them (NO_AD: the walk wrote
+ * nothing).
+ */
+static void check_walk(struct world *w, struct call *c)
+{
+	const struct guestmap_walk *in = &c->in.wk, *out = &c->out.wk;
+	int levels = walk_levels(in), l, i;
+	uint64_t size, table, gpa, hva, pte;
+	struct mslot *s;
+	int r;
+
+	if (c->argcls != ARG_GOOD)
+		return;
+	if (out->fault < WK_NFAULTS)
+		w->t.walk_faults[out->fault]++;
+	if (!walk_fault_ok(in->format, out->fault) || out->level > (uint32_t)levels) {
+		fail(w, c, "fault %u at level %u for format %u, %d levels", out->fault,
+		     out->level, in->format, levels);
+		return;
+	}
+	if (in->format == GUESTMAP_WALK_LONG &&
+	    (out->fault == GUESTMAP_WALK_GP) == walk_canonical(in))
+		fail(w, c, "fault %u for a%s canonical address", out->fault,
+		     walk_canonical(in) ? "" : " non-");
+	if ((out->fault == GUESTMAP_WALK_GP) != !out->level)
+		fail(w, c, "fault %u at level %u", out->fault, out->level);
+	if (!walk_error_ok(in, out))
+		fail(w, c, "fault %u with error %#" PRIx64 " for access %#x", out->fault,
+		     (uint64_t)out->error, in->access);
+	if ((in->flags & GUESTMAP_WALK_NO_AD) && out->retries)
+		fail(w, c, "%u retries without A/D updates", out->retries);
+	for (i = 0; i < GUESTMAP_WALK_MAX_LEVELS; i++)
+		if ((i + 1 < (int)out->level || i >= levels || !out->level) && out->ptes[i]) {
+			fail(w, c, "ptes[%d] is %#" PRIx64 " after a walk that ended at level %u",
+			     i, (uint64_t)out->ptes[i], out->level);
+			return;
+		}
+	if (out->fault == GUESTMAP_WALK_OK) {
+		size = out->level <= 3 ? PAGE << (9 * (out->level - 1)) : 0;
+		if (!size || out->page_size != size || ((out->gpa ^ in->addr) & (size - 1)) ||
+		    (out->gpa >> in->maxphyaddr))
+			fail(w, c, "a leaf at level %u: gpa %#" PRIx64 ", page size %#" PRIx64
+			     " for addr %#" PRIx64, out->level, (uint64_t)out->gpa,
+			     (uint64_t)out->page_size, (uint64_t)in->addr);
+	}
+	if (out->fault == GUESTMAP_WALK_GP)
+		return;
+	/* Each level's entry, from the root down: what user space sees. */
+	table = in->root & walk_pa(in);
+	for (l = levels; l >= (int)out->level && l >= 1; l--) {
+		gpa = table + walk_index(in->addr, l) * 8;
+		r = lookup(w, gpa, gpa + 7, &s);
+		if (!r) {
+			if (out->ptes[l - 1] || l != (int)out->level)
+				fail(w, c, "the level %d table at gpa %#" PRIx64
+				     " is in no slot, yet the walk read %#" PRIx64
+				     " there and ended at level %u", l, gpa & ~(PAGE - 1),
+				     (uint64_t)out->ptes[l - 1], out->level);
+			return;
+		}
+		if (r < 0 || !own_gpas(w, gpa, gpa + 7))
+			return;
+		hva = s->hva + (gpa - s->gpa);
+		if (!data_known(w, hva, 8))
+			return;
+		memcpy(&pte, (void *)hva, 8);
+		if (pte != out->ptes[l - 1]) {
+			page_state(w, hva, c->cause, sizeof(c->cause));
+			fail(w, c, "the level %d entry at gpa %#" PRIx64 " (A+%#" PRIx64
+			     ") is %#" PRIx64 ", the walk read %#" PRIx64, l, gpa,
+			     hva - arena_lo(), pte, (uint64_t)out->ptes[l - 1]);
+			return;
+		}
+		table = pte & WK_ADDR_MASK;
+	}
+}
+
 static void post_check(struct world *w, struct call *c)
 {
 	const union args *in = &c->in;
@@ -2114,6 +2566,9 @@ static void post_check(struct world *w, struct call *c)
 	case OP_CMPXCHG:
 		check_cmpxchg(w, c);
 		check_via(w, c);
+		break;
+	case OP_WALK:
+		check_walk(w, c);
 		break;
 	default:
 		break;
@@ -2711,6 +3166,9 @@ static void tally_add(struct tally *to, const struct tally *t)
 	to->forks += t->forks;
 	to->fork_errors += t->fork_errors;
 	to->signals += t->signals;
+	for (i = 0; i < WK_NFAULTS; i++)
+		to->walk_faults[i] += t->walk_faults[i];
+	to->walk_chains += t->walk_chains;
 }
 
 static void report(const char *name, const struct tally *t, double secs)
@@ -2739,6 +3197,11 @@ static void report(const char *name, const struct tally *t, double secs)
 				t->events[i] ? t->ev_time[i] / t->events[i] * 1e6 : 0,
 				i + 1 < NR_EVENTS ? "," : "");
 	printf("%s\n", b);
+	printf("# %s: WALK answers: OK %" PRIu64 ", #PF %" PRIu64 ", #GP %" PRIu64
+	       ", EPT violation %" PRIu64 ", EPT misconfig %" PRIu64 "; %" PRIu64
+	       " walks through tables written for them\n", name, t->walk_faults[0],
+	       t->walk_faults[1], t->walk_faults[2], t->walk_faults[3],
+	       t->walk_faults[4], t->walk_chains);
 	for (i = 0; i <= NR_OPS; i++) {
 		const uint64_t *res = i < NR_OPS ? t->res[i] : all;
 		uint64_t n = i < NR_OPS ? t->calls[i] : total;
