@@ -1921,7 +1921,8 @@ static void pred_walk(const struct guestmap_walk *k, struct pred *p)
 		/* What else "long mode" asks for is not said. */
 		if (!(k->efer & WK_EFER_LME) || (k->flags & GUESTMAP_WALK_EXECONLY))
 			p->maybe |= B(EINVAL);
-		if (k->cr4 & (WK_CR4_PKE | WK_CR4_PKS | WK_CR4_LAM_SUP))
+		/* Not modelled: refused for x86-64 paging, no matter to NPT. */
+		if (!npt && (k->cr4 & (WK_CR4_PKE | WK_CR4_PKS | WK_CR4_LAM_SUP)))
 			certain(p, EINVAL, "CR4.PKE, PKS or LAM_SUP");
 		if (phys_ok && (k->root & ~(pa | (PAGE - 1))))
 			certain(p, EINVAL, "CR3 bits above MAXPHYADDR");

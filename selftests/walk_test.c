@@ -1707,11 +1707,24 @@ TEST_F(ctx, bad_input_is_einval)
 		 (w.format = GUESTMAP_WALK_NPT, w.flags = GUESTMAP_WALK_IMPLICIT));
 	BAD_LONG("NPT: addr bit 46", (w.format = GUESTMAP_WALK_NPT, w.addr |= 1ULL << MAXPHY));
 	BAD_LONG("NPT: EFER.LMA clear", (w.format = GUESTMAP_WALK_NPT, w.efer &= ~EFER_LMA));
-	BAD_LONG("NPT: CR4.PKE", (w.format = GUESTMAP_WALK_NPT, w.cr4 |= CR4_PKE));
 	BAD_LONG("NPT: nCR3 bit 46", (w.format = GUESTMAP_WALK_NPT, w.root |= 1ULL << MAXPHY));
 	req(&w, GUESTMAP_WALK_NPT, ROOT4, VA_4K, 0, GUESTMAP_WALK_NO_AD);
 	EXPECT_EQ(0, do_walk(self->fd, &w));
 	EXPECT_EQ(GUESTMAP_WALK_OK, w.fault);
+	/*
+	 * ... also with L1's CR4.PKE, PKS or LAM_SUP, which cannot change an
+	 * NPT walk: kvm_init_shadow_npt_mmu() drops PKE, PKS guards
+	 * supervisor pages only (SDM 4.6.2) and the walk is a user walk, LAM
+	 * is about linear addresses.
+	 */
+	for (i = 0; i < 3; i++) {
+		static const uint64_t l1_cr4[] = { CR4_PKE, CR4_PKS, CR4_LAM_SUP };
+
+		req(&w, GUESTMAP_WALK_NPT, ROOT4, VA_4K, 0, GUESTMAP_WALK_NO_AD);
+		w.cr4 |= l1_cr4[i];
+		EXPECT_EQ(0, do_walk(self->fd, &w));
+		EXPECT_EQ(GUESTMAP_WALK_OK, w.fault);
+	}
 	/* CR3 with a bit at or above MAXPHYADDR. */
 	BAD_LONG("CR3 bit 46", w.root |= 1ULL << MAXPHY);
 	BAD_LONG("CR3 bit 51", w.root |= 1ULL << 51);

@@ -1125,6 +1125,22 @@ fn npt_requests_are_checked() {
 }
 
 #[test]
+fn npt_takes_l1_cr4_with_pke_pks_and_lam() {
+    // kvm_init_shadow_npt_mmu() drops CR4.PKE for NPT; PKS guards
+    // supervisor pages only (SDM 4.6.2), and an NPT walk is a user walk;
+    // LAM (SDM 4.4) concerns linear addresses.  L1's CR4 with any of them
+    // walks as without them.
+    let addr = 0x1234_5678;
+    for bit in [22, 24, 28] {
+        let mut fake = Fake::default();
+        chain(&mut fake, ROOT, 4, addr, &long_entries(4, 1, PRW));
+        let mut r = npt_req(addr);
+        r.cr4 |= 1 << bit;
+        assert_eq!(run(&r, &mut fake).result, Ok(FRAME_4K | 0x678), "bit {bit}");
+    }
+}
+
+#[test]
 fn lam_is_refused() {
     // CR4.LAM_SUP (bit 28, SDM 4.4) changes which linear addresses are
     // canonical; it is not modelled, so it is refused, as PKE and PKS.

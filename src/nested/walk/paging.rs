@@ -284,7 +284,11 @@ pub(crate) fn walk_req(req: &uapi::guestmap_walk) -> Result<WalkReq, Invalid> {
             if req.cr0 & CR0_PG == 0 || req.cr4 & CR4_PAE == 0 || req.efer & EFER_LMA == 0 {
                 return Err(Invalid("not long mode: CR0.PG, CR4.PAE and EFER.LMA"));
             }
-            if req.cr4 & (CR4_PKE | CR4_PKS | CR4_LAM_SUP) != 0 {
+            // Not modelled.  For NPT they change nothing and are L1's to
+            // have: KVM's kvm_init_shadow_npt_mmu() drops PKE, PKS guards
+            // supervisor pages only (an NPT walk is a user walk), and LAM
+            // concerns linear addresses.
+            if !npt && req.cr4 & (CR4_PKE | CR4_PKS | CR4_LAM_SUP) != 0 {
                 return Err(Invalid("protection keys and LAM are not modelled"));
             }
             if npt && req.addr >> req.maxphyaddr != 0 {
