@@ -1238,6 +1238,15 @@ static void *race_writer(void *arg)
 					 "wrote 0x%lx, then found 0x%lx", last, prev);
 		}
 		last = next;
+		/*
+		 * Now and then hold a value for a while: a walk needs its
+		 * leaf unchanged from its read to its cmpxchg to succeed, which
+		 * a writer swapping non-stop on its own CPU would never allow.
+		 * Writes 5 and 10 of every 16 put the first and the second
+		 * target in place (never a not-present entry).
+		 */
+		if (r->writes % 16 == 5 || r->writes % 16 == 10)
+			usleep(20 + random() % 80);
 	}
 	r->last = last;
 	return NULL;
@@ -1292,7 +1301,7 @@ struct delrace {
 	uint32_t flags;
 	uint64_t gva, gpa;
 	bool stop;		/* __atomic */
-	uint64_t walks, ok, faults, enoent, efault, bad;
+	uint64_t walks, ok, faults, bad;
 	char why[160];
 };
 
@@ -1306,11 +1315,12 @@ static void *delrace_walker(void *arg)
 		int ret = gm_walk(d->e, &d->s, d->gva, 0, d->flags, &w);
 
 		d->walks++;
-		if (ret == -ENOENT)
-			d->enoent++;
-		else if (ret == -EFAULT)
-			d->efault++;
-		else if (!ret && w.fault == GUESTMAP_WALK_OK && w.gpa == d->gpa)
+		/*
+		 * The slot table is held for a whole walk and the memory stays
+		 * mapped: a walk finds the slot or finds none (not present);
+		 * no errno is right.
+		 */
+		if (!ret && w.fault == GUESTMAP_WALK_OK && w.gpa == d->gpa)
 			d->ok++;
 		else if (!ret && w.fault == GUESTMAP_WALK_PF)
 			d->faults++;
@@ -1791,9 +1801,12 @@ TEST_F_TIMEOUT(walk, bad_input, 300)
 	}
 	__atomic_store_n(&d.stop, true, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
-	ksft_print_msg("slot deletion: %lu walks: %lu ok, %lu faults, %lu ENOENT, %lu EFAULT, %lu other\n",
-		       d.walks, d.ok, d.faults, d.enoent, d.efault, d.bad);
+	ksft_print_msg("slot deletion: %lu walks: %lu ok, %lu faults, %lu other\n",
+		       d.walks, d.ok, d.faults, d.bad);
 	EXPECT_EQ(0, d.bad) TH_LOG("first: %s", d.why);
+	/* Both were seen: the walks did race the deletions. */
+	EXPECT_NE(0, d.ok);
+	EXPECT_NE(0, d.faults);
 	ASSERT_EQ(0, gm_walk(e, &s, gva, 0, f, &w));
 	EXPECT_EQ(GUESTMAP_WALK_OK, w.fault);
 	EXPECT_EQ(good.gpa, w.gpa);

@@ -649,7 +649,7 @@ TEST_F(walk, ept_translates_and_faults)
 		     Q_MASK, 1);
 	ASSERT_EQ(0, walk_ept(self->fd, &w, EPTP, VA_RO + 0x10, 0, fl));
 	expect_ok(_metadata, &w, self->mem, true, 4, 1, F_RO | 0x10);
-	/* The memory type of a table entry, bits 7:3, is reserved. */
+	/* Bits 6:3 of a non-leaf PDE (a leaf's memory type) are reserved. */
 	self->mem[word_of(true, 2, VA_4K)] |= EPT_WB;
 	ASSERT_EQ(0, walk_ept(self->fd, &w, EPTP, VA_4K, 0, fl));
 	EXPECT_EQ(GUESTMAP_WALK_EPT_MISCONFIG, w.fault);
@@ -1471,7 +1471,7 @@ struct race {
 	uint64_t x, y;		/* the gpas a walk may give */
 	int np_level;		/* the level of a not-present fault */
 	/* out */
-	unsigned long walks, ok, not_present, enoent, efault, bad;
+	unsigned long walks, ok, not_present, bad;
 	unsigned long retries;
 	struct guestmap_walk first_bad;
 	int first_errno;
@@ -1494,10 +1494,6 @@ static void *walker(void *arg)
 		} else if (!err && w.fault == GUESTMAP_WALK_PF && w.error == PF_W &&
 			   (int)w.level == r->np_level) {
 			r->not_present++;
-		} else if (err == ENOENT && r->np_level == 4) {
-			r->enoent++;
-		} else if (err == EFAULT && r->np_level == 4) {
-			r->efault++;
 		} else if (!r->bad++) {
 			r->first_bad = w;
 			r->first_errno = err;
@@ -1508,7 +1504,7 @@ static void *walker(void *arg)
 
 static void report(struct __test_metadata *_metadata, struct race *r, int n)
 {
-	unsigned long walks = 0, retries = 0, np = 0, ok = 0, nf = 0;
+	unsigned long walks = 0, retries = 0, np = 0, ok = 0;
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -1516,7 +1512,6 @@ static void report(struct __test_metadata *_metadata, struct race *r, int n)
 		retries += r[i].retries;
 		np += r[i].not_present;
 		ok += r[i].ok;
-		nf += r[i].enoent + r[i].efault;
 		EXPECT_EQ(0, r[i].bad) {
 			TH_LOG("walker %d (%s): errno %d, fault %u error %#llx level %u gpa %#llx",
 			       i, r[i].flags ? "cached" : "plain", r[i].first_errno,
@@ -1525,8 +1520,10 @@ static void report(struct __test_metadata *_metadata, struct race *r, int n)
 		}
 		EXPECT_LT(0, r[i].ok) TH_LOG("walker %d never translated", i);
 	}
-	ksft_print_msg("%lu walks: %lu ok, %lu not present, %lu ENOENT/EFAULT, %lu retries\n",
-		       walks, ok, np, nf, retries);
+	ksft_print_msg("%lu walks: %lu ok, %lu not present, %lu retries\n",
+		       walks, ok, np, retries);
+	/* Both outcomes were seen: the walks did race the writer. */
+	EXPECT_LT(0, np);
 }
 
 /*
@@ -1584,6 +1581,8 @@ TEST_F_TIMEOUT(ctx, race_leaf_writer, 60)
 		TH_LOG("took out %#llx after putting in %#llx: a change was lost",
 		       (unsigned long long)first_lost, (unsigned long long)first_last);
 	}
+	/* Walks did set A/D bits on the writer's values: the two raced. */
+	EXPECT_LT(0, set_ad);
 	ksft_print_msg("%lu exchanges, %lu found A/D set by a walk\n", swaps, set_ad);
 	report(_metadata, r, WALKERS);
 }
@@ -1592,8 +1591,9 @@ TEST_F_TIMEOUT(ctx, race_leaf_writer, 60)
  * A thread deletes the slot that holds the tables and makes it again,
  * on the same memory or on a copy, while walkers run: each walk
  * translates, or finds the root in no slot (a not-present #PF at the
- * top level, one memslot layout per walk), or fails with ENOENT or
- * EFAULT; nothing else.
+ * top level, one memslot layout per walk); nothing else.  The slot table
+ * is held for the whole walk and the memory stays mapped, so no errno
+ * is right.
  */
 TEST_F_TIMEOUT(ctx, race_slot_changes, 60)
 {
@@ -1616,7 +1616,7 @@ TEST_F_TIMEOUT(ctx, race_slot_changes, 60)
 	end = time(NULL) + RACE_SECONDS;
 	while (time(NULL) < end) {
 		ASSERT_EQ(0, set_slot(self->fd, 0, TBL_GPA, 0, NULL));
-		usleep(100);
+		usleep(1000);
 		ASSERT_EQ(0, set_slot(self->fd, 0, TBL_GPA, REGION,
 				      rounds % 2 ? self->other : self->mem));
 		usleep(200);
