@@ -265,10 +265,12 @@ pub(crate) fn run_walk(slots: &SlotTable, req: &WalkReq, iterations: u64) -> Res
     let mut out = uapi::guestmap_walk::default();
     let start = task::ktime_ns();
     for n in 0..iterations {
-        if n % 1024 == 1023 {
-            if kernel::current!().signal_pending() {
-                return Err(EINTR);
-            }
+        // A walk of PFN-only tables mapped per level takes milliseconds
+        // under TCG: look for signals at every one.
+        if kernel::current!().signal_pending() {
+            return Err(EINTR);
+        }
+        if n % 64 == 63 {
             task::cond_resched();
         }
         walk::walk(slots, req, &mut out)?;

@@ -221,6 +221,8 @@ impl Context {
                 } else if crate::bench::is_walk(&raw) {
                     let at = crate::bench::decode_walk(&raw).map_err(invalid)?;
                     let req = walk::paging::walk_req(&read_arg(at as usize)?).map_err(invalid)?;
+                    // As GUESTMAP_WALK: writable before any A/D update.
+                    write_arg(arg, &raw)?;
                     let slots = self.slots.read_killable()?;
                     raw.ns = crate::bench::run_walk(&slots, &req, raw.iterations)?;
                 } else {

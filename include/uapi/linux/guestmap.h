@@ -1103,7 +1103,8 @@ struct guestmap_vmx_op {
  * walk sets A in every entry walked and D in the leaf for a write, each
  * with a cmpxchg that restarts the walk if the entry changed; entries in
  * a READONLY slot are left as they are.  A table whose user memory is
- * gone fails with EFAULT.
+ * gone fails with EFAULT; an error part way through the updates leaves
+ * the A bits already set, as KVM's walk does.
  */
 struct guestmap_walk {
 	__u64 root;
