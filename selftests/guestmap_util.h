@@ -79,6 +79,21 @@ static inline char *map_devmem(unsigned long phys, size_t len, int prot)
 	return p;
 }
 
+/* Whether the kernel has swap: /proc/swaps lists a device. */
+static inline int have_swap(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/swaps", "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n > 1;	/* a header line, then one per device */
+}
+
 /* Drops CAP_SYS_ADMIN from the effective set; 0 on success. */
 static inline int drop_cap_sys_admin(void)
 {

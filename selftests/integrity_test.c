@@ -113,20 +113,6 @@ static uint64_t *word(char *p, unsigned int page)
 	return (uint64_t *)(p + page * PAGE + WORD_OFF);
 }
 
-static bool have_swap(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/swaps", "r");
-	int n = 0;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n > 1;	/* a header line, then one per device */
-}
-
 FIXTURE(integrity) {
 	int fd;
 };

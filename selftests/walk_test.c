@@ -379,20 +379,6 @@ static bool have_walk(int fd)
 	return !ioctl(fd, GUESTMAP_GET_API_VERSION, &v) && (v.caps & GUESTMAP_CAP_WALK);
 }
 
-static bool have_swap(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/swaps", "r");
-	int n = 0;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n > 1;
-}
-
 static char *anon(size_t len)
 {
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,

@@ -63,6 +63,20 @@ impl<'a> GuestTables<'a> {
     }
 }
 
+/// The frame and offset of the entry at `gpa`, and the walk cache's view
+/// of it as a table of `level` of `slot`.
+fn entry_at(slot: &Memslot, level: u32, gpa: u64) -> (u64, usize, CacheAccess<'_>) {
+    let gfn = gpa >> PAGE_SHIFT;
+    let off = (gpa as usize) & (PAGE_SIZE - 1);
+    let cache = CacheAccess {
+        slot,
+        cache: walk_view(level),
+        gfn,
+        off,
+    };
+    (gfn, off, cache)
+}
+
 impl Tables for GuestTables<'_> {
     type Error = Error;
 
@@ -70,15 +84,8 @@ impl Tables for GuestTables<'_> {
         let Some(slot) = self.slot(gpa)? else {
             return Ok(None);
         };
-        let gfn = gpa >> PAGE_SHIFT;
-        let off = (gpa as usize) & (PAGE_SIZE - 1);
+        let (gfn, off, cache) = entry_at(slot, level, gpa);
         let value = if self.cached {
-            let cache = CacheAccess {
-                slot,
-                cache: walk_view(level),
-                gfn,
-                off,
-            };
             cache
                 .with_frame(&mut self.walk_buf, false, |f| f.read_u64(off))?
                 .0
@@ -99,15 +106,8 @@ impl Tables for GuestTables<'_> {
     fn cmpxchg(&mut self, level: u32, gpa: u64, old: u64, new: u64) -> Result<bool> {
         // The slot was there for the read, and the table is held.
         let slot = self.slot(gpa)?.ok_or(ENOENT)?;
-        let gfn = gpa >> PAGE_SHIFT;
-        let off = (gpa as usize) & (PAGE_SIZE - 1);
+        let (gfn, off, cache) = entry_at(slot, level, gpa);
         let found = if self.cached {
-            let cache = CacheAccess {
-                slot,
-                cache: walk_view(level),
-                gfn,
-                off,
-            };
             cache
                 .with_frame(&mut self.walk_buf, true, |f| f.cmpxchg_u64(off, old, new))?
                 .0
