@@ -9,7 +9,13 @@
 #                the fuzzer and the race stress run longer
 #
 # Also:
-#   make [modules]      build guestmap.ko (against the cached test kernel)
+#   make [modules]      build guestmap.ko, as any out-of-tree module: against
+#                       KDIR=<tree> if given, else the cached test kernel
+#                       ("make kernel" builds it; plain make never installs
+#                       or builds anything else).  Kbuild refuses a tree
+#                       that is not 6.12, not Rust-enabled or not built, and
+#                       a rustc other than the one that built it.
+#                       "make -C <tree> M=$PWD" is the same build.
 #   make modules_install  install it (INSTALL_MOD_PATH= as for the kernel)
 #   make clean
 #   make kernel         build or reuse the cached test kernel
@@ -34,11 +40,18 @@ endif
 
 S := $(CURDIR)/scripts
 
+# Plain "make" sets nothing up: with no tree to build against it says, in
+# one line, what builds one.  (Evaluated only for these targets.)
+gm_no_tree = $(if $(KDIR),$(if $(wildcard $(KDIR)/Makefile),,$(error KDIR=$(KDIR) is \
+	not a kernel tree (no Makefile there))),$(if $(shell $(S)/kmake.sh --cached-tree),,\
+	$(error no kernel to build against: run 'make kernel' to build the test kernel, or \
+	give KDIR=<a built, Rust-enabled 6.12 tree>)))
+
 all modules:
-	@$(S)/kmake.sh modules
+	@$(gm_no_tree)$(S)/kmake.sh modules
 
 modules_install:
-	@$(S)/kmake.sh modules_install
+	@$(gm_no_tree)$(S)/kmake.sh modules_install
 
 deps:
 	@$(S)/deps.sh

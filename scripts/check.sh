@@ -53,15 +53,31 @@ step() {
 from_tap() {
 	local prefix=$1 line desc
 	while IFS= read -r line; do
+		# "ok 3 - name" and "ok 3 name" alike.
 		case "$line" in
 		"ok "*" # SKIP"*)
 			desc=${line#ok * }
+			desc=${desc#- }
 			tap ok "$prefix${desc%% # SKIP*}" "SKIP${desc#* # SKIP}"
 			;;
-		"ok "*) desc=${line#ok * }; tap ok "$prefix$desc" ;;
-		"not ok "*) desc=${line#not ok * }; tap "not ok" "$prefix$desc" ;;
+		"ok "*) desc=${line#ok * }; tap ok "$prefix${desc#- }" ;;
+		"not ok "*) desc=${line#not ok * }; tap "not ok" "$prefix${desc#- }" ;;
 		esac
 	done <"$2"
+}
+
+# tap_script NAME PREFIX COMMAND...: a command that prints TAP of its own;
+# its results are taken over, and a failing status with no failed result
+# (it broke before it could say) is one more.
+tap_script() {
+	local name=$1 prefix=$2 rc=0
+	shift 2
+	"$@" >"$log/$name.tap" 2>"$log/$name.log" || rc=$?
+	from_tap "$prefix" "$log/$name.tap"
+	if [ $rc != 0 ] && ! grep -q '^not ok' "$log/$name.tap"; then
+		tap "not ok" "$prefix$name finished (status $rc)"
+		tail -n 30 "$log/$name.log" "$log/$name.tap" | sed 's/^/# /'
+	fi
 }
 
 finish() {
@@ -146,6 +162,10 @@ kernel_doc() {
 step kernel-doc "kernel-doc -Wall (documented headers)" kernel_doc \
 	"$GM_ROOT/include/uapi/linux/guestmap.h" \
 	"$GM_ROOT/include/uapi/linux/guestmap_test.h" "$GM_ROOT/include/guestmap/pfn.h"
+
+# "make" behaves as an out-of-tree module's: no tree, or one guestmap
+# cannot use, is refused at once with the missing piece named.
+tap_script kdir "make: " "$GM_ROOT/scripts/kdir-checks.sh"
 
 # 3. Host unit tests, one TAP line per "test x ... ok|FAILED".
 host_ok=1
