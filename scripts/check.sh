@@ -66,6 +66,38 @@ from_tap() {
 	done <"$2"
 }
 
+# from_ksft PREFIX FILE: take over what run_kselftest.sh printed: each
+# program's own results (its TAP, which the runner indents with "# "),
+# named "<program>: <result>", and the runner's line for the program,
+# which says whether it exited 0, skipped (4) or timed out.
+from_ksft() {
+	local prefix=$1 line desc prog= coll
+	while IFS= read -r line; do
+		case "$line" in
+		"# selftests: "*)
+			# "<collection>: <program>"; lib.mk's run_tests names the
+			# directory as the collection.
+			coll=${line#\# selftests: }
+			prog=${coll##*: }
+			coll=${coll%: *}
+			case "$coll" in guestmap/*) prog=${coll#guestmap/}/$prog ;; esac
+			;;
+		"# ok "*" # SKIP"*)
+			desc=${line#\# ok * }
+			tap ok "$prefix$prog: ${desc%% # SKIP*}" "SKIP${desc#* # SKIP}"
+			;;
+		"# ok "*) desc=${line#\# ok * }; tap ok "$prefix$prog: $desc" ;;
+		"# not ok "*) desc=${line#\# not ok * }; tap "not ok" "$prefix$prog: $desc" ;;
+		"ok "*" # SKIP"*)
+			desc=${line#ok * }
+			tap ok "$prefix${desc%% # SKIP*}" "SKIP${desc#* # SKIP}"
+			;;
+		"ok "*) desc=${line#ok * }; tap ok "$prefix$desc" ;;
+		"not ok "*) desc=${line#not ok * }; tap "not ok" "$prefix$desc" ;;
+		esac
+	done <"$2"
+}
+
 # tap_script NAME PREFIX COMMAND...: a command that prints TAP of its own;
 # its results are taken over, and a failing status with no failed result
 # (it broke before it could say) is one more.
@@ -137,6 +169,11 @@ step selftests "selftests build" make -C "$GM_ROOT/selftests" KDIR="$kdir" \
 rm -f "$GM_ROOT/selftests/kmod/gm_kvm_probe.ko"
 step kmod "test module gm_kvm_probe builds warning-free (W=1)" \
 	"$GM_ROOT/scripts/kmod.sh" W=1 modules
+# The layout of the kernel's own "make kselftest-install", which the VM
+# runs with run_kselftest.sh (selftests/run_vm_tests.sh).
+step kselftest-install "selftests install as kselftests (run_kselftest.sh, kselftest-list.txt)" \
+	make -C "$GM_ROOT/selftests" KDIR="$kdir" \
+	${kvm_selftests:+KVM_SELFTESTS="$kvm_selftests"} kselftest-install
 built=$([ $((failed - kvm_failed)) = 0 ] && echo 1 || echo 0)
 
 # 2. Style.
@@ -194,7 +231,7 @@ else
 		-- "$GM_TEST_ENV $bounds selftests/run_vm_tests.sh" \
 		>"$log/vm.tap" 2>"$log/vm.log"
 	vm_status=$?
-	from_tap "vm: " "$log/vm.tap"
+	from_ksft "vm: " "$log/vm.tap"
 	if grep -q 'kernel log NOT clean\|VM timed out\|VM ended early' "$log/vm.log"; then
 		tap "not ok" "vm: guest kernel log clean, VM finished"
 		sed 's/^/# /' "$log/vm.log"
@@ -213,7 +250,7 @@ else
 		-- "selftests/run_vm_tests.sh devmem" \
 		>"$log/vm-devmem.tap" 2>"$log/vm-devmem.log"
 	vm_status=$?
-	from_tap "vm-devmem: " "$log/vm-devmem.tap"
+	from_ksft "vm-devmem: " "$log/vm-devmem.tap"
 	if grep -q 'kernel log NOT clean\|VM timed out\|VM ended early' "$log/vm-devmem.log"; then
 		tap "not ok" "vm-devmem: guest kernel log clean, VM finished"
 		sed 's/^/# /' "$log/vm-devmem.log"
@@ -229,10 +266,10 @@ else
 	# A 1 GiB hugetlb page needs a boot of its own (GM_HUGE1G_*).
 	"$GM_ROOT/scripts/vm-run" --module --memory "$GM_HUGE1G_MEMORY" \
 		--append "$GM_HUGE1G_APPEND" \
-		-- "selftests/huge_test -t hugetlb_1g_maps_a_1g_entry" \
+		-- "KDIR=$kdir selftests/run_vm_tests.sh huge1g" \
 		>"$log/vm-huge1g.tap" 2>"$log/vm-huge1g.log"
 	vm_status=$?
-	from_tap "vm-huge1g: " "$log/vm-huge1g.tap"
+	from_ksft "vm-huge1g: " "$log/vm-huge1g.tap"
 	if grep -q 'kernel log NOT clean\|VM timed out\|VM ended early' "$log/vm-huge1g.log"; then
 		tap "not ok" "vm-huge1g: guest kernel log clean, VM finished"
 		sed 's/^/# /' "$log/vm-huge1g.log"

@@ -15,6 +15,8 @@ APT_PKGS=(
 	# the clang-built debug kernel (make check-debug)
 	"clang-19=$GM_LLVM_VER" "lld-19=$GM_LLVM_VER" "llvm-19=$GM_LLVM_VER"
 	bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
+	# lib.mk installs the kselftests with rsync
+	rsync
 	gcc make libc6-dev linux-libc-dev
 	qemu-system-x86 busybox-static
 	python3-venv e2fsprogs ndctl

@@ -1,26 +1,62 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs every kselftest binary in the test VM, one TAP stream after the
-# other; with "devmem", only selftests/devmem_test (its own boot).
+# The test VM's side of "make check": sets the boot up, then runs the
+# installed kselftests ("make -C selftests kselftest-install") with the
+# kernel's own run_kselftest.sh, one collection per boot:
+#
+#   (no argument)  guestmap and, if built, guestmap/m32 (the same tests as
+#                  32-bit processes, through compat_ioctl)
+#   devmem         guestmap/devmem: RAM through /dev/mem, in a boot of its
+#                  own (GM_DEVMEM_APPEND in scripts/lib.sh)
+#   huge1g         huge_test's 1 GiB test, in a boot with a 1 GiB hugetlb
+#                  page (GM_HUGE1G_*), through "make run_tests" (KDIR=)
+#
 # scripts/check.sh boots the VM with the memory the tests need
-# ($GM_TEST_APPEND in scripts/lib.sh) and tells them where it is
-# ($GM_TEST_ENV): GUESTMAP_RESERVED (memmap=$ RAM) and GUESTMAP_HIDDEN
-# (RAM above mem=), as <size>@<physical address>.  Tests without them skip.
-# The tests against KVM itself (KVM_TEST_PROGS in the Makefile) come last
-# and need /dev/kvm: the boot loads kvm_amd with nested SVM (vm-run --kvm).
-# Exit status: nonzero if any binary failed.
-dir=$(dirname "$0")
+# ($GM_TEST_APPEND) and tells them where it is ($GM_TEST_ENV):
+# GUESTMAP_RESERVED (memmap=$ RAM) and GUESTMAP_HIDDEN (RAM above mem=),
+# as <size>@<physical address>.  Tests without them skip.  The tests
+# against KVM itself need /dev/kvm: the boot loads kvm_amd with nested SVM
+# (vm-run --kvm).  Exit status: the runner's, nonzero if a test failed.
+dir=$(cd "$(dirname "$0")" && pwd)
+ksft=$dir/kselftest_install
 export GUESTMAP_RESERVED GUESTMAP_HIDDEN
-status=0
 
-# "devmem": the tests of RAM through /dev/mem, in their own boot
-# (GM_DEVMEM_APPEND in scripts/lib.sh).
-if [ "${1:-}" = devmem ]; then
-	modprobe kvm && insmod "$dir/kmod/gm_kvm_probe.ko" ||
-		echo "# gm_kvm_probe not loaded: its checks are left out"
-	exec "$dir/devmem_test"
+if [ ! -x "$ksft/run_kselftest.sh" ]; then
+	echo "not ok 1 $ksft/run_kselftest.sh missing: make -C selftests kselftest-install"
+	exit 1
 fi
+
+# The runner prints "ok"/"not ok" for each test but exits 0 either way;
+# fail if any top-level result failed.
+run() {
+	out=$(mktemp)
+	"$ksft/run_kselftest.sh" "$@" | tee "$out"
+	! grep -q '^not ok ' "$out"
+	status=$?
+	rm -f "$out"
+	return $status
+}
+
+case "${1:-}" in
+devmem)
+	modprobe kvm && insmod "$ksft/guestmap/gm_kvm_probe.ko" ||
+		echo "# gm_kvm_probe not loaded: its checks are left out"
+	run -c guestmap/devmem
+	exit
+	;;
+huge1g)
+	# Through lib.mk's run_tests, as a developer runs one test in place
+	# (KDIR: the tree the selftests were built against).
+	export KSELFTEST_HUGE_TEST_ARGS="-t hugetlb_1g_maps_a_1g_entry"
+	out=$(mktemp)
+	make -s -C "$dir" KDIR="$KDIR" RUN=huge_test run_tests | tee "$out"
+	! grep -q '^not ok ' "$out"
+	status=$?
+	rm -f "$out"
+	exit $status
+	;;
+esac
 
 # Swap, for the tests that swap guest memory out and in: a zram device
 # (CONFIG_ZRAM=y), compressed RAM, so nothing reaches the host's disk.
@@ -35,47 +71,7 @@ fi
 export GM_FUZZ_COUNT=${GM_FUZZ_COUNT:-200000} GM_FUZZ_SECONDS=${GM_FUZZ_SECONDS:-60}
 export GM_STRESS_SECONDS=${GM_STRESS_SECONDS:-10}
 
-for t in guestmap_test mirror_test huge_test map_test integrity_test context_test events_test \
-	nested_svm_test nested_vmx_test nested_vmx_l2_test trace_test walk_test fuzz_test stress_test; do
-	# map_test also asks another module, which calls guestmap's exports
-	# (and pins guestmap, so only after guestmap_test's unload test).
-	if [ $t = map_test ]; then
-		modprobe kvm && insmod "$dir/kmod/gm_kvm_probe.ko" ||
-			echo "# gm_kvm_probe not loaded: its tests skip"
-	fi
-	"$dir/$t" || status=1
-done
-
-# kvm_test NAME: a test linked with the kernel's KVM selftests library.
-# One that prints no TAP result line of its own (a plain KVM selftest
-# exits 0, KSFT_SKIP = 4 with "1..0 # SKIP <why>", or fails) gets one from
-# its exit status.
-kvm_test() {
-	out=$(mktemp)
-	"$dir/$1" >"$out" 2>&1
-	rc=$?
-	cat "$out"
-	if ! grep -qE '^(not )?ok ' "$out"; then
-		case $rc in
-		0) echo "ok 1 $1" ;;
-		4) echo "ok 1 $1 # SKIP $(sed -n 's/^1\.\.0 # SKIP *//p' "$out" | tail -n1)" ;;
-		*) echo "not ok 1 $1 # exit status $rc" ;;
-		esac
-	fi
-	rm -f "$out"
-	[ $rc = 0 ] || [ $rc = 4 ]
-}
-
-# The same list as KVM_TEST_PROGS in the Makefile, which builds only those
-# whose source exists, and only with KVM_SELFTESTS.
-kvm_tests="svm_diff_test walk_diff_test"
-for t in $kvm_tests; do
-	if [ ! -x "$dir/$t" ]; then
-		echo "ok 1 $t # SKIP not built (no $t.c, or make without KVM_SELFTESTS=)"
-	elif [ ! -c /dev/kvm ]; then
-		echo "ok 1 $t # SKIP no /dev/kvm (vm-run --kvm loads kvm_amd)"
-	else
-		kvm_test "$t" || status=1
-	fi
-done
-exit $status
+collections="-c guestmap"
+! grep -q '^guestmap/m32:' "$ksft/kselftest-list.txt" || collections="$collections -c guestmap/m32"
+# shellcheck disable=SC2086
+run $collections
