@@ -20,6 +20,22 @@
 struct mmu_interval_notifier;
 struct page;
 
+/* devnode.c */
+
+/*
+ * The misc minor of /dev/guestmap (major 10), fixed rather than dynamic so
+ * that opening the node loads the module: misc_open() asks for
+ * "char-major-10-<minor>", which devnode.c's aliases answer.  Upstream
+ * assigns these numbers (include/linux/miscdevice.h); a module outside
+ * the tree may only take one of 243-254, which
+ * Documentation/admin-guide/devices.txt reserves for local use, and which
+ * no driver in 6.12 registers.  249 is left alone: OpenZFS takes it for
+ * /dev/zfs, common on virtualisation hosts.  6.12 allocates dynamic
+ * minors from 256 up, so only another out-of-tree driver can hold this
+ * one; misc_register() then fails with EBUSY, and so does the load.
+ */
+#define GM_MISC_MINOR	246
+
 /* walk.c */
 
 /*

@@ -23,6 +23,8 @@ APT_PKGS=(
 	# make profile: the recorder (trace.dat for KernelShark) and the plots,
 	# drawn by /usr/bin/python3
 	trace-cmd python3-matplotlib
+	# udevd and udevadm, for udev/60-guestmap.rules (devnode_test)
+	udev
 )
 
 missing=()

@@ -66,7 +66,7 @@ mod slot_table;
 #[forbid(unsafe_code)]
 mod slots;
 
-use ext::miscdevice::Registration;
+use ext::miscdevice::{Minor, MiscDeviceOptions, Registration};
 
 module! {
     type: GuestMap,
@@ -75,6 +75,19 @@ module! {
     description: "Guest-memory mapping with contextual MMU-notifier users",
     license: "GPL",
 }
+
+/// `/dev/guestmap`, with the minor its node and `c/devnode.c`'s aliases
+/// name, so that opening the node loads the module (`c/guestmap.h` says
+/// why this minor).
+const DEVICE: MiscDeviceOptions = MiscDeviceOptions {
+    name: c_str!("guestmap"),
+    minor: Minor::Fixed(MINOR),
+};
+
+// A minor is below 256 (and below 255 for a fixed one, which the
+// registration checks), so the cast below keeps every bit.
+const _: () = assert!(sys::bindings::GM_MISC_MINOR <= u8::MAX as u32);
+const MINOR: u8 = sys::bindings::GM_MISC_MINOR as u8;
 
 struct GuestMap {
     // Fields drop in order: the device goes before the debugfs directory
@@ -86,7 +99,11 @@ struct GuestMap {
 impl kernel::Module for GuestMap {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let debugfs = ext::debugfs::Root::new();
-        let dev = Registration::register(c_str!("guestmap"), module)?;
+        let dev = Registration::register(DEVICE, module).inspect_err(|err| {
+            if *err == EBUSY {
+                pr_err!("misc minor {MINOR} is held by another driver (see /proc/misc)\n");
+            }
+        })?;
         pr_info!("/dev/guestmap ready, API version {}\n", abi::API_VERSION);
         Ok(Self {
             _dev: dev,

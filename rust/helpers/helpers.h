@@ -34,7 +34,7 @@ void gm_seq_write(struct seq_file *m, const char *s, unsigned long len);
 
 /* miscdevice.c */
 /* @fops: a const struct file_operations, which only the Rust side makes. */
-int gm_misc_register(const char *name, const void *fops,
+int gm_misc_register(const char *name, int minor, const void *fops,
 		     struct miscdevice **out);
 void gm_misc_deregister(struct miscdevice *misc);
 bool gm_file_opener_sys_admin(const struct file *file);

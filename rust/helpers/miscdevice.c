@@ -11,17 +11,26 @@
 
 #include "helpers.h"
 
-int gm_misc_register(const char *name, const void *fops,
+/*
+ * @minor: a fixed minor, below MISC_DYNAMIC_MINOR, or a negative number
+ * for a dynamic one.  A fixed minor someone else holds is -EBUSY, from
+ * misc_register().
+ */
+int gm_misc_register(const char *name, int minor, const void *fops,
 		     struct miscdevice **out)
 {
 	struct miscdevice *misc;
 	int ret;
 
+	/* MISC_DYNAMIC_MINOR itself would silently mean a dynamic one. */
+	if (minor >= MISC_DYNAMIC_MINOR)
+		return -EINVAL;
+
 	misc = kzalloc(sizeof(*misc), GFP_KERNEL);
 	if (!misc)
 		return -ENOMEM;
 
-	misc->minor = MISC_DYNAMIC_MINOR;
+	misc->minor = minor < 0 ? MISC_DYNAMIC_MINOR : minor;
 	misc->name = name;
 	misc->fops = fops;
 

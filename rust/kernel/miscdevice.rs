@@ -6,7 +6,7 @@
 //!
 //! Shaped like upstream's later `kernel::miscdevice`, minus what guestmap
 //! does not use.  `struct miscdevice` is not in 6.12's bindings, so the C
-//! part (`rust/helpers/misc.c`) allocates and registers it; the file
+//! part (`rust/helpers/miscdevice.c`) allocates and registers it; the file
 //! operations are built here, from one template per [`MiscDevice`] type.
 
 use super::{
@@ -51,6 +51,44 @@ pub(crate) trait MiscDevice: Sized {
     ) -> Result<isize>;
 }
 
+/// The minor number of a misc device (whose major is 10, `MISC_MAJOR`).
+#[derive(Clone, Copy)]
+pub(crate) enum Minor {
+    /// One the misc core allocates at registration.  No node can name it
+    /// before the device exists, so opening one cannot load the module.
+    // A library type: not every user of it has a dynamic minor.
+    #[allow(dead_code)]
+    Dynamic,
+    /// This one, which must be below 255 (`MISC_DYNAMIC_MINOR`, which
+    /// would mean a dynamic one: `EINVAL`) and not registered by another
+    /// device (`EBUSY`).  Opening a node with a fixed minor that no device
+    /// has makes `misc_open()` request module `char-major-10-<minor>`
+    /// first, so a driver with that alias (`MODULE_ALIAS_MISCDEV()`)
+    /// loads on demand.
+    Fixed(u8),
+}
+
+impl Minor {
+    /// What `gm_misc_register` takes: a negative number is a dynamic minor.
+    fn to_raw(self) -> c_int {
+        match self {
+            Minor::Dynamic => -1,
+            Minor::Fixed(minor) => c_int::from(minor),
+        }
+    }
+}
+
+/// How a misc device is registered, as upstream's later
+/// `MiscDeviceOptions`, with the minor number added.
+#[derive(Clone, Copy)]
+pub(crate) struct MiscDeviceOptions {
+    /// The name of the device: `/dev/<name>`, and in sysfs and
+    /// `/proc/misc`.
+    pub(crate) name: &'static CStr,
+    /// Its minor number.
+    pub(crate) minor: Minor,
+}
+
 /// A registered misc device; dropping it deregisters the device.
 ///
 /// # Invariants
@@ -70,12 +108,14 @@ unsafe impl<T: MiscDevice> Send for Registration<T> {}
 unsafe impl<T: MiscDevice> Sync for Registration<T> {}
 
 impl<T: MiscDevice> Registration<T> {
-    /// Registers `/dev/<name>` with a dynamic minor, for `module`.
+    /// Registers the device `opts` describes, for `module`.  Its node is
+    /// created `root:root 0600` (devtmpfs's default for a device without a
+    /// mode); udev rules may grant more.
     ///
     /// Each open file holds a reference to `module` (`fops->owner`), so
     /// rmmod fails with `EWOULDBLOCK` rather than unloading code that open
     /// files still use; and so this cannot be dropped while one is open.
-    pub(crate) fn register(name: &'static CStr, module: &'static ThisModule) -> Result<Self> {
+    pub(crate) fn register(opts: MiscDeviceOptions, module: &'static ThisModule) -> Result<Self> {
         let fops = KBox::new(
             bindings::file_operations {
                 owner: module.as_ptr(),
@@ -84,12 +124,13 @@ impl<T: MiscDevice> Registration<T> {
             GFP_KERNEL,
         )?;
         let mut misc = core::ptr::null_mut();
-        // SAFETY: `name` is `'static` and `fops` lives until after
+        // SAFETY: the name is `'static` and `fops` lives until after
         // deregistration (field order), as the registration needs; `misc`
         // is a valid place for the result.
         to_result(unsafe {
             gm_misc_register(
-                name.as_char_ptr(),
+                opts.name.as_char_ptr(),
+                opts.minor.to_raw(),
                 core::ptr::from_ref::<bindings::file_operations>(&fops).cast(),
                 &mut misc,
             )
