@@ -173,7 +173,7 @@ step kmod "test module gm_kvm_probe builds warning-free (W=1)" \
 # runs with run_kselftest.sh (selftests/run_vm_tests.sh).
 step kselftest-install "selftests install as kselftests (run_kselftest.sh, kselftest-list.txt)" \
 	make -C "$GM_ROOT/selftests" KDIR="$kdir" \
-	${kvm_selftests:+KVM_SELFTESTS="$kvm_selftests"} kselftest-install
+	${kvm_selftests:+KVM_SELFTESTS="$kvm_selftests"} M32=1 kselftest-install
 built=$([ $((failed - kvm_failed)) = 0 ] && echo 1 || echo 0)
 
 # 2. Style.
@@ -216,6 +216,11 @@ if [ $host_ok = 0 ] && ! grep -q '^not ok' "$log/host.tap"; then
 	tail -n 40 "$log/host.log" | sed 's/^/# /'
 fi
 
+# One ioctl ABI for 32- and 64-bit callers (compat_ptr_ioctl), by the
+# compiler.
+step abi32 "host: ioctl structs and numbers identical for i386 and x86_64 (scripts/abi32.sh)" \
+	"$GM_ROOT/scripts/abi32.sh"
+
 # The vmcs12 and eVMCS tables against KVM's own layouts, by the compiler.
 step vmx-layout "host: vmcs12 and eVMCS layouts match KVM's headers (offsetof)" \
 	"$GM_ROOT/scripts/vmx-layout.sh"
@@ -227,7 +232,8 @@ if [ $built = 0 ]; then
 else
 	# Memory of every kind the tests need (scripts/lib.sh says which), and
 	# /dev/kvm with nested SVM for the tests against KVM.
-	"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" --timeout 3600 \
+	"$GM_ROOT/scripts/vm-run" --module --kvm --append "$GM_TEST_APPEND" \
+		--timeout "$([ "$GM_FLAVOUR" = debug ] && echo 5400 || echo 3600)" \
 		-- "$GM_TEST_ENV $bounds selftests/run_vm_tests.sh" \
 		>"$log/vm.tap" 2>"$log/vm.log"
 	vm_status=$?

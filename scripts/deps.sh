@@ -25,6 +25,8 @@ APT_PKGS=(
 	trace-cmd python3-matplotlib
 	# udevd and udevadm, for udev/60-guestmap.rules (devnode_test)
 	udev
+	# the selftests built for 32-bit callers too (-m32, compat_ioctl)
+	gcc-multilib
 )
 
 missing=()

@@ -17,15 +17,25 @@
 
 #include <linux/guestmap.h>
 
-static inline int set_slot(int fd, uint32_t slot, uint32_t flags, uint64_t gpa,
-		    uint64_t size, const void *hva)
+/*
+ * A slot at user address @hva as the ABI carries it, 64 bits wide: a
+ * 32-bit process may name addresses no pointer of its own can hold.
+ */
+static inline int set_slot_addr(int fd, uint32_t slot, uint32_t flags, uint64_t gpa,
+				uint64_t size, uint64_t hva)
 {
 	struct guestmap_memslot m = {
 		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
-		.memory_size = size, .userspace_addr = (uintptr_t)hva,
+		.memory_size = size, .userspace_addr = hva,
 	};
 
 	return ioctl(fd, GUESTMAP_SET_MEMSLOT, &m) ? errno : 0;
+}
+
+static inline int set_slot(int fd, uint32_t slot, uint32_t flags, uint64_t gpa,
+		    uint64_t size, const void *hva)
+{
+	return set_slot_addr(fd, slot, flags, gpa, size, (uintptr_t)hva);
 }
 
 static inline int fault(int fd, uint64_t gpa, uint64_t size, int write)
