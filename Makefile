@@ -25,6 +25,11 @@
 #   make anchor-hmm     the kernel's own hmm-tests on test_hmm.ko, in the VM
 #   make anchor-kvm     the kernel's own nested-SVM KVM selftests, in the VM
 #   make bench          benchmarks against the anchors, as ratios, in the VM
+#   make htmldocs       Documentation/ as HTML (Sphinx, the kernel's kernel-doc
+#                       extension) in $GUESTMAP_CACHE/htmldocs; fails on a warning
+#   make rustdoc        the crate's rustdoc in $GUESTMAP_CACHE/rustdoc; fails on
+#                       a broken intra-doc link or any rustdoc warning
+#   make rust-analyzer  rust-project.json for rust-analyzer (kernel's generator)
 #   make profile        trace a representative workload in the VM with
 #                       trace-cmd: trace.dat, latency histograms, the
 #                       function graph, plots and a report under
@@ -84,6 +89,15 @@ bench: kernel
 profile: kernel
 	@$(if $(SHORT),GM_PROFILE_SHORT=$(if $(filter 0,$(SHORT)),0,1)) $(S)/profile.sh
 
+htmldocs:
+	@$(S)/htmldocs.sh
+
+rustdoc:
+	@$(S)/rustdoc.sh
+
+rust-analyzer:
+	@$(S)/rust-analyzer.sh
+
 # Cleaning must not build a kernel just to ask Kbuild what to delete.
 clean:
 	@kdir=$$(. $(S)/lib.sh && gm_kdir); \
@@ -95,4 +109,4 @@ clean:
 	@rm -rf rust/host/target
 
 .PHONY: all modules modules_install deps kernel selftests run check check-debug anchor-hmm \
-	anchor-kvm bench profile clean
+	anchor-kvm bench profile htmldocs rustdoc rust-analyzer clean

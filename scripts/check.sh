@@ -200,6 +200,15 @@ step kernel-doc "kernel-doc -Wall (documented headers)" kernel_doc \
 	"$GM_ROOT/include/uapi/linux/guestmap.h" \
 	"$GM_ROOT/include/uapi/linux/guestmap_test.h" "$GM_ROOT/include/guestmap/pfn.h"
 
+# Documentation built, not only written: Sphinx with the tree's kernel-doc
+# extension, and the crate's rustdoc; and the editor's view of the crate.
+step htmldocs "make htmldocs: Sphinx -n -W clean, every kernel-doc directive rendered" \
+	"$GM_ROOT/scripts/htmldocs.sh"
+step rustdoc "make rustdoc: no broken intra-doc links, no rustdoc warnings" \
+	"$GM_ROOT/scripts/rustdoc.sh"
+step rust-analyzer "make rust-analyzer: rust-project.json has the module and the kernel crates" \
+	"$GM_ROOT/scripts/rust-analyzer.sh"
+
 # "make" behaves as an out-of-tree module's: no tree, or one guestmap
 # cannot use, is refused at once with the missing piece named.
 tap_script kdir "make: " "$GM_ROOT/scripts/kdir-checks.sh"

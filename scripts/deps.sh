@@ -27,6 +27,8 @@ APT_PKGS=(
 	udev
 	# the selftests built for 32-bit callers too (-m32, compat_ioctl)
 	gcc-multilib
+	# make htmldocs (Sphinx with the tree's kernel-doc extension)
+	python3-sphinx
 )
 
 missing=()

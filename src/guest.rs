@@ -8,8 +8,8 @@
 //!   since Linux 6.13) and guarded by the memslot's MMU notifier instead;
 //!   unmapping marks a pinned page dirty only where `src/refcount.rs`
 //!   allows;
-//! * [`read`]/[`write`], like `kvm_read_guest()`: a copy through the user
-//!   mapping, no kernel mapping at all;
+//! * [`read`]/[`write`](fn@write), like `kvm_read_guest()`: a copy
+//!   through the user mapping, no kernel mapping at all;
 //! * [`GuestPage::cmpxchg_u64`], like `emulator_cmpxchg_emulated()`;
 //! * pfn caches (`src/pfncache.rs`), like `gfn_to_pfn_cache`.
 

@@ -6,7 +6,7 @@
 //!
 //! As in x86's page tables, an entry of a level-2 or level-3 table is
 //! either a pointer to a table one level down or a leaf: a 2 MiB or 1 GiB
-//! entry, installed where the CPU maps a huge page ([`super::huge`] says
+//! entry, installed where the CPU maps a huge page ([`super::huge_entry`] says
 //! when).  An invalidation acts on a huge entry whole, even one that
 //! covers only part of it: zapping or write-protecting more than asked is
 //! always safe for a secondary MMU, costs no allocation under the lock,

@@ -15,37 +15,37 @@ use crate::{sys::bindings, uapi::guestmap_cpuid_entry};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub(crate) enum Feature {
-    /// CPUID.1:ECX[26].
+    /// CPUID.1:ECX\[26\].
     Xsave = bindings::GM_FEAT_XSAVE,
-    /// CPUID.1:ECX[5].
+    /// CPUID.1:ECX\[5\].
     Vmx = bindings::GM_FEAT_VMX,
-    /// CPUID.1:ECX[17].
+    /// CPUID.1:ECX\[17\].
     Pcid = bindings::GM_FEAT_PCID,
-    /// CPUID.(7,0):EBX[0].
+    /// CPUID.(7,0):EBX\[0\].
     Fsgsbase = bindings::GM_FEAT_FSGSBASE,
-    /// CPUID.(7,0):EBX[7].
+    /// CPUID.(7,0):EBX\[7\].
     Smep = bindings::GM_FEAT_SMEP,
-    /// CPUID.(7,0):EBX[20].
+    /// CPUID.(7,0):EBX\[20\].
     Smap = bindings::GM_FEAT_SMAP,
-    /// CPUID.(7,0):ECX[2].
+    /// CPUID.(7,0):ECX\[2\].
     Umip = bindings::GM_FEAT_UMIP,
-    /// CPUID.(7,0):ECX[3].
+    /// CPUID.(7,0):ECX\[3\].
     Pku = bindings::GM_FEAT_PKU,
-    /// CPUID.(7,0):ECX[16].
+    /// CPUID.(7,0):ECX\[16\].
     La57 = bindings::GM_FEAT_LA57,
-    /// CPUID.(7,1):EAX[26].
+    /// CPUID.(7,1):EAX\[26\].
     Lam = bindings::GM_FEAT_LAM,
-    /// CPUID.80000001H:ECX[2].
+    /// CPUID.80000001H:ECX\[2\].
     Svm = bindings::GM_FEAT_SVM,
-    /// CPUID.80000001H:EDX[20].
+    /// CPUID.80000001H:EDX\[20\].
     Nx = bindings::GM_FEAT_NX,
-    /// CPUID.80000001H:EDX[25].
+    /// CPUID.80000001H:EDX\[25\].
     FxsrOpt = bindings::GM_FEAT_FXSR_OPT,
-    /// CPUID.80000001H:EDX[29].
+    /// CPUID.80000001H:EDX\[29\].
     Lm = bindings::GM_FEAT_LM,
-    /// CPUID.8000000AH:EDX[0].
+    /// CPUID.8000000AH:EDX\[0\].
     Npt = bindings::GM_FEAT_NPT,
-    /// CPUID.80000021H:EAX[8].
+    /// CPUID.80000021H:EAX\[8\].
     AutoIbrs = bindings::GM_FEAT_AUTOIBRS,
 }
 
@@ -154,7 +154,7 @@ pub(crate) fn guest_features(entries: &[guestmap_cpuid_entry]) -> Features {
 }
 
 /// MAXPHYADDR as `cpuid_query_maxphyaddr()` reads it: CPUID.80000008H:
-/// EAX[7:0] if leaf 80000000H says that leaf exists, else 36.
+/// EAX\[7:0\] if leaf 80000000H says that leaf exists, else 36.
 pub(crate) fn maxphyaddr(entries: &[guestmap_cpuid_entry]) -> u32 {
     match find(entries, 0x8000_0000, 0) {
         Some(e) if e.eax >= 0x8000_0008 => {

@@ -1089,7 +1089,7 @@ struct guestmap_vmx_op {
  *		that faulted; 0 for GUESTMAP_WALK_GP.
  * @error:	out: for GUESTMAP_WALK_PF the #PF error code; for
  *		GUESTMAP_WALK_EPT_VIOLATION the exit qualification.
- * @ptes:	out: the entries walked, @ptes[level - 1] for each level,
+ * @ptes:	out: the entries walked, ``ptes[level - 1]`` for each level,
  *		the one that faulted included, as the walk's A/D updates
  *		left them; 0 for the levels not reached.
  * @retries:	out: how many times the walk restarted because an entry

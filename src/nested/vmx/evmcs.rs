@@ -34,7 +34,7 @@ pub(crate) const VERSION: u32 = 1;
 
 /// The eVMCS versions KVM supports, as nested_get_evmcs_version()
 /// returns them to user space (KVM_CAP_HYPERV_ENLIGHTENED_VMCS) and
-/// reports in CPUID 0x4000000A.EAX[15:0]: the lowest in bits 7:0, the
+/// reports in CPUID 0x4000000A.EAX\[15:0\]: the lowest in bits 7:0, the
 /// highest in bits 15:8.
 pub(crate) const VERSION_RANGE: u16 = ((VERSION as u16) << 8) | 1;
 

@@ -124,7 +124,7 @@ pub(crate) struct L1State {
 }
 
 /// Whether `gpa` may be a VMXON region or a VMCS: 4 KiB-aligned and
-/// within MAXPHYADDR (`page_address_valid()`; IA32_VMX_BASIC[48] is 0
+/// within MAXPHYADDR (`page_address_valid()`; IA32_VMX_BASIC\[48\] is 0
 /// for KVM's nested VMX, so there is no 32-bit limit).
 pub(crate) fn page_address_valid(gpa: u64, maxphyaddr: u8) -> bool {
     gpa & 0xfff == 0 && gpa.checked_shr(maxphyaddr.into()).unwrap_or(0) == 0

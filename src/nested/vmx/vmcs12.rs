@@ -23,12 +23,12 @@
 use super::insn::InsnError;
 
 /// KVM's `VMCS12_REVISION`, the revision identifier L1 finds in
-/// IA32_VMX_BASIC[30:0] and must write at the start of its VMXON region
+/// IA32_VMX_BASIC\[30:0\] and must write at the start of its VMXON region
 /// and of every vmcs12.
 pub(crate) const REVISION: u32 = 0x11e5_7ed0;
 
 /// KVM's `VMCS12_SIZE`: the bytes of a VMXON region or a vmcs12 that L1
-/// allocates (IA32_VMX_BASIC[44:32]), all of which VMPTRLD copies.
+/// allocates (IA32_VMX_BASIC\[44:32\]), all of which VMPTRLD copies.
 pub(crate) const SIZE: usize = 4096;
 
 /// Byte offsets of the header fields outside the field table.
@@ -84,7 +84,7 @@ impl Width {
 }
 
 /// Whether `enc` is read-only data (type 1: the VM-exit information
-/// fields), which VMWRITE refuses unless IA32_VMX_MISC[29] says it may
+/// fields), which VMWRITE refuses unless IA32_VMX_MISC\[29\] says it may
 /// write any field (`vmcs_field_readonly()`).
 pub(crate) fn readonly(enc: u32) -> bool {
     (enc >> 10) & 3 == 1
@@ -705,7 +705,7 @@ impl Vmcs12 {
 
     /// VMWRITE of `value` to encoding `enc`, as handle_vmwrite() does it:
     /// an unsupported component, or a read-only one unless `write_any`
-    /// (IA32_VMX_MISC[29]), fails with its VM-instruction error and
+    /// (IA32_VMX_MISC\[29\]), fails with its VM-instruction error and
     /// changes nothing; a guest access-rights field drops its reserved
     /// bits.
     pub(crate) fn vmwrite(
