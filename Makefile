@@ -36,8 +36,7 @@
 #                       $GUESTMAP_CACHE/profile/latest (SHORT=1: a few
 #                       minutes, as make check runs it)
 #
-# KDIR=<tree> builds against your own Rust-enabled, built 6.12 tree instead
-# of the cached one (the kbuild file is Kbuild).
+# DKMS: dkms.conf; README.md and Documentation/using.rst say how.
 
 ifdef KDIR
 export KDIR

@@ -7,14 +7,21 @@
 #
 #   1. the module builds with W=1 and CLIPPY=1 without a warning
 #      (CONFIG_WERROR turns every warning into an error), as a production
-#      build and as the test build (GM_TEST_OPS=1) the VM tests load
-#   2. rustfmt, checkpatch.pl --no-tree and kernel-doc -Wall are clean
-#   3. the host unit tests (cargo test in rust/host), and the vmcs12
-#      and eVMCS layouts compiled against KVM's own headers
-#   4. the kselftests, in the test VM, whose kernel log must stay clean;
-#      those against KVM itself (svm_diff_test) link the kernel's KVM
-#      selftests library (scripts/kvm-selftests.sh) and run in the same
-#      boot, with kvm_amd loaded with nested SVM
+#      build and as the test build (GM_TEST_OPS=1) the VM tests load; the
+#      selftests build, 64- and 32-bit, and install as kselftests
+#   2. rustfmt, checkpatch.pl --no-tree and kernel-doc -Wall are clean;
+#      make htmldocs, make rustdoc and make rust-analyzer work cleanly;
+#      make refuses unusable kernel trees (scripts/kdir-checks.sh)
+#   3. the host unit tests (cargo test in rust/host), the ioctl ABI for
+#      i386 and x86-64 (scripts/abi32.sh), and the vmcs12 and eVMCS
+#      layouts compiled against KVM's own headers
+#   4. the kselftests, in the test VM, whose kernel log must stay clean,
+#      run by the kernel's run_kselftest.sh; those against KVM itself
+#      (svm_diff_test) link the kernel's KVM selftests library
+#      (scripts/kvm-selftests.sh) and run in the same boot, with kvm_amd
+#      loaded with nested SVM; then the boots of their own (/dev/mem,
+#      a 1 GiB page), Documentation/using.rst's commands as written
+#      (scripts/using-check.sh) and make profile SHORT=1
 #
 # Details of each step go to $GUESTMAP_CACHE/check/, printed on failure.
 set -uo pipefail
@@ -295,6 +302,26 @@ else
 		tap ok "vm-huge1g: guest kernel log clean, VM finished"
 	fi
 	grep -h 'VM finished in' "$log/vm-huge1g.log" | sed 's/^/# /'
+fi
+
+# Documentation/using.rst, tried as a new user would: every command on the
+# page, as written, on a fresh copy of the tree, for the test kernel: the
+# builds (make, DKMS, gcc) on the host, the rest in the VM.  Only on the
+# GCC kernel: the page builds with the tree's defaults, and the debug
+# kernel is clang's (LLVM=-19).
+if [ $built = 0 ]; then
+	tap "not ok" "using.rst: not run: the module or the selftests did not build"
+elif [ "$GM_FLAVOUR" = debug ]; then
+	tap ok "using.rst: commands of the page" "SKIP run on the GCC kernel (make check)"
+else
+	tap_script using "" "$GM_ROOT/scripts/using-check.sh"
+	if grep -q 'kernel log NOT clean\|VM timed out\|VM ended early' "$log/using.log"; then
+		tap "not ok" "using.rst: guest kernel log clean, VM finished"
+		sed 's/^/# /' "$log/using.log"
+	else
+		tap ok "using.rst: guest kernel log clean, VM finished"
+	fi
+	grep -h 'VM finished in' "$log/using.log" | sed 's/^/# /'
 fi
 
 # 5. make profile in its short mode (a boot of its own): trace-cmd records

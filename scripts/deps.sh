@@ -29,6 +29,8 @@ APT_PKGS=(
 	gcc-multilib
 	# make htmldocs (Sphinx with the tree's kernel-doc extension)
 	python3-sphinx
+	# dkms.conf, tried as Documentation/using.rst says (using-check.sh)
+	dkms
 )
 
 missing=()

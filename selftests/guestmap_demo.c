@@ -2,12 +2,16 @@
 /*
  * A short tour of /dev/guestmap for "make run": what a context is and what
  * the module answers.  Not a test; selftests/guestmap_test.c asserts.
+ *
+ * "--hold SECONDS" keeps the context open that long at the end, for a look
+ * at its debugfs file (Documentation/using.rst).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -110,12 +114,20 @@ static void mirror_demo(int fd)
 	show_stats(fd, "munmap:");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct guestmap_api_version v;
+	unsigned int hold = 0;
 	struct stat st;
 	int fd, status;
 	pid_t pid;
+
+	if (argc == 3 && !strcmp(argv[1], "--hold")) {
+		hold = strtoul(argv[2], NULL, 10);
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: %s [--hold SECONDS]\n", argv[0]);
+		return 2;
+	}
 
 	fd = open("/dev/guestmap", O_RDWR);
 	if (fd < 0 || fstat(fd, &st)) {
@@ -149,6 +161,11 @@ int main(void)
 
 	mirror_demo(fd);
 
+	if (hold) {
+		printf("holding the context open for %u s\n", hold);
+		fflush(stdout);
+		sleep(hold);
+	}
 	close(fd);
 	printf("close(): context released\n");
 	return 0;
