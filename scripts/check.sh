@@ -56,20 +56,27 @@ step() {
 	fi
 }
 
+# tap_line PREFIX LINE: one TAP result line ("ok 3 - name", "ok 3 name",
+# "not ok 3 name # directive") as a result of ours; anything else is
+# ignored.
+tap_line() {
+	local desc
+	case "$2" in
+	"ok "*" # SKIP"*)
+		desc=${2#ok * }
+		desc=${desc#- }
+		tap ok "$1${desc%% # SKIP*}" "SKIP${desc#* # SKIP}"
+		;;
+	"ok "*) desc=${2#ok * }; tap ok "$1${desc#- }" ;;
+	"not ok "*) desc=${2#not ok * }; tap "not ok" "$1${desc#- }" ;;
+	esac
+}
+
 # from_tap PREFIX FILE: take over the top-level results of a TAP stream.
 from_tap() {
-	local prefix=$1 line desc
+	local line
 	while IFS= read -r line; do
-		# "ok 3 - name" and "ok 3 name" alike.
-		case "$line" in
-		"ok "*" # SKIP"*)
-			desc=${line#ok * }
-			desc=${desc#- }
-			tap ok "$prefix${desc%% # SKIP*}" "SKIP${desc#* # SKIP}"
-			;;
-		"ok "*) desc=${line#ok * }; tap ok "$prefix${desc#- }" ;;
-		"not ok "*) desc=${line#not ok * }; tap "not ok" "$prefix${desc#- }" ;;
-		esac
+		tap_line "$1" "$line"
 	done <"$2"
 }
 
@@ -78,7 +85,7 @@ from_tap() {
 # named "<program>: <result>", and the runner's line for the program,
 # which says whether it exited 0, skipped (4) or timed out.
 from_ksft() {
-	local prefix=$1 line desc prog= coll
+	local line prog= coll
 	while IFS= read -r line; do
 		case "$line" in
 		"# selftests: "*)
@@ -89,18 +96,8 @@ from_ksft() {
 			coll=${coll%: *}
 			case "$coll" in guestmap/*) prog=${coll#guestmap/}/$prog ;; esac
 			;;
-		"# ok "*" # SKIP"*)
-			desc=${line#\# ok * }
-			tap ok "$prefix$prog: ${desc%% # SKIP*}" "SKIP${desc#* # SKIP}"
-			;;
-		"# ok "*) desc=${line#\# ok * }; tap ok "$prefix$prog: $desc" ;;
-		"# not ok "*) desc=${line#\# not ok * }; tap "not ok" "$prefix$prog: $desc" ;;
-		"ok "*" # SKIP"*)
-			desc=${line#ok * }
-			tap ok "$prefix${desc%% # SKIP*}" "SKIP${desc#* # SKIP}"
-			;;
-		"ok "*) desc=${line#ok * }; tap ok "$prefix$desc" ;;
-		"not ok "*) desc=${line#not ok * }; tap "not ok" "$prefix$desc" ;;
+		"# ok "* | "# not ok "*) tap_line "$1$prog: " "${line#\# }" ;;
+		*) tap_line "$1" "$line" ;;
 		esac
 	done <"$2"
 }
