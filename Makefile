@@ -26,9 +26,10 @@
 #   make anchor-kvm     the kernel's own nested-SVM KVM selftests, in the VM
 #   make bench          benchmarks against the anchors, as ratios, in the VM
 #   make htmldocs       Documentation/ as HTML (Sphinx, the kernel's kernel-doc
-#                       extension) in $GUESTMAP_CACHE/htmldocs; fails on a warning
-#   make rustdoc        the crate's rustdoc in $GUESTMAP_CACHE/rustdoc; fails on
-#                       a broken intra-doc link or any rustdoc warning
+#                       extension) in $GUESTMAP_CACHE/htmldocs[-debug]; fails on
+#                       a warning
+#   make rustdoc        the crate's rustdoc in $GUESTMAP_CACHE/rustdoc[-debug];
+#                       fails on a broken intra-doc link or any rustdoc warning
 #   make rust-analyzer  rust-project.json for rust-analyzer (kernel's generator)
 #   make profile        trace a representative workload in the VM with
 #                       trace-cmd: trace.dat, latency histograms, the

@@ -4,7 +4,7 @@
 # make htmldocs: render Documentation/ to HTML with Sphinx and the kernel's
 # own kernel-doc extension, and fail on any warning.
 #
-#   scripts/htmldocs.sh [OUTDIR]      (default $GUESTMAP_CACHE/htmldocs)
+#   scripts/htmldocs.sh [OUTDIR]      (default $GUESTMAP_CACHE/htmldocs[-debug])
 #
 # The kernel-doc extension and scripts/kernel-doc come from the kernel
 # tree the module builds against (KDIR, else the cached test kernel, as
@@ -16,7 +16,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=${1:-$GUESTMAP_CACHE/htmldocs}
+# Each kernel flavour its own (GM_FLAVOUR), as the check logs.
+out=${1:-$GUESTMAP_CACHE/htmldocs${GM_FLAVOUR:+-$GM_FLAVOUR}}
 case "$out" in /*) ;; *) out=$PWD/$out ;; esac
 case "$out/" in
 "$GM_ROOT"/*) gm_die "htmldocs: $out is inside the repository; write it elsewhere" ;;

@@ -5,7 +5,7 @@
 # (everything in it is crate-private), with broken intra-doc links and
 # every other rustdoc warning an error.
 #
-#   scripts/rustdoc.sh [OUTDIR]       (default $GUESTMAP_CACHE/rustdoc)
+#   scripts/rustdoc.sh [OUTDIR]       (default $GUESTMAP_CACHE/rustdoc[-debug])
 #
 # The kernel's "make rustdoc" documents its own crates by running rustdoc
 # with the flags rustc compiles them with (rust/Makefile, cmd_rustdoc): the
@@ -19,7 +19,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=${1:-$GUESTMAP_CACHE/rustdoc}
+# Each kernel flavour its own (GM_FLAVOUR), as the check logs.
+out=${1:-$GUESTMAP_CACHE/rustdoc${GM_FLAVOUR:+-$GM_FLAVOUR}}
 case "$out" in /*) ;; *) out=$PWD/$out ;; esac
 case "$out/" in
 "$GM_ROOT"/*) gm_die "rustdoc: $out is inside the repository; write it elsewhere" ;;
