@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -1226,31 +1227,24 @@ TEST_F_TIMEOUT(preemptoff, slot_teardown_keeps_preemption_off_briefly, 1800)
 	EXPECT_LE(b[1], 2 * s[1]);
 }
 
-/* GUESTMAP_RESERVED="<size>@<phys>" names memory reserved by memmap=. */
-TEST(pfnmap_slot)
+/*
+ * A slot over 16 pages of memmap=$ RAM at @phys, mapped through /dev/mem
+ * write-back, or uncached (O_SYNC) if @uncached: a PFNMAP of PG_reserved
+ * pages, mirrored with their pfns, read and written by guestmap, gone
+ * with the munmap().
+ */
+static void pfnmap_slot_at(struct __test_metadata *_metadata, unsigned long phys,
+			   bool uncached)
 {
-	const char *res = getenv("GUESTMAP_RESERVED");
-	unsigned long size, phys;
 	int mem, fd = open_dev();
 	char *buf, back[8];
 	uint64_t e;
 
 	ASSERT_LE(0, fd);
-	if (!res || sscanf(res, "%li@%li", &size, &phys) != 2)
-		SKIP(return, "set GUESTMAP_RESERVED=<size>@<phys> (memmap=)");
-#ifdef __i386__
-	/*
-	 * As a 32-bit process after the whole 64-bit suite (make check's
-	 * order), the mmap() of /dev/mem below failed once, before any
-	 * guestmap call; alone, and after map_test or walk_test, it passes.
-	 * Not understood yet (Documentation/testing.rst), so not run here.
-	 */
-	SKIP(return, "a 32-bit /dev/mem mapping after the 64-bit suite: open question");
-#endif
-	mem = open("/dev/mem", O_RDWR | O_SYNC);
+	mem = open("/dev/mem", O_RDWR | (uncached ? O_SYNC : 0));
 	ASSERT_LE(0, mem);
 	buf = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mem, phys);
-	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_NE(MAP_FAILED, buf) TH_LOG("mmap /dev/mem at %#lx: %s", phys, strerror(errno));
 	fill(buf, 16 * PAGE, 21);
 	ASSERT_EQ(0, set_slot(fd, 0, 0, 0, 16 * PAGE, buf));
 	ASSERT_EQ(0, fault(fd, 0, 16 * PAGE, 0));
@@ -1266,6 +1260,91 @@ TEST(pfnmap_slot)
 	EXPECT_EQ(EFAULT, guest_rw(fd, 0, back, 4, 0));
 	close(fd);
 	close(mem);
+}
+
+/*
+ * GUESTMAP_RESERVED="<size>@<phys>" names memory reserved by memmap=.
+ * Parsed as 64-bit, and refused if a 32-bit process's mmap() offset
+ * (off_t, 32 bits without _FILE_OFFSET_BITS=64) cannot reach its end.
+ */
+static bool reserved_ram(unsigned long *size, unsigned long *phys)
+{
+	const char *res = getenv("GUESTMAP_RESERVED");
+	unsigned long long sz, ph;
+
+	if (!res || sscanf(res, "%lli@%lli", &sz, &ph) != 2 ||
+	    ph + sz > (unsigned long long)LONG_MAX + 1)
+		return false;
+	*size = sz;
+	*phys = ph;
+	return true;
+}
+
+/*
+ * Write-back, as every test maps this RAM: 6.12's PAT keeps the
+ * write-back reservation of a split /dev/mem mapping until reboot
+ * (fuzz_test splits them), which refuses a later uncached mapping of the
+ * same RAM but never a write-back one (Documentation/testing.rst).
+ */
+TEST(pfnmap_slot)
+{
+	unsigned long size, phys;
+
+	if (!reserved_ram(&size, &phys))
+		SKIP(return, "set GUESTMAP_RESERVED=<size>@<phys> (memmap=), below 2 GiB on i386");
+	pfnmap_slot_at(_metadata, phys, false);
+}
+
+/*
+ * The first @len bytes of [@start, @end) that no reservation in the PAT's
+ * list overlaps, or @end if there are none; @start if the list cannot be
+ * read.  Its lines (memtype_seq_show()): "PAT: [mem 0x%016Lx-0x%016Lx]
+ * <type>", the end exclusive.  In 64 bits, whatever a 32-bit build's
+ * unsigned long holds.
+ */
+static uint64_t pat_free_range(uint64_t start, uint64_t end, uint64_t len)
+{
+	unsigned long long s, e;
+	uint64_t at = start;
+	bool moved = true;
+	char line[256];
+	FILE *f;
+
+	while (moved && at + len <= end) {
+		moved = false;
+		f = fopen("/sys/kernel/debug/x86/pat_memtype_list", "re");
+		if (!f)
+			return start;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "PAT: [mem %llx-%llx]", &s, &e) == 2 &&
+			    s < at + len && e > at) {
+				at = (e + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+				moved = true;
+			}
+		fclose(f);
+	}
+	return at >= start && at + len <= end ? at : end;
+}
+
+/*
+ * Uncached: guestmap's memremap() of the pages (c/frame.c) then meets the
+ * process's UC- reservation, and the kernel maps them UC- for it too.  In
+ * 16 pages no earlier, leaked reservation overlaps, which an uncached
+ * mapping would be refused over (see pfnmap_slot).
+ */
+TEST(pfnmap_slot_uncached)
+{
+	unsigned long size, phys, at;
+
+	if (!reserved_ram(&size, &phys) || size < 16 * PAGE)
+		SKIP(return, "set GUESTMAP_RESERVED=<size>@<phys> (memmap=), 64 KiB or more, below 2 GiB on i386");
+	at = pat_free_range(phys, phys + size, 16 * PAGE);
+	if (at == phys + size)
+		SKIP(return, "no 64 KiB of the reserved RAM free of PAT reservations (leaked or live)");
+	if (at != phys)
+		TH_LOG("at %#lx: PAT reservations (leaked or live) overlap the 64 KiB at %#lx",
+		       at, phys);
+	pfnmap_slot_at(_metadata, at, true);
 }
 
 TEST_HARNESS_MAIN
