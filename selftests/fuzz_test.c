@@ -965,6 +965,13 @@ static void sanitize_memslot(struct world *w, struct guestmap_memslot *m)
 	    !(gpa >= w->zone_lo && gend <= w->zone_hi) &&
 	    !overlaps_fixed(gpa, gend - 1))
 		m->guest_phys_addr = SHARED_ZONE + (gpa & (ZONE - 1));
+	/*
+	 * A slot at shared gpas maps this thread's memory for every thread:
+	 * read-only, or another thread's write through it would change the
+	 * data this thread compares, at its own gpas, in any interleaving.
+	 */
+	if (w->mt && !own_gpas(w, m->guest_phys_addr, m->guest_phys_addr + size - 1))
+		m->flags |= GUESTMAP_MEM_READONLY;
 }
 
 static void gen_memslot(struct world *w, struct guestmap_memslot *m)
