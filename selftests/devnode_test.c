@@ -493,6 +493,17 @@ static void undo_left(void)
 	}
 }
 
+/*
+ * A test's set-up: what an earlier, killed test left is undone, then its
+ * own record of changes @c, @len bytes, starts empty.
+ */
+static void *begin_test(void *c, size_t len)
+{
+	undo_left();
+	changes->pid = getpid();
+	return memset(c, 0, len);
+}
+
 /* After the last test. */
 static void __attribute__((destructor)) undo_at_exit(void)
 {
@@ -511,10 +522,7 @@ FIXTURE_SETUP(on_demand)
 	char modprobe[PATH_LEN] = "", ns[64] = "", ns1[64] = "";
 	struct utsname u;
 
-	undo_left();
-	changes->pid = getpid();
-	self->c = &changes->on_demand;
-	memset(self->c, 0, sizeof(*self->c));
+	self->c = begin_test(&changes->on_demand, sizeof(changes->on_demand));
 	if (geteuid())
 		SKIP(return, "needs root");
 	if (!have("depmod") || !have("modprobe") || !have("kmod") || !have("modinfo"))
@@ -699,10 +707,7 @@ FIXTURE_SETUP(group_access)
 {
 	char dir[PATH_LEN];
 
-	undo_left();
-	changes->pid = getpid();
-	self->c = &changes->group_access;
-	memset(self->c, 0, sizeof(*self->c));
+	self->c = begin_test(&changes->group_access, sizeof(changes->group_access));
 	if (geteuid())
 		SKIP(return, "needs root");
 	if (!have("udevadm"))
