@@ -263,6 +263,7 @@ else
 		fi
 	fi
 	grep -h 'VM finished in' "$log/vm.log" | sed 's/^/# /'
+	grep -h '^# took ' "$log/vm.tap" || true
 
 	# RAM through /dev/mem needs a boot of its own (GM_DEVMEM_APPEND).
 	"$GM_ROOT/scripts/vm-run" --module --append "$GM_DEVMEM_APPEND" \

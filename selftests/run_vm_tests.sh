@@ -27,11 +27,28 @@ if [ ! -x "$ksft/run_kselftest.sh" ]; then
 	exit 1
 fi
 
+# Each program's wall time, after its result: "# took N s: <collection>:
+# <program>" (scripts/check.sh prints them, so a slow run shows where its
+# time went).
+timed() {
+	start=$(date +%s)
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line"
+		case "$line" in
+		"# selftests: "*) start=$(date +%s) ;;
+		"ok "* | "not ok "*)
+			name=${line#*selftests: }
+			echo "# took $(($(date +%s) - start)) s: ${name%% # *}"
+			;;
+		esac
+	done
+}
+
 # The runner prints "ok"/"not ok" for each test but exits 0 either way;
 # fail if any top-level result failed.
 run() {
 	out=$(mktemp)
-	"$ksft/run_kselftest.sh" "$@" | tee "$out"
+	"$ksft/run_kselftest.sh" "$@" | timed | tee "$out"
 	! grep -q '^not ok ' "$out"
 	status=$?
 	rm -f "$out"
