@@ -1078,9 +1078,12 @@ static long teardown_preempt_off_us(size_t len, int nslots)
 	int nfd = (nslots + 31) / 32, fd[32], i, err = 0;
 	long us = -1;
 
+	/* 32 contexts of 32 slots at most: fd[] has no room for more. */
+	if (nfd > 32)
+		nfd = 0;
 	for (i = 0; i < nfd; i++)
 		fd[i] = open_dev();
-	if (map == MAP_FAILED || nfd > 32 || madvise(buf, len, MADV_POPULATE_READ))
+	if (map == MAP_FAILED || !nfd || madvise(buf, len, MADV_POPULATE_READ))
 		goto out;
 	for (i = 0; i < nslots && !err; i++) {
 		err = set_slot(fd[i / 32], i % 32, 0, (i % 32) * len + PAGE,
@@ -1202,11 +1205,15 @@ FIXTURE_TEARDOWN(preemptoff)
 TEST_F_TIMEOUT(preemptoff, slot_teardown_keeps_preemption_off_briefly, 1800)
 {
 	const char *env = getenv("GM_TEARDOWN_BIG_GIB");
-	uint64_t big64 = (uint64_t)(env ? atol(env) : 64) << 30;
+	long gib = env ? atol(env) : 64;
+	/* At most 32 contexts of 32 slots: 1024 x 64 MiB. */
+	uint64_t big64 = (uint64_t)(gib >= 1 && gib <= 64 ? gib : 0) << 30;
 	size_t big = big64, small = 64UL << 20;
 	int rounds = 3, reps = big / small, i;
 	long s[3], b[3];
 
+	if (!big64)
+		SKIP(return, "GM_TEARDOWN_BIG_GIB=%s: 1 to 64 (GiB) only", env);
 	if (big != big64)
 		SKIP(return, "a %llu GiB slot does not fit a 32-bit address space",
 		     (unsigned long long)(big64 >> 30));
