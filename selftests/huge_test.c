@@ -106,6 +106,19 @@ static long pmd_mapped_kb(const void *p, size_t len)
 }
 
 /*
+ * Keeps khugepaged away from [@p, @p + @len), for a test that splits a
+ * huge mapping there and then expects 4 KiB mappings: with the default
+ * max_ptes_none (511) khugepaged may collapse the range again at any of
+ * its scans, even around the zero page's PTEs, and on the debug kernel a
+ * test can span one.  Mappings already huge stay so: VM_NOHUGEPAGE only
+ * stops new huge pages (a fault's, khugepaged's and MADV_COLLAPSE's).
+ */
+static int keep_khugepaged_out(void *p, size_t len)
+{
+	return madvise(p, len, MADV_NOHUGEPAGE);
+}
+
+/*
  * @len bytes (2 MiB multiple) of anonymous memory, 2 MiB aligned, filled
  * from @seed, that the CPU maps with PMDs only; NULL if THP gave less.
  */
@@ -1092,6 +1105,7 @@ TEST_F(huge, partial_dontneed_keeps_the_rest_coherent)
 	self->buf = thp_slot(_metadata, self->fd, self->len, 13);
 	if (!self->buf)
 		SKIP(return, "THP gave no PMD-mapped huge pages");
+	ASSERT_EQ(0, keep_khugepaged_out(self->buf, self->len));
 	cache_views(_metadata, self->fd, self->buf, 7, 9, 600);
 	s0 = stats(self->fd);
 	ASSERT_EQ(0, madvise(self->buf + 9 * PAGE, PAGE, MADV_DONTNEED));
@@ -1157,6 +1171,8 @@ TEST_F(huge, writes_never_reach_the_huge_zero_page)
 	EXPECT_EQ(0, entries_differ(_metadata, self->fd, SLOT_GPA, self->buf, PMD_PAGES,
 				    GUESTMAP_PAGE_SIZE_2M, 0));
 	EXPECT_TRUE(guest_equals(self->fd, SLOT_GPA, zero, SZ_2M));
+	/* The writes split the huge zero PMD; no collapse may undo that. */
+	ASSERT_EQ(0, keep_khugepaged_out(self->buf, self->len));
 	check_pages(_metadata, self->fd, SLOT_GPA, self->buf, pages, 4);
 	EXPECT_TRUE(guest_equals(self->fd, SLOT_GPA, self->buf, SZ_2M));
 	/* The written pages are the slot's own now; the zero page is intact. */
@@ -1253,6 +1269,8 @@ TEST_F_TIMEOUT(collapse, split_then_collapse, 120)
 	self->buf = thp_buffer(SZ_2M, 20);
 	if (!self->buf)
 		SKIP(return, "THP gave no PMD-mapped huge page");
+	/* The collapse is the test's own, MADV_COLLAPSE's, at its place. */
+	ASSERT_EQ(0, keep_khugepaged_out(self->buf, SZ_2M));
 	ASSERT_EQ(0, set_slot(self->fd, 0, 0, SLOT_GPA, SZ_2M, self->buf));
 	ASSERT_EQ(0, fault(self->fd, SLOT_GPA, SZ_2M, 1));
 	EXPECT_EQ(1, stats(self->fd).entries_2m);
@@ -1278,6 +1296,7 @@ TEST_F_TIMEOUT(collapse, split_then_collapse, 120)
 	ASSERT_EQ(0, cache_rw(self->fd, CACHE_NEAR, 0, SLOT_GPA + 7 * PAGE, buf, 16, NULL));
 	EXPECT_EQ(0, memcmp(buf, self->buf + 7 * PAGE, 16));
 
+	ASSERT_EQ(0, madvise(self->buf, SZ_2M, MADV_HUGEPAGE));
 	if (madvise(self->buf, SZ_2M, MADV_COLLAPSE)) {
 		if (errno == EINVAL || errno == EAGAIN)
 			SKIP(return, "MADV_COLLAPSE: %s", strerror(errno));
@@ -1546,6 +1565,8 @@ TEST_F(huge, nothing_reaches_a_moved_2m_page)
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
 	ASSERT_EQ(0, madvise(self->buf, SZ_2M, MADV_HUGEPAGE));
 	fill(self->buf, SZ_2M, 61);
+	/* THP or not (the size is read below), it must stay what it is. */
+	ASSERT_EQ(0, keep_khugepaged_out(self->buf, SZ_2M));
 	ASSERT_NE(old_pfn, pagemap_pfn(self->buf));
 	ASSERT_NE(0, memcmp(self->buf + 7 * PAGE, away + 7 * PAGE, 16));
 	ASSERT_EQ(0, cache_rw(self->fd, CACHE_NEAR, 0, SLOT_GPA + 7 * PAGE, buf, 16, &via));
